@@ -1,0 +1,33 @@
+/**
+ * The node's configuration as the daemon and the app pass it in. Defaults live here, once.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Network } from '../keys/node-key.ts';
+
+export const NETWORKS: readonly Network[] = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'];
+
+export interface NodeConfig {
+  datadir: string;
+  network: Network;
+  alias: string;
+  /** host:port pairs to accept peers on; empty means no inbound connections. */
+  listen: { host: string; port: number }[];
+  /** host:port of the control channel (the CLI's way in). */
+  rpcListen: { host: string; port: number };
+  /** Addresses to advertise in `uris`, when the listen address is not what others should dial. */
+  externalIps: { host: string; port: number }[];
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Also write log lines to stderr. */
+  logToStderr: boolean;
+}
+
+export function defaultDatadir(): string {
+  if (process.env.COULOMB_DATADIR) return process.env.COULOMB_DATADIR;
+  if (process.platform === 'win32' && process.env.LOCALAPPDATA) return join(process.env.LOCALAPPDATA, 'Coulomb');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Coulomb');
+  return join(homedir(), '.coulomb');
+}
+
+export const DEFAULT_PEER_PORT = 9735;
+export const DEFAULT_RPC_PORT = 10009;
