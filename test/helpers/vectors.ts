@@ -1,0 +1,9 @@
+/** Loads a BOLT test-vector file from ../shared/bolt-vectors (see its README). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const VECTORS_DIR = fileURLToPath(new URL('../../../shared/bolt-vectors/', import.meta.url));
+
+export function loadVectors<T = unknown>(name: string): T {
+  return JSON.parse(readFileSync(VECTORS_DIR + name, 'utf8')) as T;
+}
