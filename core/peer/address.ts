@@ -18,7 +18,8 @@ export class AddressError extends Error {
 
 const PUBKEY = /^(02|03)[0-9a-f]{64}$/;
 
-export function parseHostPort(s: string, defaultPort = DEFAULT_PEER_PORT): { host: string; port: number } {
+/** `allowZero` is for listen addresses, where port 0 asks the system for a free port. */
+export function parseHostPort(s: string, defaultPort = DEFAULT_PEER_PORT, allowZero = false): { host: string; port: number } {
   let host: string;
   let portStr: string | undefined;
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(s);
@@ -33,7 +34,7 @@ export function parseHostPort(s: string, defaultPort = DEFAULT_PEER_PORT): { hos
   }
   if (!host || !/^[A-Za-z0-9.\-:]+$/.test(host)) throw new AddressError(`"${s}" has no valid host name or IP address`);
   const port = portStr === undefined ? defaultPort : Number(portStr);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AddressError(`"${portStr}" is not a valid port (1-65535)`);
+  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) throw new AddressError(`"${portStr}" is not a valid port (${allowZero ? 0 : 1}-65535)`);
   return { host, port };
 }
 

@@ -8,6 +8,8 @@ export interface MessageConn {
   readonly remoteAddress: string;
   /** Queues one message; false means the socket's buffer is full and the caller should wait for 'drain'. */
   send(msg: Uint8Array): boolean;
+  /** Begins delivering 'message' events; called once the listeners are attached. */
+  start(): void;
   pause(): void;
   resume(): void;
   close(reason: string): void;

@@ -32,11 +32,11 @@ export function evaluateInit(policy: InitPolicy, init: InitMessage): InitVerdict
   const remote = FeatureSet.fromBytes(init.globalfeatures).or(FeatureSet.fromBytes(init.features));
   const check = checkRemoteInit(policy.features, remote);
   if (!check.ok) return { ok: false, reason: check.reason };
-  const chains = init.tlvs.networks?.chains;
+  const chains = init.tlvs?.networks?.chains;
   // BOLT 1: a peer that lists networks and none of them is ours has nothing to offer us.
   if (chains && !chains.some((c) => bytesEqual(c, policy.chainHash))) {
     return { ok: false, reason: 'peer is on a different chain (none of its init networks is ours)' };
   }
-  const remoteAddr = init.tlvs.remote_addr?.data;
+  const remoteAddr = init.tlvs?.remote_addr?.data;
   return remoteAddr ? { ok: true, features: remote, remoteAddr } : { ok: true, features: remote };
 }

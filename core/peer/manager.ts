@@ -184,7 +184,16 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     if (options.perm) this.addPersistent(key, host, port);
     const existing = this.peers.get(key);
     if (existing && existing.state === 'ready') throw new ConnectError(`already connected to peer ${key}`);
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    try {
+      return await this.dial(key, host, port, options.timeoutMs ?? 30_000);
+    } catch (e) {
+      // A persistent peer that cannot be reached now is tried again later.
+      if (options.perm) this.scheduleReconnect(key);
+      throw e;
+    }
+  }
+
+  private async dial(key: string, host: string, port: number, timeoutMs: number): Promise<Peer> {
     const where = formatHostPort(host, port);
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = createConnection({ host, port });
@@ -260,7 +269,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     p.timer = setTimeout(() => {
       p.timer = undefined;
       if (this.closed || !this.persistent.has(key) || this.peers.get(key)?.state === 'ready') return;
-      this.connect(key, p.host, p.port).catch((e: unknown) => {
+      this.dial(key, p.host, p.port, 30_000).catch((e: unknown) => {
         this.log.info('reconnect failed', { peer: key, reason: e instanceof Error ? e.message : String(e) });
         this.scheduleReconnect(key);
       });

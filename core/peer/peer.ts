@@ -73,6 +73,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     conn.on('message', (bytes) => this.onBytes(bytes));
     conn.on('drain', () => this.onDrain());
     conn.on('close', (reason) => this.onClosed(reason));
+    conn.start();
     this.after(timings.initTimeoutMs, () => {
       if (this.state === 'awaiting_init') this.close(`peer sent no init within ${timings.initTimeoutMs / 1000}s`);
     });
