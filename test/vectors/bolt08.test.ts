@@ -3,7 +3,6 @@ import { hex } from '@scure/base';
 import { loadVectors } from '../helpers/vectors.ts';
 import { InitiatorHandshake, ResponderHandshake, transportFor } from '../../core/transport/handshake.ts';
 import { CipherState, MessageDecryptor, MessageEncryptor } from '../../core/transport/cipher.ts';
-import { TransportError } from '../../core/transport/errors.ts';
 import { aeadBackends, nobleAead } from '../../core/crypto/aead.ts';
 import { hkdf2 } from '../../core/crypto/hash.ts';
 
