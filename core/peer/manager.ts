@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { acceptNoise, connectNoise } from '../transport/index.ts';
+import type { NoiseOptions } from '../transport/index.ts';
 import type { Message } from '../wire/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { Peer, DEFAULT_PEER_TIMINGS } from './peer.ts';
@@ -22,6 +23,8 @@ export interface PeerManagerOptions {
   log: Logger;
   timings?: Partial<PeerTimings>;
   handshakeTimeoutMs?: number;
+  /** A message begun must be finished within this (see core/transport). */
+  partialMessageTimeoutMs?: number;
   /** Connections still in the handshake; more are refused at once (a flood must not exhaust us). */
   maxPendingHandshakes?: number;
   maxPeers?: number;
@@ -69,6 +72,14 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
 
   get handshakeTimeoutMs(): number {
     return this.opts.handshakeTimeoutMs ?? 10_000;
+  }
+
+  private noiseOptions(handshakeTimeoutMs: number): NoiseOptions {
+    return {
+      localSecret: this.opts.nodeSecret,
+      handshakeTimeoutMs,
+      ...(this.opts.partialMessageTimeoutMs ? { partialMessageTimeoutMs: this.opts.partialMessageTimeoutMs } : {}),
+    };
   }
 
   /** Registers a handler for one message type (e.g. 'open_channel'). */
@@ -125,7 +136,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     }
     this.track(socket);
     this.pending++;
-    acceptNoise(socket, { localSecret: this.opts.nodeSecret, handshakeTimeoutMs: this.handshakeTimeoutMs })
+    acceptNoise(socket, this.noiseOptions(this.handshakeTimeoutMs))
       .then((conn) => {
         this.pending--;
         const theirAddr = encodeNetAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0);
@@ -214,7 +225,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     });
     let conn;
     try {
-      conn = await connectNoise(socket, hex.decode(key), { localSecret: this.opts.nodeSecret, handshakeTimeoutMs: Math.min(timeoutMs, this.handshakeTimeoutMs) });
+      conn = await connectNoise(socket, hex.decode(key), this.noiseOptions(Math.min(timeoutMs, this.handshakeTimeoutMs)));
     } catch (e) {
       socket.destroy();
       throw new ConnectError(`handshake with ${key}@${where} failed: ${e instanceof Error ? e.message : String(e)} (is that the right public key for this address?)`);

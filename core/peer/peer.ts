@@ -52,6 +52,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   bytesRecv = 0n;
   /** Round trip of the last answered ping, in microseconds. */
   pingTimeMicros = 0;
+  /** Pongs received in answer to our pings. */
+  pongs = 0;
   readyAt: number | undefined;
   closeReason: string | undefined;
 
@@ -246,6 +248,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     clearTimeout(out.timer);
     this.timers.delete(out.timer);
     this.pingOutstanding = undefined;
+    this.pongs++;
     this.pingTimeMicros = Number((process.hrtime.bigint() - out.sentAt) / 1000n);
     this.schedulePing();
   }
