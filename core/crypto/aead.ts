@@ -10,6 +10,8 @@ import { CryptoError } from './errors.ts';
 export interface AeadBackend {
   readonly name: 'node' | 'noble';
   encrypt(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The same bytes as `encrypt`, as pieces to write one after another (spares a copy on hot paths). */
+  encryptParts(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array[];
   /** Throws CryptoError('bad_mac') when the tag does not check out. */
   decrypt(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }
@@ -22,15 +24,15 @@ function badMac(): CryptoError {
 
 export const nodeAead: AeadBackend = {
   name: 'node',
-  encrypt(key, nonce, ad, plaintext) {
+  encryptParts(key, nonce, ad, plaintext) {
     const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
     c.setAAD(ad, { plaintextLength: plaintext.length });
     const head = c.update(plaintext);
     c.final();
-    const out = new Uint8Array(plaintext.length + TAG_LENGTH);
-    out.set(head, 0);
-    out.set(c.getAuthTag(), plaintext.length);
-    return out;
+    return [head, c.getAuthTag()];
+  },
+  encrypt(key, nonce, ad, plaintext) {
+    return Buffer.concat(this.encryptParts(key, nonce, ad, plaintext));
   },
   decrypt(key, nonce, ad, ciphertext) {
     if (ciphertext.length < TAG_LENGTH) throw badMac();
@@ -52,6 +54,9 @@ export const nobleAead: AeadBackend = {
   name: 'noble',
   encrypt(key, nonce, ad, plaintext) {
     return chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+  },
+  encryptParts(key, nonce, ad, plaintext) {
+    return [this.encrypt(key, nonce, ad, plaintext)];
   },
   decrypt(key, nonce, ad, ciphertext) {
     if (ciphertext.length < TAG_LENGTH) throw badMac();

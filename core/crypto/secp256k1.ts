@@ -1,7 +1,7 @@
 /**
  * secp256k1 behind one interface, with two backends: @noble/secp256k1 (pure TypeScript) and
  * tiny-secp256k1 (libsecp256k1 compiled to WebAssembly). `npm run bench` measures both; the node uses
- * whichever `useSecpBackend` selected (noble by default).
+ * whichever `useSecpBackend` selected (tiny-secp256k1 by default, see `secp` below).
  *
  * Keys are 32-byte secrets and 33-byte compressed points; signatures are 64-byte compact (r||s),
  * low-S, deterministic (RFC 6979), over a 32-byte message hash.
@@ -183,8 +183,12 @@ export const tinyBackend: Secp256k1Backend = {
 
 export const secpBackends: readonly Secp256k1Backend[] = [nobleBackend, tinyBackend];
 
-/** The backend in use. Swap it with `useSecpBackend` after measuring (`npm run bench`). */
-export let secp: Secp256k1Backend = nobleBackend;
+/**
+ * The backend in use. `npm run bench` measured libsecp256k1 (WebAssembly) at about 10x noble for
+ * verification and ECDH, which dominate handshakes, gossip and busy channels, so it is the default;
+ * noble stays as the fallback and the reference both are tested against.
+ */
+export let secp: Secp256k1Backend = tinyBackend;
 
 export function useSecpBackend(name: Secp256k1Backend['name']): void {
   const b = secpBackends.find((x) => x.name === name);

@@ -48,6 +48,12 @@ export class CipherState {
     return out;
   }
 
+  encryptParts(plaintext: Uint8Array): Uint8Array[] {
+    const out = this.aead.encryptParts(this.key, this.nextNonce(), EMPTY, plaintext);
+    this.used();
+    return out;
+  }
+
   /** Throws CryptoError('bad_mac') on a forged or corrupted ciphertext. */
   decrypt(ciphertext: Uint8Array): Uint8Array {
     const out = this.aead.decrypt(this.key, this.nextNonce(), EMPTY, ciphertext);
@@ -60,17 +66,15 @@ export class CipherState {
 export class MessageEncryptor {
   constructor(private readonly cs: CipherState) {}
 
-  encrypt(msg: Uint8Array): Uint8Array {
+  /** One frame as pieces (encrypted length, then body), to be written in order without joining. */
+  encryptParts(msg: Uint8Array): Uint8Array[] {
     if (msg.length > MAX_MESSAGE_LENGTH) throw new TransportError('MESSAGE_TOO_LARGE', `${msg.length} bytes`);
-    const len = new Uint8Array(2);
-    len[0] = msg.length >> 8;
-    len[1] = msg.length & 0xff;
-    const lc = this.cs.encrypt(len);
-    const c = this.cs.encrypt(msg);
-    const frame = new Uint8Array(lc.length + c.length);
-    frame.set(lc, 0);
-    frame.set(c, lc.length);
-    return frame;
+    const len = Uint8Array.of(msg.length >> 8, msg.length & 0xff);
+    return [...this.cs.encryptParts(len), ...this.cs.encryptParts(msg)];
+  }
+
+  encrypt(msg: Uint8Array): Uint8Array {
+    return Buffer.concat(this.encryptParts(msg));
   }
 }
 
@@ -136,7 +140,7 @@ export class MessageDecryptor {
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
     } else {
-      out = new Uint8Array(n);
+      out = Buffer.allocUnsafe(n);
       let off = 0;
       while (off < n) {
         const c = this.chunks[0]!;

@@ -220,7 +220,13 @@ export class NoiseConnection extends EventEmitter<NoiseConnectionEvents> {
   /** Sends one message. Returns false when the socket's buffer is full: wait for 'drain'. */
   send(msg: Uint8Array): boolean {
     if (this.closed) return false;
-    return this.socket.write(this.encryptor.encrypt(msg));
+    const parts = this.encryptor.encryptParts(msg);
+    // Corked, the pieces leave in one writev: no copy to join them.
+    this.socket.cork();
+    let ok = true;
+    for (const p of parts) ok = this.socket.write(p);
+    this.socket.uncork();
+    return ok;
   }
 
   pause(): void {
