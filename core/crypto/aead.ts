@@ -32,7 +32,8 @@ export const nodeAead: AeadBackend = {
     return [head, c.getAuthTag()];
   },
   encrypt(key, nonce, ad, plaintext) {
-    return Buffer.concat(this.encryptParts(key, nonce, ad, plaintext));
+    const b = Buffer.concat(this.encryptParts(key, nonce, ad, plaintext));
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
   },
   decrypt(key, nonce, ad, ciphertext) {
     if (ciphertext.length < TAG_LENGTH) throw badMac();

@@ -74,7 +74,8 @@ export class MessageEncryptor {
   }
 
   encrypt(msg: Uint8Array): Uint8Array {
-    return Buffer.concat(this.encryptParts(msg));
+    const b = Buffer.concat(this.encryptParts(msg));
+    return new Uint8Array(b.buffer, b.byteOffset, b.length);
   }
 }
 
