@@ -103,6 +103,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       if (!this.paused) {
         this.paused = true;
         this.conn.pause();
+        this.log.debug('peer is not reading what we send; pausing reads from it', { peer: this.pubkey, queued_bytes: this.queuedBytes });
       }
     }
     return true;

@@ -155,6 +155,9 @@ export class NoiseConnection extends EventEmitter<NoiseConnectionEvents> {
   private readonly partialTimeoutMs: number;
   private partialTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private paused = false;
+  /** Messages decrypted but not yet delivered because the listener paused us. */
+  private readonly pending: Uint8Array[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -198,11 +201,14 @@ export class NoiseConnection extends EventEmitter<NoiseConnectionEvents> {
       this.close(e instanceof TransportError ? e.message : `transport failure: ${String(e)}`);
       return;
     }
-    for (const m of messages) {
-      if (this.closed) return;
-      this.emit('message', m);
-    }
+    for (const m of messages) this.pending.push(m);
+    this.deliver();
     this.armStallTimer();
+  }
+
+  /** Hands queued messages to the listener, stopping as soon as it pauses us. */
+  private deliver(): void {
+    while (this.pending.length && !this.paused && !this.closed) this.emit('message', this.pending.shift()!);
   }
 
   private armStallTimer(): void {
@@ -229,12 +235,16 @@ export class NoiseConnection extends EventEmitter<NoiseConnectionEvents> {
     return ok;
   }
 
+  /** Stops reading: no more 'message' events (even for bytes already received) until resume(). */
   pause(): void {
+    this.paused = true;
     this.socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.paused = false;
+    this.deliver();
+    if (!this.paused) this.socket.resume();
   }
 
   /** Closes the connection; emits 'close' once, with the first reason given. */

@@ -144,6 +144,21 @@ describe('hostile input suite', () => {
       c.socket.write(frame.subarray(0, 100));
     }, /stopped in the middle of a message/));
 
+  it('a peer that floods pings and never reads the pongs: we stop reading from it, memory stays bounded', async () => {
+    const c = await evilClient(victim.port, victimKey);
+    c.sendRaw(goodInit());
+    c.socket.pause(); // never read what the victim sends
+    const ping = encodeMessage({ type: 'ping', num_pong_bytes: 60_000, ignored: new Uint8Array(0) });
+    for (let i = 0; i < 3000; i++) c.sendRaw(ping); // asks for ~180 MB of pongs
+    await expectLogged(/pausing reads from it/);
+    const evilId = [...victim.node.peers.list()].find((p) => p.pubkey !== friend.node.nodeId && p.inbound && p.state === 'ready');
+    expect(evilId).toBeDefined();
+    // What we sent it is bounded by the socket buffers, far below what it asked for.
+    expect(Number(evilId!.bytesSent)).toBeLessThan(60_000_000);
+    await friendStillWorks();
+    c.socket.destroy();
+  });
+
   it('200 connections at once: garbage and good ones mixed; the node serves them all and stays up', async () => {
     const garbage = await Promise.all(Array.from({ length: 150 }, () => rawSocket(victim.port)));
     for (const s of garbage) s.write(randomBytes(50));
