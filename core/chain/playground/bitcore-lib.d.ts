@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unused-vars -- declaration-only classes are referenced through typeof */
 /** The small part of bitcore-lib the playground uses: its script interpreter. */
 declare module 'bitcore-lib' {
   class Script {
