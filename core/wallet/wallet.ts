@@ -1,0 +1,411 @@
+/**
+ * The on-chain wallet: BIP84 keys from the BIP39 seed, coins found by scanning blocks (never by asking
+ * bitcoind's wallet), coin selection, PSBT signing with bitcoinjs-lib, send, send-all, fee bumps (RBF),
+ * and coins reserved for channel funding. State lives in two durable stores: the coins, and the history.
+ */
+import { Psbt, Transaction, address as baddress } from 'bitcoinjs-lib';
+import type { Block } from 'bitcoinjs-lib';
+import { hex } from '@scure/base';
+import { Bip84Account, btcNetwork } from './bip84.ts';
+import type { Chain } from './bip84.ts';
+import { selectCoins, sweepAmount, SelectionError } from './coin-select.ts';
+import { openStore } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { tinyBackend } from '../crypto/secp256k1.ts';
+import type { Network } from '../keys/node-key.ts';
+import type { Broadcaster, ChainEvent, ChainPoint } from '../chain/types.ts';
+
+export const GAP_LIMIT = 20;
+
+interface CoinRecord {
+  txid: string;
+  vout: number;
+  value: string;
+  chain: Chain;
+  index: number;
+  /** Block height, or null while unconfirmed. */
+  height: number | null;
+  spentBy?: string;
+  reserved?: boolean;
+}
+
+interface WalletState {
+  birthday: number;
+  /** The last blocks scanned, newest last (enough to step back over a reorg). */
+  recent: ChainPoint[];
+  /** Receive addresses handed out so far, and the highest index seen used on each chain. */
+  issued: number;
+  used: [number, number];
+  coins: Record<string, CoinRecord>;
+}
+
+interface TxRecord {
+  height: number | null;
+  time: number;
+  hex: string;
+  label?: string;
+}
+
+interface HistoryState {
+  txs: Record<string, TxRecord>;
+}
+
+export class WalletError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalletError';
+  }
+}
+
+export interface Balance {
+  confirmed: bigint;
+  unconfirmed: bigint;
+  total: bigint;
+  reserved: bigint;
+}
+
+export interface HistoryEntry {
+  txid: string;
+  /** Net change to the wallet in sats (negative for payments out). */
+  amount: bigint;
+  fee: bigint | undefined;
+  height: number | null;
+  confirmations: number;
+  time: number;
+  label?: string;
+  hex: string;
+}
+
+const key = (txid: string, vout: number): string => `${txid}:${vout}`;
+const txidOf = (input: Transaction['ins'][number]): string => hex.encode(Uint8Array.from(input.hash).reverse());
+
+export class Wallet {
+  private readonly scripts = new Map<string, { chain: Chain; index: number }>();
+  private readonly derived: [number, number] = [0, 0];
+
+  private constructor(
+    readonly account: Bip84Account,
+    readonly network: Network,
+    private readonly state: Store<WalletState>,
+    private readonly history: Store<HistoryState>,
+    private readonly broadcaster: Broadcaster,
+  ) {
+    this.extendLookahead();
+  }
+
+  static async open(opts: { dir: string; seed: Uint8Array; network: Network; birthday: number; broadcaster: Broadcaster }): Promise<Wallet> {
+    const state = await openStore<WalletState>({
+      dir: opts.dir,
+      name: 'wallet',
+      version: 1,
+      migrations: [],
+      defaults: () => ({ birthday: opts.birthday, recent: [], issued: 0, used: [-1, -1], coins: {} }),
+    });
+    const history = await openStore<HistoryState>({ dir: opts.dir, name: 'wallet_history', version: 1, migrations: [], defaults: () => ({ txs: {} }) });
+    return new Wallet(new Bip84Account(opts.seed, opts.network), opts.network, state, history, opts.broadcaster);
+  }
+
+  async close(): Promise<void> {
+    await this.state.close();
+    await this.history.close();
+  }
+
+  /** Where scanning should resume: the last block seen, or just before the birthday. */
+  get scanFrom(): ChainPoint | undefined {
+    const r = this.state.data.recent;
+    return r[r.length - 1];
+  }
+
+  get birthday(): number {
+    return this.state.data.birthday;
+  }
+
+  /** Derives scripts up to GAP_LIMIT past the last used (or issued) address on each chain. */
+  private extendLookahead(): boolean {
+    let grew = false;
+    for (const chain of [0, 1] as Chain[]) {
+      const s = this.state.data;
+      const want = Math.max(s.used[chain], chain === 0 ? s.issued - 1 : -1) + 1 + GAP_LIMIT;
+      while (this.derived[chain] < want) {
+        const a = this.account.address(chain, this.derived[chain]);
+        this.scripts.set(hex.encode(a.script), { chain, index: a.index });
+        this.derived[chain]++;
+        grew = true;
+      }
+    }
+    return grew;
+  }
+
+  async newAddress(): Promise<string> {
+    const index = this.state.data.issued;
+    await this.state.update((s) => void (s.issued = index + 1));
+    this.extendLookahead();
+    return this.account.address(0, index).address;
+  }
+
+  private changeScript(): { script: Uint8Array; index: number } {
+    const index = this.state.data.used[1] + 1;
+    return { script: this.account.address(1, index).script, index };
+  }
+
+  // ---- scanning ------------------------------------------------------------------------------
+
+  /** Applies a chain event. Blocks must come in order (see ChainSource). */
+  async onChainEvent(e: ChainEvent): Promise<void> {
+    if (e.type === 'connected') await this.connectBlock(e.block, e.height, e.hash);
+    else await this.disconnectBlock(e.height, e.hash);
+  }
+
+  private async connectBlock(block: Block, height: number, hash: string): Promise<void> {
+    const txs = block.transactions ?? [];
+    const mine: Transaction[] = [];
+    await this.state.update((s) => {
+      for (;;) {
+        let found = false;
+        for (const tx of txs) {
+          const txid = tx.getId();
+          for (const input of tx.ins) {
+            const c = s.coins[key(txidOf(input), input.index)];
+            if (c && c.spentBy !== txid) {
+              c.spentBy = txid;
+              found = true;
+            }
+            if (c && !mine.includes(tx)) mine.push(tx);
+          }
+          tx.outs.forEach((o, vout) => {
+            const owner = this.scripts.get(hex.encode(o.script));
+            if (!owner) return;
+            const k = key(txid, vout);
+            const existing = s.coins[k];
+            if (existing && existing.height === height) return;
+            s.coins[k] = { ...(existing ?? {}), txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height };
+            if (owner.index > s.used[owner.chain]) s.used[owner.chain] = owner.index;
+            if (!mine.includes(tx)) mine.push(tx);
+            found = true;
+          });
+        }
+        // A coin at the edge of the lookahead may reveal more addresses; scan the block again for them.
+        if (!found || !this.extendLookahead()) break;
+      }
+      s.recent.push({ hash, height });
+      if (s.recent.length > 100) s.recent.shift();
+    });
+    if (mine.length) {
+      await this.history.update((h) => {
+        for (const tx of mine) {
+          const id = tx.getId();
+          const prev = h.txs[id];
+          h.txs[id] = { ...(prev ?? { time: block.timestamp, hex: tx.toHex() }), height };
+        }
+      });
+    }
+  }
+
+  private async disconnectBlock(height: number, hash: string): Promise<void> {
+    await this.state.update((s) => {
+      // Transactions of a disconnected block go back to the mempool: their coins become unconfirmed.
+      for (const c of Object.values(s.coins)) if (c.height === height) c.height = null;
+      if (s.recent[s.recent.length - 1]?.hash === hash) s.recent.pop();
+    });
+    await this.history.update((h) => {
+      for (const t of Object.values(h.txs)) if (t.height === height) t.height = null;
+    });
+  }
+
+  // ---- views ---------------------------------------------------------------------------------
+
+  private unspent(): CoinRecord[] {
+    return Object.values(this.state.data.coins).filter((c) => !c.spentBy);
+  }
+
+  balance(): Balance {
+    let confirmed = 0n;
+    let unconfirmed = 0n;
+    let reserved = 0n;
+    for (const c of this.unspent()) {
+      const v = BigInt(c.value);
+      if (c.height === null) unconfirmed += v;
+      else confirmed += v;
+      if (c.reserved) reserved += v;
+    }
+    return { confirmed, unconfirmed, total: confirmed + unconfirmed, reserved };
+  }
+
+  listUnspent(tipHeight: number, minConf = 0): { txid: string; vout: number; value: bigint; address: string; confirmations: number; reserved: boolean }[] {
+    return this.unspent()
+      .map((c) => ({
+        txid: c.txid,
+        vout: c.vout,
+        value: BigInt(c.value),
+        address: this.account.address(c.chain, c.index).address,
+        confirmations: c.height === null ? 0 : tipHeight - c.height + 1,
+        reserved: !!c.reserved,
+      }))
+      .filter((u) => u.confirmations >= minConf)
+      .sort((a, b) => b.confirmations - a.confirmations || (a.txid < b.txid ? -1 : 1));
+  }
+
+  listTransactions(tipHeight: number): HistoryEntry[] {
+    const coins = this.state.data.coins;
+    return Object.entries(this.history.data.txs)
+      .map(([txid, t]) => {
+        const tx = Transaction.fromHex(t.hex);
+        let fromUs = 0n;
+        let allInputsOurs = true;
+        for (const i of tx.ins) {
+          const c = coins[key(txidOf(i), i.index)];
+          if (c) fromUs += BigInt(c.value);
+          else allInputsOurs = false;
+        }
+        let toUs = 0n;
+        tx.outs.forEach((_o, vout) => {
+          const c = coins[key(txid, vout)];
+          if (c) toUs += BigInt(c.value);
+        });
+        const outSum = tx.outs.reduce((a, o) => a + o.value, 0n);
+        return {
+          txid,
+          amount: toUs - fromUs,
+          fee: allInputsOurs && fromUs > 0n ? fromUs - outSum : undefined,
+          height: t.height,
+          confirmations: t.height === null ? 0 : tipHeight - t.height + 1,
+          time: t.time,
+          hex: t.hex,
+          ...(t.label ? { label: t.label } : {}),
+        };
+      })
+      .sort((a, b) => (a.height ?? Infinity) - (b.height ?? Infinity) || a.time - b.time);
+  }
+
+  // ---- spending ------------------------------------------------------------------------------
+
+  /** The output script for an address, or a WalletError saying why it is not one for this network. */
+  scriptFor(address: string): Uint8Array {
+    try {
+      return baddress.toOutputScript(address.trim(), btcNetwork(this.network));
+    } catch {
+      const other = (['mainnet', 'testnet', 'regtest'] as Network[]).find((n) => {
+        try {
+          baddress.toOutputScript(address.trim(), btcNetwork(n));
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      throw new WalletError(other ? `${address} is a ${other} address; this wallet is on ${this.network}` : `"${address}" is not a valid bitcoin address`);
+    }
+  }
+
+  /**
+   * Pays `amount` (or everything, with `all`) to `address` at `satPerVb`. Checks everything before
+   * signing; signs; records; broadcasts. Returns the txid.
+   */
+  async send(opts: { address: string; amount?: bigint; all?: boolean; satPerVb: number; label?: string }): Promise<string> {
+    const out = this.scriptFor(opts.address);
+    if (!(opts.satPerVb >= 1)) throw new WalletError('the fee rate must be at least 1 sat/vB');
+    if (opts.satPerVb > 10_000) throw new WalletError(`a fee rate of ${opts.satPerVb} sat/vB is absurd; refusing`);
+    const spendable = this.unspent().filter((c) => !c.reserved).map((c) => ({ ...c, key: key(c.txid, c.vout), v: BigInt(c.value) }));
+    const candidates = spendable.map((c) => ({ key: c.key, value: c.v, rec: c }));
+    const psbt = new Psbt({ network: btcNetwork(this.network) });
+    psbt.setVersion(2);
+    let inputs: typeof candidates;
+    try {
+      if (opts.all) {
+        if (!candidates.length) throw new SelectionError('the wallet has no coins to send');
+        const { amount } = sweepAmount(candidates, out, opts.satPerVb);
+        inputs = candidates;
+        psbt.addOutput({ script: out, value: amount });
+      } else {
+        if (!opts.amount || opts.amount <= 0n) throw new WalletError('give an amount in satoshis, or send everything with --sweepall');
+        if (opts.amount < 294n) throw new WalletError(`${opts.amount} sat is below the dust limit; send at least 294 sat`);
+        const sel = selectCoins(candidates, [{ script: out, value: opts.amount }], opts.satPerVb);
+        inputs = sel.inputs;
+        psbt.addOutput({ script: out, value: opts.amount });
+        if (sel.change > 0n) psbt.addOutput({ script: this.changeScript().script, value: sel.change });
+      }
+    } catch (e) {
+      if (e instanceof SelectionError) throw new WalletError(e.message);
+      throw e;
+    }
+    const txHex = this.sign(psbt, inputs.map((i) => i.rec));
+    return this.commit(txHex, opts.label);
+  }
+
+  private sign(psbt: Psbt, inputs: CoinRecord[]): string {
+    for (const c of inputs) {
+      const a = this.account.address(c.chain, c.index);
+      // nSequence below 0xfffffffe signals replaceability (BIP 125), so the send can be bumped.
+      psbt.addInput({ hash: c.txid, index: c.vout, sequence: 0xfffffffd, witnessUtxo: { script: a.script, value: BigInt(c.value) } });
+    }
+    inputs.forEach((c, i) => {
+      const secret = this.account.privateKey(c.chain, c.index);
+      psbt.signInput(i, { publicKey: tinyBackend.getPublicKey(secret), sign: (h: Uint8Array) => tinyBackend.sign(h, secret) });
+    });
+    psbt.finalizeAllInputs();
+    return psbt.extractTransaction().toHex();
+  }
+
+  /** Records a signed transaction as unconfirmed (durably), then broadcasts it. */
+  private async commit(txHex: string, label?: string): Promise<string> {
+    const tx = Transaction.fromHex(txHex);
+    const txid = tx.getId();
+    await this.state.update((s) => {
+      for (const i of tx.ins) {
+        const c = s.coins[key(txidOf(i), i.index)];
+        if (c) c.spentBy = txid;
+      }
+      tx.outs.forEach((o, vout) => {
+        const owner = this.scripts.get(hex.encode(o.script));
+        if (!owner) return;
+        s.coins[key(txid, vout)] = { txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height: null };
+        if (owner.index > s.used[owner.chain]) s.used[owner.chain] = owner.index;
+      });
+    });
+    this.extendLookahead();
+    await this.history.update((h) => void (h.txs[txid] = { height: null, time: Math.floor(Date.now() / 1000), hex: txHex, ...(label ? { label } : {}) }));
+    await this.broadcaster.broadcast(txHex);
+    return txid;
+  }
+
+  /** Replaces an unconfirmed send of ours with one paying `satPerVb`, taking the extra fee from change. */
+  async bumpFee(txid: string, satPerVb: number): Promise<string> {
+    const rec = this.history.data.txs[txid];
+    if (!rec) throw new WalletError(`transaction ${txid} is not in this wallet`);
+    if (rec.height !== null) throw new WalletError(`transaction ${txid} is already confirmed`);
+    const old = Transaction.fromHex(rec.hex);
+    const coins = old.ins.map((i) => this.state.data.coins[key(txidOf(i), i.index)]);
+    if (coins.some((c) => !c)) throw new WalletError('only transactions that spend this wallet\'s coins alone can be bumped');
+    const changeIdx = old.outs.findIndex((o) => this.scripts.get(hex.encode(o.script))?.chain === 1);
+    if (changeIdx < 0) throw new WalletError('that transaction has no change output to pay a higher fee from');
+    const inSum = coins.reduce((a, c) => a + BigInt(c!.value), 0n);
+    const outSum = old.outs.reduce((a, o) => a + o.value, 0n);
+    const oldFee = inSum - outSum;
+    const newFee = BigInt(Math.ceil(old.virtualSize() * satPerVb));
+    // BIP 125: the replacement pays more in total and at least the relay fee for its own size on top.
+    const needFee = oldFee + BigInt(old.virtualSize());
+    const fee = newFee > needFee ? newFee : needFee;
+    const change = old.outs[changeIdx]!.value - (fee - oldFee);
+    if (change < 294n) throw new WalletError('the change output is too small to pay that fee');
+    const psbt = new Psbt({ network: btcNetwork(this.network) });
+    psbt.setVersion(2);
+    old.outs.forEach((o, i) => psbt.addOutput({ script: o.script, value: i === changeIdx ? change : o.value }));
+    // Release the inputs from the old transaction so they can be signed again.
+    await this.state.update((s) => {
+      for (const c of coins) if (c) s.coins[key(c.txid, c.vout)]!.spentBy = undefined;
+      old.outs.forEach((_o, vout) => delete s.coins[key(txid, vout)]);
+    });
+    await this.history.update((h) => void delete h.txs[txid]);
+    return this.commit(this.sign(psbt, coins as CoinRecord[]), rec.label);
+  }
+
+  /** Holds coins for a channel funding transaction so a send cannot spend them meanwhile. */
+  async reserve(outpoints: string[], reserved = true): Promise<void> {
+    await this.state.update((s) => {
+      for (const o of outpoints) {
+        const c = s.coins[o];
+        if (!c || c.spentBy) throw new WalletError(`${o} is not an unspent coin of this wallet`);
+        c.reserved = reserved || undefined;
+      }
+    });
+  }
+}
