@@ -21,6 +21,40 @@ export const methodSchemas = {
   disconnect: z.object({ pub_key: pubkeyHex }).strict(),
   listpeers: z.object({}).strict(),
   stop: z.object({}).strict(),
+  /** New recovery words (nothing is stored): the first step of creating a wallet. */
+  genseed: z.object({}).strict(),
+  create: z
+    .object({
+      password: z.string().min(8, 'choose a password of at least 8 characters').max(1024),
+      /** The 24 words: from genseed for a new wallet, or the user's for a restore. */
+      words: z.string().min(1).max(1000),
+      passphrase: z.string().max(1024).optional(),
+      /** true for words fresh from genseed: no history to look for, so scanning starts at the tip. */
+      new_wallet: z.boolean().optional(),
+      /** Restore: the height to rescan from (default 0, the whole chain). */
+      birthday_height: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  unlock: z.object({ password: z.string().min(1).max(1024) }).strict(),
+  newaddress: z.object({ type: z.enum(['p2wkh']).optional() }).strict(),
+  walletbalance: z.object({}).strict(),
+  sendcoins: z
+    .object({
+      addr: z.string().min(1).max(200),
+      amt: z.number().int().positive().optional(),
+      sat_per_vbyte: z.number().positive().max(10_000).optional(),
+      sweepall: z.boolean().optional(),
+      label: z.string().max(500).optional(),
+    })
+    .strict()
+    .refine((v) => (v.amt !== undefined) !== (v.sweepall === true), 'give either amt or sweepall, not both'),
+  bumpfee: z.object({ txid: z.string().regex(/^[0-9a-f]{64}$/), sat_per_vbyte: z.number().positive().max(10_000) }).strict(),
+  listunspent: z.object({ min_confs: z.number().int().min(0).optional() }).strict(),
+  listchaintxns: z.object({}).strict(),
+  /** Playground only: mine blocks (to the given address, or to the playground's own). */
+  playground_mine: z.object({ blocks: z.number().int().min(1).max(1000), addr: z.string().max(200).optional() }).strict(),
+  /** Playground only: test coins to an address, mined into a block at once. */
+  playground_faucet: z.object({ addr: z.string().min(1).max(200), amt: z.number().int().positive().max(100_000_000_000) }).strict(),
 } as const;
 
 export type MethodName = keyof typeof methodSchemas;
@@ -32,9 +66,19 @@ export interface FeatureView {
   is_known: boolean;
 }
 
+export type WalletState = 'NO_WALLET' | 'LOCKED' | 'READY';
+
 export interface GetInfoResponse {
   version: string;
+  /** Empty until the wallet is unlocked: the node key descends from the wallet's seed. */
   identity_pubkey: string;
+  wallet_state: WalletState;
+  synced_to_chain: boolean;
+  block_height: number;
+  block_hash: string;
+  /** What the chain source is, and what is wrong with it if anything. */
+  chain_backend: string;
+  chain_error?: string;
   alias: string;
   num_peers: number;
   uris: string[];
@@ -63,6 +107,19 @@ export interface MethodOutputs {
   disconnect: Record<string, never>;
   listpeers: { peers: PeerView[] };
   stop: { status: string };
+  genseed: { mnemonic: string[] };
+  create: { identity_pubkey: string };
+  unlock: { identity_pubkey: string };
+  newaddress: { address: string };
+  walletbalance: { total_balance: string; confirmed_balance: string; unconfirmed_balance: string; locked_balance: string };
+  sendcoins: { txid: string };
+  bumpfee: { txid: string };
+  listunspent: { utxos: { address_type: string; address: string; amount_sat: string; outpoint: string; confirmations: string }[] };
+  listchaintxns: {
+    transactions: { tx_hash: string; amount: string; num_confirmations: number; block_height: number; time_stamp: string; total_fees: string; raw_tx_hex: string; label: string }[];
+  };
+  playground_mine: { block_hashes: string[] };
+  playground_faucet: { txid: string; block_hash: string };
 }
 export type MethodOutput<M extends MethodName> = MethodOutputs[M];
 

@@ -9,6 +9,14 @@ export interface ClientCommand extends CommandSpec {
   method: MethodName;
   /** Turns parsed flags into the API method's input. */
   toParams(flags: ParsedFlags, positionals: string[]): Record<string, unknown>;
+  /** Commands with a conversation (create, unlock) run their own flow instead of one call. */
+  interactive?: true;
+}
+
+function int(v: unknown, what: string): number {
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new UsageError(`${what} must be a whole number, not "${String(v)}"`);
+  return n;
 }
 
 function str(flags: ParsedFlags, name: string, what: string): string {
@@ -23,7 +31,14 @@ export const DAEMON_COMMAND: CommandSpec = {
   summary: 'Runs the Coulomb node in the foreground. Logs go to <datadir>/coulomb.log and to stderr.',
   flags: [
     { name: 'datadir', type: 'string', help: 'data directory (default ~/.coulomb)' },
-    { name: 'network', type: 'string', help: 'mainnet | testnet | testnet4 | signet | regtest (default regtest)' },
+    { name: 'network', type: 'string', help: 'mainnet | testnet | testnet4 | signet | regtest | playground (default playground)' },
+    { name: 'bitcoind.rpchost', type: 'string', help: "bitcoind's RPC host:port (default 127.0.0.1 and the network's port)" },
+    { name: 'bitcoind.rpcuser', type: 'string', help: 'bitcoind RPC user' },
+    { name: 'bitcoind.rpcpass', type: 'string', help: 'bitcoind RPC password' },
+    { name: 'bitcoind.rpccookie', type: 'string', help: "path of bitcoind's .cookie file (instead of user and password)" },
+    { name: 'bitcoind.zmqpubrawblock', type: 'string', help: 'accepted for lnd compatibility; Coulomb polls bitcoind' },
+    { name: 'bitcoind.zmqpubrawtx', type: 'string', help: 'accepted for lnd compatibility; Coulomb polls bitcoind' },
+    { name: 'playground.rpclisten', type: 'string', help: "host:port for the playground chain's JSON-RPC (default 127.0.0.1:0, any free port)" },
     { name: 'listen', type: 'list', help: 'host:port to accept peers on (repeatable; default 0.0.0.0:9735)' },
     { name: 'nolisten', type: 'boolean', help: 'accept no inbound peer connections' },
     { name: 'rpclisten', type: 'string', help: 'host:port of the control channel (default 127.0.0.1:10009; port 0 picks one)' },
@@ -79,6 +94,109 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     flags: [],
     method: 'listpeers',
     toParams: () => ({}),
+  },
+  {
+    name: 'create',
+    usage: 'create [--password_file F] [--words "…"] [--birthday H]',
+    summary: 'Creates a wallet (24 new words, shown once) or restores one from its words.',
+    flags: [
+      { name: 'password_file', type: 'string', help: 'read the password from this file (for scripts; otherwise you are asked)' },
+      { name: 'words', type: 'string', help: 'restore from these 24 words instead of making new ones' },
+      { name: 'passphrase_file', type: 'string', help: 'an optional BIP39 passphrase, read from this file' },
+      { name: 'birthday', type: 'string', help: 'restore: block height to rescan from (default 0)' },
+    ],
+    method: 'create',
+    toParams: () => ({}),
+    interactive: true,
+  },
+  {
+    name: 'unlock',
+    usage: 'unlock [--password_file F]',
+    summary: 'Unlocks the wallet so the node can start.',
+    flags: [{ name: 'password_file', type: 'string', help: 'read the password from this file (otherwise you are asked)' }],
+    method: 'unlock',
+    toParams: () => ({}),
+    interactive: true,
+  },
+  {
+    name: 'newaddress',
+    usage: 'newaddress p2wkh',
+    summary: 'Returns a new receiving address (native segwit).',
+    flags: [{ name: 'type', type: 'string', help: 'address type: p2wkh', positional: 0 }],
+    method: 'newaddress',
+    toParams: (f) => {
+      if (f.type !== undefined && f.type !== 'p2wkh') throw new UsageError(`unsupported address type "${String(f.type)}"; Coulomb makes p2wkh (native segwit) addresses`);
+      return { type: 'p2wkh' };
+    },
+  },
+  {
+    name: 'walletbalance',
+    usage: 'walletbalance',
+    summary: 'On-chain balance in satoshis: confirmed, unconfirmed, total.',
+    flags: [],
+    method: 'walletbalance',
+    toParams: () => ({}),
+  },
+  {
+    name: 'sendcoins',
+    usage: 'sendcoins --addr <address> --amt <sats> [--sat_per_vbyte N] | --sweepall',
+    summary: 'Sends bitcoin on-chain.',
+    flags: [
+      { name: 'addr', type: 'string', help: 'the address to pay', positional: 0 },
+      { name: 'amt', type: 'string', help: 'amount in satoshis', positional: 1 },
+      { name: 'sat_per_vbyte', type: 'string', help: 'fee rate (default: the chain estimate for about 6 blocks)' },
+      { name: 'sweepall', type: 'boolean', help: 'send everything in the wallet' },
+      { name: 'label', type: 'string', help: 'a note kept with the transaction' },
+    ],
+    method: 'sendcoins',
+    toParams: (f) => ({
+      addr: str(f, 'addr', 'the address: coulomb sendcoins --addr <address> --amt <sats>'),
+      ...(f.sweepall ? { sweepall: true } : { amt: int(f.amt ?? '', '--amt') }),
+      ...(f.sat_per_vbyte !== undefined ? { sat_per_vbyte: Number(f.sat_per_vbyte) } : {}),
+      ...(typeof f.label === 'string' ? { label: f.label } : {}),
+    }),
+  },
+  {
+    name: 'bumpfee',
+    usage: 'bumpfee --txid <txid> --sat_per_vbyte N',
+    summary: 'Replaces an unconfirmed send with one paying a higher fee (RBF).',
+    flags: [
+      { name: 'txid', type: 'string', help: 'the transaction to speed up', positional: 0 },
+      { name: 'sat_per_vbyte', type: 'string', help: 'the new fee rate' },
+    ],
+    method: 'bumpfee',
+    toParams: (f) => ({ txid: str(f, 'txid', 'the transaction id'), sat_per_vbyte: Number(str(f, 'sat_per_vbyte', '--sat_per_vbyte')) }),
+  },
+  {
+    name: 'listunspent',
+    usage: 'listunspent [--min_confs N]',
+    summary: 'Lists the unspent coins of the wallet.',
+    flags: [{ name: 'min_confs', type: 'string', help: 'only coins with at least this many confirmations' }],
+    method: 'listunspent',
+    toParams: (f) => (f.min_confs !== undefined ? { min_confs: int(f.min_confs, '--min_confs') } : {}),
+  },
+  {
+    name: 'listchaintxns',
+    usage: 'listchaintxns',
+    summary: 'Lists the on-chain transactions of the wallet.',
+    flags: [],
+    method: 'listchaintxns',
+    toParams: () => ({}),
+  },
+  {
+    name: 'playground',
+    usage: 'playground mine <blocks> [--addr A] | playground faucet <address> <sats>',
+    summary: 'Playground only: mine blocks, or get test coins.',
+    flags: [{ name: 'addr', type: 'string', help: 'mine: pay the block rewards to this address' }],
+    method: 'playground_mine',
+    toParams: (f, p) => {
+      if (p[0] === 'mine') return { blocks: int(p[1] ?? '1', 'the number of blocks'), ...(typeof f.addr === 'string' ? { addr: f.addr } : {}) };
+      if (p[0] === 'faucet') {
+        if (!p[1]) throw new UsageError('give an address: coulomb playground faucet <address> <sats>');
+        return { addr: p[1], amt: int(p[2] ?? '', 'the amount in satoshis') };
+      }
+      throw new UsageError('use "coulomb playground mine <blocks>" or "coulomb playground faucet <address> <sats>"');
+    },
   },
   {
     name: 'stop',

@@ -12,10 +12,12 @@ import { CLIENT_COMMANDS, DAEMON_COMMAND } from './commands.ts';
 import { callDaemon } from '../api/control-client.ts';
 import { ApiError } from '../api/contract.ts';
 import type { MethodInput, MethodName } from '../api/contract.ts';
-import { defaultDatadir, DEFAULT_PEER_PORT, DEFAULT_RPC_PORT, NETWORKS } from '../node/config.ts';
+import { defaultDatadir, DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT, DEFAULT_RPC_PORT, NETWORKS } from '../node/config.ts';
+import { runCreate, runUnlock } from './wallet-flow.ts';
 import type { NodeConfig } from '../node/config.ts';
 import { parseHostPort } from '../peer/address.ts';
 import { startDaemon } from '../daemon/daemon.ts';
+import type { Caller } from './wallet-flow.ts';
 import { VERSION } from '../version.ts';
 import type { Network } from '../keys/node-key.ts';
 
@@ -34,14 +36,32 @@ Global flags:
   --version       print the version`;
 
 function daemonConfig(flags: Record<string, unknown>): NodeConfig {
-  const network = (flags.network as string | undefined) ?? 'regtest';
-  if (!NETWORKS.includes(network as Network)) throw new UsageError(`unknown network "${network}"; choose one of ${NETWORKS.join(', ')}`);
+  const networkFlag = (flags.network as string | undefined) ?? 'playground';
+  const playground = networkFlag === 'playground';
+  const network = (playground ? 'regtest' : networkFlag) as Network;
+  if (!NETWORKS.includes(network)) throw new UsageError(`unknown network "${networkFlag}"; choose one of ${[...NETWORKS, 'playground'].join(', ')}`);
   const listenFlags = (flags.listen as string[] | undefined) ?? ['0.0.0.0:9735'];
   const level = (flags.debuglevel as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--debuglevel must be debug, info, warn or error, not "${level}"`);
+  const s = (name: string): string | undefined => flags[name] as string | undefined;
+  const chain: NodeConfig['chain'] = playground
+    ? { kind: 'playground', rpcListen: parseHostPort(s('playground.rpclisten') ?? '127.0.0.1:0', 0, true) }
+    : {
+        kind: 'bitcoind',
+        rpcHost: ((hp) => `${hp.host}:${hp.port}`)(parseHostPort(s('bitcoind.rpchost') ?? '127.0.0.1', DEFAULT_BITCOIND_RPC_PORT[network])),
+        ...(s('bitcoind.rpcuser') ? { rpcUser: s('bitcoind.rpcuser') } : {}),
+        ...(s('bitcoind.rpcpass') ? { rpcPass: s('bitcoind.rpcpass') } : {}),
+        ...(s('bitcoind.rpccookie') ? { rpcCookie: resolve(s('bitcoind.rpccookie')!) } : {}),
+        ...(s('bitcoind.zmqpubrawblock') ? { zmqPubRawBlock: s('bitcoind.zmqpubrawblock') } : {}),
+        ...(s('bitcoind.zmqpubrawtx') ? { zmqPubRawTx: s('bitcoind.zmqpubrawtx') } : {}),
+      };
+  if (chain.kind === 'bitcoind' && !chain.rpcCookie && !chain.rpcUser) {
+    throw new UsageError('tell Coulomb how to log in to bitcoind: --bitcoind.rpcuser and --bitcoind.rpcpass, or --bitcoind.rpccookie <datadir>/.cookie');
+  }
   return {
     datadir: resolve((flags.datadir as string | undefined) ?? defaultDatadir()),
-    network: network as Network,
+    network,
+    chain,
     alias: (flags.alias as string | undefined) ?? '',
     listen: flags.nolisten ? [] : listenFlags.map((l) => parseHostPort(l, DEFAULT_PEER_PORT, true)),
     rpcListen: parseHostPort((flags.rpclisten as string | undefined) ?? `127.0.0.1:${DEFAULT_RPC_PORT}`, DEFAULT_RPC_PORT, true),
@@ -58,7 +78,11 @@ async function runDaemon(argv: string[]): Promise<number> {
   const shutdown = (): void => void d.stop();
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  process.stdout.write(`Coulomb ${VERSION} is running on ${config.network}. Node id ${d.node.nodeId}\n` + `Data directory ${config.datadir}; try: coulomb --datadir ${config.datadir} getinfo\n`);
+  const next = d.node.state === 'LOCKED' ? 'unlock' : 'create';
+  process.stdout.write(
+    `Coulomb ${VERSION} is running on ${config.chain.kind === 'playground' ? 'the playground (regtest)' : config.network}, using the ${d.node.chain.describe}.\n` +
+      `Data directory ${config.datadir}. Next: coulomb --datadir ${config.datadir} ${next}\n`,
+  );
   await d.stopped;
   return 0;
 }
@@ -100,8 +124,16 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = CLIENT_COMMANDS.find((c) => c.name === name);
   if (!cmd) throw new UsageError(`unknown command "${name}" (see: coulomb --help)`);
   const { flags, positionals } = parseFlags(cmd, rest);
-  const params = cmd.toParams(flags, positionals);
-  const result = await callDaemon(resolve(datadir ?? defaultDatadir()), cmd.method, params as MethodInput<MethodName>);
+  const dir = resolve(datadir ?? defaultDatadir());
+  const call: Caller = (method, params) => callDaemon(dir, method, params);
+  let result: unknown;
+  if (cmd.name === 'create') result = await runCreate(flags, call);
+  else if (cmd.name === 'unlock') result = await runUnlock(flags, call);
+  else {
+    const params = cmd.toParams(flags, positionals);
+    const method: MethodName = cmd.name === 'playground' && positionals[0] === 'faucet' ? 'playground_faucet' : cmd.method;
+    result = await callDaemon(dir, method, params as MethodInput<MethodName>);
+  }
   process.stdout.write(JSON.stringify(result, null, 4) + '\n');
   return 0;
 }

@@ -7,9 +7,28 @@ import type { Network } from '../keys/node-key.ts';
 
 export const NETWORKS: readonly Network[] = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'];
 
+/** bitcoind's default RPC ports. */
+export const DEFAULT_BITCOIND_RPC_PORT: Record<Network, number> = { mainnet: 8332, testnet: 18332, testnet4: 48332, signet: 38332, regtest: 18443 };
+
+export type ChainBackendConfig =
+  /** The embedded regtest chain, started by the node itself (its JSON-RPC on `rpcListen`). */
+  | { kind: 'playground'; rpcListen: { host: string; port: number } }
+  | {
+      kind: 'bitcoind';
+      /** host:port of bitcoind's RPC. */
+      rpcHost: string;
+      rpcUser?: string;
+      rpcPass?: string;
+      /** Path of bitcoind's .cookie file (instead of user and password). */
+      rpcCookie?: string;
+      zmqPubRawBlock?: string;
+      zmqPubRawTx?: string;
+    };
+
 export interface NodeConfig {
   datadir: string;
   network: Network;
+  chain: ChainBackendConfig;
   alias: string;
   /** host:port pairs to accept peers on; empty means no inbound connections. */
   listen: { host: string; port: number }[];
@@ -20,6 +39,8 @@ export interface NodeConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Also write log lines to stderr. */
   logToStderr: boolean;
+  /** How often to ask the chain for new blocks (default: 1 s on the playground, 2 s regtest, 10 s otherwise). */
+  pollMs?: number;
 }
 
 export function defaultDatadir(): string {

@@ -4,12 +4,12 @@
  */
 import { join } from 'node:path';
 import { readFileIfExists, writeFileDurable } from '../store/durable-file.ts';
-import { DataFileError } from './seed-file.ts';
+import { DataFileError } from './errors.ts';
 import type { Network } from '../keys/node-key.ts';
 
 export const NETWORK_FILE = 'network.json';
 
-export async function checkDatadirNetwork(datadir: string, network: Network): Promise<void> {
+export async function checkDatadirNetwork(datadir: string, network: Network | 'playground'): Promise<void> {
   const path = join(datadir, NETWORK_FILE);
   const raw = await readFileIfExists(path);
   if (!raw) {

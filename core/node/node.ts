@@ -1,37 +1,56 @@
 /**
- * A Coulomb node: composes identity, the peer manager and the API handlers. It is the one place that
- * awaits I/O on behalf of the protocol layers; the daemon and the desktop app both host one.
+ * A Coulomb node: composes the chain backend, the wallet, identity and the peer manager, and answers
+ * the API. It is the one place that awaits I/O on behalf of the protocol layers; the daemon and the
+ * desktop app both host one.
+ *
+ * Lifecycle: start() connects to the chain and serves the API. Keys come from the wallet's seed, so
+ * the node joins the network (peers, scanning) only once a wallet is created or unlocked.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { deriveNodeKeys } from '../keys/node-key.ts';
-import { loadOrCreateSeed } from './seed-file.ts';
 import { checkDatadirNetwork } from './datadir.ts';
 import type { NodeConfig } from './config.ts';
+import { openChainBackend } from './chain-backend.ts';
+import type { ChainBackend } from './chain-backend.ts';
+import { readVaultFile, writeVaultFile } from './vault-file.ts';
 import { PeerManager, ConnectError } from '../peer/manager.ts';
 import type { PeerManagerOptions } from '../peer/manager.ts';
 import { parsePeerAddress, formatHostPort } from '../peer/address.ts';
-import type { AddressError } from '../peer/address.ts';
 import { CHAIN_HASHES } from '../wire/index.ts';
 import { ourInitFeatures, describeFeatures } from './features.ts';
 import { ApiError } from '../api/contract.ts';
-import type { ApiHandlers, PeerView } from '../api/contract.ts';
+import type { ApiHandlers, PeerView, WalletState } from '../api/contract.ts';
 import type { Logger } from '../log/logger.ts';
 import { VERSION } from '../version.ts';
 import { hex } from '../util/bytes.ts';
+import { Wallet, WalletError } from '../wallet/wallet.ts';
+import { createMnemonic, mnemonicToSeed, normalizeMnemonic } from '../wallet/mnemonic.ts';
+import { sealVault, openVault, DEFAULT_SCRYPT } from '../wallet/vault.ts';
+import { WalletError as VaultError } from '../wallet/errors.ts';
+import { satPerKwToSatPerVb } from '../chain/types.ts';
 
 export interface NodeOptions {
   config: NodeConfig;
   log: Logger;
   /** Tests shorten timers through this. */
   peerOptions?: Partial<Omit<PeerManagerOptions, 'nodeSecret' | 'policy' | 'log'>>;
+  /** Tests lower the password-hashing cost through this. */
+  scryptCost?: typeof DEFAULT_SCRYPT;
+}
+
+interface Unlocked {
+  nodeId: string;
+  peers: PeerManager;
+  wallet: Wallet;
 }
 
 export class CoulombNode {
   readonly config: NodeConfig;
   readonly log: Logger;
-  nodeId!: string;
-  peers!: PeerManager;
+  chain!: ChainBackend;
+  private walletState: WalletState = 'NO_WALLET';
+  private unlocked: Unlocked | undefined;
+  private unlocking: Promise<void> | undefined;
   private listening: { host: string; port: number }[] = [];
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: (() => void)[] = [];
@@ -44,22 +63,112 @@ export class CoulombNode {
   async start(): Promise<void> {
     const { config } = this;
     await mkdir(config.datadir, { recursive: true, mode: 0o700 });
-    await checkDatadirNetwork(config.datadir, config.network);
-    const { seed, created } = await loadOrCreateSeed(config.datadir);
+    await checkDatadirNetwork(config.datadir, config.chain.kind === 'playground' ? 'playground' : config.network);
+    this.chain = await openChainBackend(config, this.log.child('CHAIN'));
+    this.walletState = (await readVaultFile(config.datadir)) ? 'LOCKED' : 'NO_WALLET';
+    this.log.info(this.walletState === 'LOCKED' ? 'wallet is locked; waiting for unlock' : 'no wallet yet; waiting for create', { network: config.network });
+  }
+
+  get nodeId(): string {
+    return this.unlocked?.nodeId ?? '';
+  }
+
+  /** The peer manager; only there once the wallet is unlocked. */
+  get peers(): PeerManager {
+    return this.ready().peers;
+  }
+
+  get wallet(): Wallet {
+    return this.ready().wallet;
+  }
+
+  get state(): WalletState {
+    return this.walletState;
+  }
+
+  private ready(): Unlocked {
+    if (this.unlocked) return this.unlocked;
+    throw new ApiError(
+      'failed_precondition',
+      this.walletState === 'LOCKED' ? 'the wallet is locked; unlock it first (coulomb unlock)' : 'there is no wallet yet; create one first (coulomb create)',
+    );
+  }
+
+  /** Turns the seed into a running node: keys, wallet scanning, peers. */
+  private async bringUp(seed: Uint8Array, birthday: number): Promise<void> {
+    const { config } = this;
     const keys = deriveNodeKeys(seed, config.network);
-    this.nodeId = hex.encode(keys.nodeId);
-    this.log.info(created ? 'created a new node seed' : 'loaded node seed', { node_id: this.nodeId, network: config.network, file: join(config.datadir, 'node_seed.json') });
-    this.peers = new PeerManager({
+    const wallet = await Wallet.open({ dir: config.datadir, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster });
+    const peers = new PeerManager({
       ...this.opts.peerOptions,
       nodeSecret: keys.nodeSecret,
       policy: { features: ourInitFeatures(), chainHash: CHAIN_HASHES[config.network] },
       log: this.log.child('PEER'),
     });
-    for (const l of config.listen) this.listening.push(await this.peers.listen(l.host, l.port));
+    const nodeId = hex.encode(keys.nodeId);
+    this.unlocked = { nodeId, peers, wallet };
+    for (const l of config.listen) this.listening.push(await peers.listen(l.host, l.port));
+    const { source, rpc, broadcaster, fees } = this.chain;
+    const from = wallet.scanFrom ?? (await (async () => {
+      const h = Math.max(0, birthday - 1);
+      return { height: h, hash: await rpc.call<string>('getblockhash', h) };
+    })());
+    await fees.refresh().catch(() => undefined);
+    await source.start(async (e) => {
+      await wallet.onChainEvent(e);
+      // Near the tip (not during a rescan), re-send our pending transactions and refresh fee estimates.
+      if (e.type === 'connected' && e.height >= source.status().bestHeight) {
+        await broadcaster.onBlock().catch((err: unknown) => this.log.warn('rebroadcast failed', { error: String(err) }));
+        await fees.refresh().catch(() => undefined);
+      }
+    }, from);
+    this.walletState = 'READY';
+    this.log.info('wallet unlocked; node is up', { node_id: nodeId, scanning_from: from.height });
+  }
+
+  private async once(fn: () => Promise<void>): Promise<void> {
+    if (this.unlocked) throw new ApiError('failed_precondition', 'the wallet is already unlocked');
+    if (this.unlocking) throw new ApiError('failed_precondition', 'the wallet is being unlocked already');
+    this.unlocking = fn().finally(() => (this.unlocking = undefined));
+    return this.unlocking;
+  }
+
+  async create(opts: { password: string; words: string; passphrase?: string; newWallet?: boolean; birthday?: number }): Promise<void> {
+    if (this.walletState !== 'NO_WALLET') throw new ApiError('already_exists', 'this data directory has a wallet already; unlock it instead');
+    await this.once(async () => {
+      let words: string;
+      try {
+        words = normalizeMnemonic(opts.words);
+      } catch (e) {
+        throw new ApiError('invalid_argument', (e as Error).message);
+      }
+      // A new wallet has no history: start scanning at the tip. A restore rescans from its birthday.
+      const birthday = opts.newWallet ? await this.chain.rpc.call<number>('getblockcount') : (opts.birthday ?? 0);
+      const vault = sealVault({ mnemonic: words, passphrase: opts.passphrase ?? '' }, opts.password, this.opts.scryptCost ?? DEFAULT_SCRYPT);
+      await writeVaultFile(this.config.datadir, { vault, birthday });
+      this.walletState = 'LOCKED';
+      await this.bringUp(mnemonicToSeed(words, opts.passphrase ?? ''), birthday);
+    });
+  }
+
+  async unlock(password: string): Promise<void> {
+    if (this.walletState === 'NO_WALLET') throw new ApiError('failed_precondition', 'there is no wallet yet; create one first (coulomb create)');
+    await this.once(async () => {
+      const file = (await readVaultFile(this.config.datadir))!;
+      let secret;
+      try {
+        secret = openVault(file.vault, password);
+      } catch (e) {
+        if (e instanceof VaultError && e.code === 'wrong_password') throw new ApiError('invalid_argument', 'wrong password; nothing was changed');
+        throw e;
+      }
+      await this.bringUp(mnemonicToSeed(secret.mnemonic, secret.passphrase), file.birthday);
+    });
   }
 
   /** Addresses others can dial us at, as `pubkey@host:port`. */
   uris(): string[] {
+    if (!this.unlocked) return [];
     const addrs = this.config.externalIps.length ? this.config.externalIps : this.listening;
     return addrs.filter((a) => a.host !== '0.0.0.0' && a.host !== '::').map((a) => `${this.nodeId}@${formatHostPort(a.host, a.port)}`);
   }
@@ -71,14 +180,19 @@ export class CoulombNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('stopping');
-      await this.peers?.close();
+      await this.unlocking?.catch(() => undefined);
+      await this.unlocked?.peers.close();
+      await this.chain?.stop();
+      await this.unlocked?.wallet.close();
       for (const fn of this.stopListeners) fn();
     })();
     return this.stopping;
   }
 
   peerView(): PeerView[] {
-    return this.peers.list()
+    if (!this.unlocked) return [];
+    return this.unlocked.peers
+      .list()
       .filter((p) => p.state === 'ready')
       .map((p) => ({
         pub_key: p.pubkey,
@@ -89,29 +203,69 @@ export class CoulombNode {
         ping_time: String(p.pingTimeMicros),
         connected_seconds: p.readyAt ? Math.floor((Date.now() - p.readyAt) / 1000) : 0,
         features: p.features ? describeFeatures(p.features) : {},
-        perm: this.peers.isPersistent(p.pubkey),
+        perm: this.unlocked!.peers.isPersistent(p.pubkey),
       }));
+  }
+
+  private tipHeight(): number {
+    return this.chain.source.status().height;
+  }
+
+  private playground() {
+    const pg = this.chain.playground;
+    if (!pg) throw new ApiError('failed_precondition', 'this node is not on the playground (start it with --network playground)');
+    return pg;
   }
 
   /** The API handlers; every transport dispatches to these after validating input. */
   handlers(): ApiHandlers {
+    const walletCall = async <T>(fn: () => Promise<T> | T): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (e instanceof WalletError) throw new ApiError('invalid_argument', e.message);
+        throw e;
+      }
+    };
     return {
-      getinfo: async () => ({
-        version: VERSION,
-        identity_pubkey: this.nodeId,
-        alias: this.config.alias,
-        num_peers: this.peerView().length,
-        uris: this.uris(),
-        network: this.config.network,
-        chains: [{ chain: 'bitcoin', network: this.config.network }],
-        features: describeFeatures(ourInitFeatures()),
-      }),
+      getinfo: async () => {
+        const st = this.chain.source.status();
+        let height = st.height;
+        let hash = st.hash;
+        let chainError = st.error;
+        if (!this.unlocked) {
+          // Not following the chain yet: ask it directly, so the user sees whether it is reachable.
+          try {
+            const info = await this.chain.rpc.call<{ blocks: number; bestblockhash: string }>('getblockchaininfo');
+            height = info.blocks;
+            hash = info.bestblockhash;
+          } catch (e) {
+            chainError = (e as Error).message;
+          }
+        }
+        return {
+          version: VERSION,
+          identity_pubkey: this.nodeId,
+          wallet_state: this.walletState,
+          alias: this.config.alias,
+          num_peers: this.peerView().length,
+          uris: this.uris(),
+          network: this.config.network,
+          chains: [{ chain: 'bitcoin', network: this.config.network }],
+          synced_to_chain: this.walletState === 'READY' && st.synced,
+          block_height: height,
+          block_hash: hash,
+          chain_backend: this.chain.describe,
+          ...(chainError ? { chain_error: chainError } : {}),
+          features: describeFeatures(ourInitFeatures()),
+        };
+      },
       connect: async ({ addr, perm, timeout_ms }) => {
         let target;
         try {
           target = parsePeerAddress(addr.trim());
         } catch (e) {
-          throw new ApiError('invalid_argument', (e as AddressError).message);
+          throw new ApiError('invalid_argument', (e as Error).message);
         }
         if (target.pubkey === this.nodeId) throw new ApiError('invalid_argument', 'cannot connect to ourselves');
         try {
@@ -132,6 +286,63 @@ export class CoulombNode {
         setTimeout(() => void this.stop(), 50);
         return { status: 'shutting down' };
       },
+      genseed: async () => ({ mnemonic: createMnemonic().split(' ') }),
+      create: async ({ password, words, passphrase, new_wallet, birthday_height }) => {
+        await this.create({ password, words, ...(passphrase ? { passphrase } : {}), ...(new_wallet ? { newWallet: true } : {}), ...(birthday_height !== undefined ? { birthday: birthday_height } : {}) });
+        return { identity_pubkey: this.nodeId };
+      },
+      unlock: async ({ password }) => {
+        await this.unlock(password);
+        return { identity_pubkey: this.nodeId };
+      },
+      newaddress: async () => ({ address: await this.wallet.newAddress() }),
+      walletbalance: async () => {
+        const b = this.wallet.balance();
+        return { total_balance: b.total.toString(), confirmed_balance: b.confirmed.toString(), unconfirmed_balance: b.unconfirmed.toString(), locked_balance: b.reserved.toString() };
+      },
+      sendcoins: async ({ addr, amt, sat_per_vbyte, sweepall, label }) => {
+        const satPerVb = sat_per_vbyte ?? Math.max(1, Math.ceil(satPerKwToSatPerVb(this.chain.fees.feerateSatPerKw('normal'))));
+        const txid = await walletCall(() =>
+          this.wallet.send({ address: addr, ...(amt !== undefined ? { amount: BigInt(amt) } : {}), ...(sweepall ? { all: true } : {}), satPerVb, ...(label ? { label } : {}) }),
+        );
+        return { txid };
+      },
+      bumpfee: async ({ txid, sat_per_vbyte }) => ({ txid: await walletCall(() => this.wallet.bumpFee(txid, sat_per_vbyte)) }),
+      listunspent: async ({ min_confs }) => ({
+        utxos: this.wallet.listUnspent(this.tipHeight(), min_confs ?? 0).map((u) => ({
+          address_type: 'WITNESS_PUBKEY_HASH',
+          address: u.address,
+          amount_sat: u.value.toString(),
+          outpoint: `${u.txid}:${u.vout}`,
+          confirmations: String(u.confirmations),
+        })),
+      }),
+      listchaintxns: async () => ({
+        transactions: this.wallet.listTransactions(this.tipHeight()).map((t) => ({
+          tx_hash: t.txid,
+          amount: t.amount.toString(),
+          num_confirmations: t.confirmations,
+          block_height: t.height ?? 0,
+          time_stamp: String(t.time),
+          total_fees: (t.fee ?? 0n).toString(),
+          raw_tx_hex: t.hex,
+          label: t.label ?? '',
+        })),
+      }),
+      playground_mine: async ({ blocks, addr }) => {
+        const pg = this.playground();
+        const hashes = await this.chain.rpc.call<string[]>('generatetoaddress', blocks, addr ?? pg.faucet.address);
+        if (this.unlocked) await this.chain.source.poke();
+        return { block_hashes: hashes };
+      },
+      playground_faucet: async ({ addr, amt }) => {
+        const pg = this.playground();
+        const txid = await this.chain.rpc.call<string>('sendtoaddress', addr, amt / 1e8);
+        const [hash] = await this.chain.rpc.call<string[]>('generatetoaddress', 1, pg.faucet.address);
+        if (this.unlocked) await this.chain.source.poke();
+        return { txid, block_hash: hash! };
+      },
     };
   }
 }
+

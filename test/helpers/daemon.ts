@@ -3,7 +3,7 @@
  */
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,9 +46,9 @@ export interface DaemonProcess {
 }
 
 /** Starts `coulomb daemon` on loopback with free ports and waits until it answers getinfo. */
-export async function startDaemonProcess(name: string, extra: string[] = [], datadir?: string): Promise<DaemonProcess> {
+export async function startDaemonProcess(name: string, extra: string[] = [], datadir?: string, opts: { wallet?: boolean } = {}): Promise<DaemonProcess> {
   const dir = datadir ?? (await tempDir(name));
-  const child = spawn(process.execPath, [BIN, 'daemon', '--datadir', dir, '--network', 'regtest', '--listen', '127.0.0.1:0', '--rpclisten', '127.0.0.1:0', '--debuglevel', 'debug', ...extra], {
+  const child = spawn(process.execPath, [BIN, 'daemon', '--datadir', dir, '--listen', '127.0.0.1:0', '--rpclisten', '127.0.0.1:0', '--debuglevel', 'debug', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -56,7 +56,7 @@ export async function startDaemonProcess(name: string, extra: string[] = [], dat
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 30_000;
-  let info: { identity_pubkey: string; uris: string[] } | undefined;
+  let info: { identity_pubkey: string; uris: string[]; wallet_state: string } | undefined;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`daemon exited early:\n${out}`);
     const control = await readFile(join(dir, 'control.json'), 'utf8').catch(() => undefined);
@@ -73,12 +73,20 @@ export async function startDaemonProcess(name: string, extra: string[] = [], dat
     child.kill('SIGKILL');
     throw new Error(`daemon did not become ready:\n${out}`);
   }
+  if (opts.wallet !== false && info.wallet_state !== 'READY') {
+    // Scripts create or unlock the wallet with a password file; so do the tests.
+    const pw = join(dir, 'test-password');
+    await writeFile(pw, 'test password\n');
+    const r = await cli(dir, info.wallet_state === 'LOCKED' ? 'unlock' : 'create', '--password_file', pw);
+    if (r.code !== 0) throw new Error(`wallet set-up failed: ${r.stderr}\n${out}`);
+    info = JSON.parse((await cli(dir, 'getinfo')).stdout) as typeof info;
+  }
   return {
     datadir: dir,
     child,
     output: () => out,
-    nodeId: info.identity_pubkey,
-    uri: info.uris[0]!,
+    nodeId: info!.identity_pubkey,
+    uri: info!.uris[0] ?? '',
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -4,6 +4,8 @@
 import { CoulombNode } from '../../core/node/node.ts';
 import type { NodeOptions } from '../../core/node/node.ts';
 import { memoryLogger } from '../../core/log/logger.ts';
+import { createMnemonic } from '../../core/wallet/mnemonic.ts';
+import type { NodeConfig } from '../../core/node/config.ts';
 import { tempDir, removeDir } from './daemon.ts';
 
 export interface TestNode {
@@ -14,13 +16,22 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions']): Promise<TestNode> {
+/** A cheap password hash for tests; the real cost is exercised in the wallet's own tests. */
+export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
+
+/**
+ * An unlocked node with a fresh wallet. By default it runs its own playground chain; pass `chain` to
+ * point it at another (e.g. a playground of another test node, to share one chain).
+ */
+export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain']): Promise<TestNode> {
   const datadir = await tempDir(name);
   const log = memoryLogger('debug');
   const node = new CoulombNode({
     config: {
       datadir,
       network: 'regtest',
+      chain: chain ?? { kind: 'playground', rpcListen: { host: '127.0.0.1', port: 0 } },
+      pollMs: 60_000,
       alias: name,
       listen: [{ host: '127.0.0.1', port: 0 }],
       rpcListen: { host: '127.0.0.1', port: 0 },
@@ -30,8 +41,10 @@ export async function startTestNode(name: string, peerOptions?: NodeOptions['pee
     },
     log,
     ...(peerOptions ? { peerOptions } : {}),
+    scryptCost: TEST_SCRYPT,
   });
   await node.start();
+  await node.create({ password: 'test password', words: createMnemonic(), newWallet: true });
   const uri = node.uris()[0]!;
   return {
     node,

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createDispatcher } from '../../../core/api/dispatch.ts';
-import { ApiError } from '../../../core/api/contract.ts';
+import { ApiError, methodSchemas } from '../../../core/api/contract.ts';
 import type { ApiHandlers } from '../../../core/api/contract.ts';
 import { memoryLogger } from '../../../core/log/logger.ts';
 
 function handlers(calls: unknown[]): ApiHandlers {
+  const unused = async (): Promise<never> => {
+    throw new Error('not used in this test');
+  };
   return {
+    ...(Object.fromEntries(Object.keys(methodSchemas).map((k) => [k, unused])) as unknown as ApiHandlers),
     getinfo: async () => {
       throw new Error('boom');
     },

@@ -1,36 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadOrCreateSeed, SEED_FILE, DataFileError } from '../../../core/node/seed-file.ts';
+import { readVaultFile, writeVaultFile, VAULT_FILE } from '../../../core/node/vault-file.ts';
+import { DataFileError } from '../../../core/node/errors.ts';
 import { checkDatadirNetwork } from '../../../core/node/datadir.ts';
 import { deriveNodeKeys } from '../../../core/keys/node-key.ts';
+import { sealVault, openVault } from '../../../core/wallet/vault.ts';
+import { mnemonicToSeed } from '../../../core/wallet/mnemonic.ts';
 import { tempDir, removeDir } from '../../helpers/daemon.ts';
 
+const WORDS = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+
 describe('node identity and data directory', () => {
-  it('creates a seed once (mode 0600) and derives the same node id from it every time', async () => {
-    const dir = await tempDir('seed');
+  it('the vault file is written 0600 and read back; the node id descends from the wallet seed', async () => {
+    const dir = await tempDir('vault');
     try {
-      const a = await loadOrCreateSeed(dir);
-      expect(a.created).toBe(true);
-      if (process.platform !== 'win32') expect((await stat(join(dir, SEED_FILE))).mode & 0o777).toBe(0o600);
-      const b = await loadOrCreateSeed(dir);
-      expect(b).toEqual({ seed: a.seed, created: false });
-      expect(deriveNodeKeys(a.seed, 'regtest').nodeId).toEqual(deriveNodeKeys(b.seed, 'regtest').nodeId);
-      // The identity differs between mainnet and test networks (BIP44 coin type).
-      expect(deriveNodeKeys(a.seed, 'mainnet').nodeId).not.toEqual(deriveNodeKeys(a.seed, 'regtest').nodeId);
+      expect(await readVaultFile(dir)).toBeUndefined();
+      const vault = sealVault({ mnemonic: WORDS, passphrase: '' }, 'password1', { N: 1 << 10, r: 8, p: 1 });
+      await writeVaultFile(dir, { vault, birthday: 7 });
+      if (process.platform !== 'win32') expect((await stat(join(dir, VAULT_FILE))).mode & 0o777).toBe(0o600);
+      const back = (await readVaultFile(dir))!;
+      expect(back.birthday).toBe(7);
+      const seed = mnemonicToSeed(openVault(back.vault, 'password1').mnemonic);
+      // Same words, same node: the identity is restored with the wallet.
+      expect(deriveNodeKeys(seed, 'regtest').nodeId).toEqual(deriveNodeKeys(mnemonicToSeed(WORDS), 'regtest').nodeId);
+      expect(deriveNodeKeys(seed, 'mainnet').nodeId).not.toEqual(deriveNodeKeys(seed, 'regtest').nodeId);
     } finally {
       await removeDir(dir);
     }
   });
 
-  it('refuses a corrupt or foreign seed file, naming it, and never overwrites it', async () => {
-    const dir = await tempDir('seed-bad');
+  it('refuses a corrupt or foreign wallet file, naming it, and never overwrites it', async () => {
+    const dir = await tempDir('vault-bad');
     try {
-      const path = join(dir, SEED_FILE);
-      for (const junk of ['{not json', '{"version":9,"kind":"raw","seed":"00"}', '']) {
+      const path = join(dir, VAULT_FILE);
+      for (const junk of ['{not json', '{"version":9}', '']) {
         await writeFile(path, junk);
-        await expect(loadOrCreateSeed(dir)).rejects.toThrow(DataFileError);
-        await expect(loadOrCreateSeed(dir)).rejects.toThrow(path);
+        await expect(readVaultFile(dir)).rejects.toThrow(DataFileError);
+        await expect(readVaultFile(dir)).rejects.toThrow(path);
         expect(await readFile(path, 'utf8')).toBe(junk);
       }
     } finally {
@@ -41,16 +48,16 @@ describe('node identity and data directory', () => {
   it('a data directory belongs to the network it was first used on', async () => {
     const dir = await tempDir('net');
     try {
-      await checkDatadirNetwork(dir, 'regtest');
-      await checkDatadirNetwork(dir, 'regtest');
-      await expect(checkDatadirNetwork(dir, 'mainnet')).rejects.toThrow(/belongs to regtest, not mainnet. Use --network regtest/);
+      await checkDatadirNetwork(dir, 'playground');
+      await checkDatadirNetwork(dir, 'playground');
+      await expect(checkDatadirNetwork(dir, 'regtest')).rejects.toThrow(/belongs to playground, not regtest. Use --network playground/);
     } finally {
       await removeDir(dir);
     }
   });
 
-  it('derives the node key at m/1017\'/coin\'/6\'/0/0 from a known seed', () => {
-    const seed = new Uint8Array(32).fill(1);
+  it("derives the node key at m/1017'/coin'/6'/0/0", () => {
+    const seed = new Uint8Array(64).fill(1);
     const k = deriveNodeKeys(seed, 'regtest');
     expect(k.nodeId).toHaveLength(33);
     expect(deriveNodeKeys(seed, 'testnet').nodeId).toEqual(k.nodeId);
