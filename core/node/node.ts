@@ -106,8 +106,22 @@ export class CoulombNode {
       log: this.log.child('PEER'),
     });
     const nodeId = hex.encode(keys.nodeId);
+    try {
+      await this.startServices(wallet, peers, birthday);
+    } catch (e) {
+      // Leave nothing half-started: the user can fix the cause and unlock again.
+      await peers.close();
+      await wallet.close();
+      this.listening = [];
+      throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
+    }
     this.unlocked = { nodeId, peers, wallet };
-    for (const l of config.listen) this.listening.push(await peers.listen(l.host, l.port));
+    this.walletState = 'READY';
+    this.log.info('wallet unlocked; node is up', { node_id: nodeId });
+  }
+
+  private async startServices(wallet: Wallet, peers: PeerManager, birthday: number): Promise<void> {
+    for (const l of this.config.listen) this.listening.push(await peers.listen(l.host, l.port));
     const { source, rpc, broadcaster, fees } = this.chain;
     const from = wallet.scanFrom ?? (await (async () => {
       const h = Math.max(0, birthday - 1);
@@ -122,14 +136,21 @@ export class CoulombNode {
         await fees.refresh().catch(() => undefined);
       }
     }, from);
-    this.walletState = 'READY';
-    this.log.info('wallet unlocked; node is up', { node_id: nodeId, scanning_from: from.height });
+    this.log.info('following the chain', { scanning_from: from.height });
   }
 
+  /** Runs a create or unlock: one at a time, and only against a chain that is reachable and ours. */
   private async once(fn: () => Promise<void>): Promise<void> {
     if (this.unlocked) throw new ApiError('failed_precondition', 'the wallet is already unlocked');
     if (this.unlocking) throw new ApiError('failed_precondition', 'the wallet is being unlocked already');
-    this.unlocking = fn().finally(() => (this.unlocking = undefined));
+    this.unlocking = (async () => {
+      try {
+        await this.chain.source.checkNetwork();
+      } catch (e) {
+        throw new ApiError('unavailable', `${(e as Error).message}; nothing was changed`);
+      }
+      await fn();
+    })().finally(() => (this.unlocking = undefined));
     return this.unlocking;
   }
 
