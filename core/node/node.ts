@@ -131,6 +131,7 @@ export class CoulombNode {
     await source.start(async (e) => {
       await wallet.onChainEvent(e);
       // Near the tip (not during a rescan), re-send our pending transactions and refresh fee estimates.
+      if (e.height >= source.status().bestHeight) await wallet.flush();
       if (e.type === 'connected' && e.height >= source.status().bestHeight) {
         await broadcaster.onBlock().catch((err: unknown) => this.log.warn('rebroadcast failed', { error: String(err) }));
         await fees.refresh().catch(() => undefined);

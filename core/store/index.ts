@@ -1,6 +1,10 @@
-export { writeFileDurable, readFileIfExists } from './durable-file.ts';
+export { writeFileDurable, readFileIfExists, fsyncDir, tempPathFor, isTempFileOf } from './durable-file.ts';
 export { DurableJsonAdapter } from './durable-adapter.ts';
 export { openStore } from './store.ts';
-export type { Store, StoreOptions, Migration } from './store.ts';
+export type { Store, StoreOptions, DeepReadonly } from './store.ts';
+export { upgradeEnvelope, checkSchemaSpec } from './envelope.ts';
+export type { Envelope, Migration, SchemaSpec } from './envelope.ts';
+export { acquireLock, parseLockOwner, pidAlive } from './lock.ts';
+export type { FileLock } from './lock.ts';
 export { StoreError } from './errors.ts';
 export type { StoreErrorCode } from './errors.ts';

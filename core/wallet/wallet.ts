@@ -82,6 +82,7 @@ const txidOf = (input: Transaction['ins'][number]): string => hex.encode(Uint8Ar
 export class Wallet {
   private readonly scripts = new Map<string, { chain: Chain; index: number }>();
   private readonly derived: [number, number] = [0, 0];
+  private unflushed = 0;
 
   private constructor(
     readonly account: Bip84Account,
@@ -106,6 +107,7 @@ export class Wallet {
   }
 
   async close(): Promise<void> {
+    await this.flush();
     await this.state.close();
     await this.history.close();
   }
@@ -159,7 +161,7 @@ export class Wallet {
   private async connectBlock(block: Block, height: number, hash: string): Promise<void> {
     const txs = block.transactions ?? [];
     const mine: Transaction[] = [];
-    await this.state.update((s) => {
+    const apply = (s: WalletState): void => {
       for (;;) {
         let found = false;
         for (const tx of txs) {
@@ -177,10 +179,10 @@ export class Wallet {
             if (!owner) return;
             const k = key(txid, vout);
             const existing = s.coins[k];
+            if (!mine.includes(tx)) mine.push(tx);
             if (existing && existing.height === height) return;
             s.coins[k] = { ...(existing ?? {}), txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height };
             if (owner.index > s.used[owner.chain]) s.used[owner.chain] = owner.index;
-            if (!mine.includes(tx)) mine.push(tx);
             found = true;
           });
         }
@@ -189,9 +191,13 @@ export class Wallet {
       }
       s.recent.push({ hash, height });
       if (s.recent.length > 100) s.recent.shift();
-    });
+    };
+    // Scanning results are persisted lazily: a crash loses only scan progress, and scanning a block
+    // again is harmless. flush() (at the chain tip, and every 100 blocks during a rescan) makes it
+    // durable; what the wallet itself signs is always made durable before it is broadcast.
+    this.state.updateLazy(apply);
     if (mine.length) {
-      await this.history.update((h) => {
+      this.history.updateLazy((h) => {
         for (const tx of mine) {
           const id = tx.getId();
           const prev = h.txs[id];
@@ -199,15 +205,23 @@ export class Wallet {
         }
       });
     }
+    if (++this.unflushed >= 100) await this.flush();
+  }
+
+  /** Makes the scanning state durable. */
+  async flush(): Promise<void> {
+    this.unflushed = 0;
+    await this.state.flush();
+    await this.history.flush();
   }
 
   private async disconnectBlock(height: number, hash: string): Promise<void> {
-    await this.state.update((s) => {
+    this.state.updateLazy((s) => {
       // Transactions of a disconnected block go back to the mempool: their coins become unconfirmed.
       for (const c of Object.values(s.coins)) if (c.height === height) c.height = null;
       if (s.recent[s.recent.length - 1]?.hash === hash) s.recent.pop();
     });
-    await this.history.update((h) => {
+    this.history.updateLazy((h) => {
       for (const t of Object.values(h.txs)) if (t.height === height) t.height = null;
     });
   }

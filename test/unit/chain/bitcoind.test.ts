@@ -143,3 +143,32 @@ describe('fees and broadcasting', () => {
     await pg.stop();
   });
 });
+
+describe('a bitcoind that is still starting or syncing', () => {
+  it('reports warming up (-28) and initial block download in the status, without failing', async () => {
+    let mode: 'warming' | 'ibd' = 'warming';
+    const tip = 'ab'.repeat(32);
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const { method, id } = JSON.parse(body) as { method: string; id: number };
+        const reply = (result: unknown, error: unknown = null) => res.end(JSON.stringify({ result, error, id }));
+        if (mode === 'warming') return reply(null, { code: -28, message: 'Loading block index…' });
+        if (method === 'getblockchaininfo') return reply({ chain: 'regtest', blocks: 5, bestblockhash: tip, initialblockdownload: true });
+        if (method === 'getbestblockhash') return reply(tip);
+        if (method === 'getblockheader') return reply({ height: 5 });
+        return reply(null, { code: -32601, message: 'Method not found' });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const rpc = new BitcoindRpc({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, user: 'u', password: 'p' });
+    const src = new BitcoindChainSource(rpc, { network: 'regtest', pollMs: 60_000 });
+    await expect(src.start(() => undefined)).rejects.toMatchObject({ kind: 'warming_up', message: expect.stringMatching(/still starting.*will retry/) });
+    mode = 'ibd';
+    await src.start(() => undefined);
+    expect(src.status()).toMatchObject({ synced: false, initialBlockDownload: true, height: 5 });
+    await src.stop();
+    server.close();
+  });
+});
