@@ -2,7 +2,7 @@
  * What the node needs from a chain, as narrow interfaces. bitcoind (core/chain/bitcoind) provides them
  * over JSON-RPC; the playground serves the same JSON-RPC, so the same code runs against both.
  */
-import type { Block } from 'bitcoinjs-lib';
+import type { Block, Transaction } from 'bitcoinjs-lib';
 
 export interface ChainPoint {
   hash: string;
@@ -20,6 +20,12 @@ export type ChainEvent =
 
 export type ChainListener = (e: ChainEvent) => Promise<void> | void;
 
+/**
+ * Unconfirmed transactions: after the blocks of a poll are delivered, the ones that entered the
+ * mempool since the last poll, and the txids that left it (mined, replaced or evicted).
+ */
+export type MempoolListener = (added: { txid: string; tx: Transaction }[], removed: string[]) => Promise<void> | void;
+
 export interface ChainStatus {
   /** Our tip has caught up with the chain source's best block, and the source itself is synced. */
   synced: boolean;
@@ -35,7 +41,7 @@ export interface ChainStatus {
 
 export interface ChainSource {
   /** Delivers blocks after `from` (or from the current tip when absent) and follows the best chain. */
-  start(listener: ChainListener, from?: ChainPoint): Promise<void>;
+  start(listener: ChainListener, from?: ChainPoint, mempool?: MempoolListener): Promise<void>;
   stop(): Promise<void>;
   status(): ChainStatus;
   /** Resolves once the next poll has run (tests and `generate` callers use it). */

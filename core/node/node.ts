@@ -136,7 +136,7 @@ export class CoulombNode {
         await broadcaster.onBlock().catch((err: unknown) => this.log.warn('rebroadcast failed', { error: String(err) }));
         await fees.refresh().catch(() => undefined);
       }
-    }, from);
+    }, from, (added, removed) => wallet.onMempool(added, removed));
     this.log.info('following the chain', { scanning_from: from.height });
   }
 

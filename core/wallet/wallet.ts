@@ -44,6 +44,8 @@ interface TxRecord {
   time: number;
   hex: string;
   label?: string;
+  /** Signed by this wallet (kept and re-broadcast until mined), as opposed to seen in a mempool. */
+  own?: boolean;
 }
 
 interface HistoryState {
@@ -206,6 +208,53 @@ export class Wallet {
       });
     }
     if (++this.unflushed >= 100) await this.flush();
+  }
+
+  /**
+   * Unconfirmed transactions from the mempool: payments to us show as unconfirmed balance; one that
+   * leaves the mempool without being mined (replaced, evicted) is forgotten. Our own sends stay: they
+   * are re-broadcast until mined.
+   */
+  async onMempool(added: { txid: string; tx: Transaction }[], removed: string[]): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    for (const { txid, tx } of added) {
+      if (this.history.data.txs[txid]) continue;
+      let relevant = false;
+      this.state.updateLazy((s) => {
+        for (const input of tx.ins) {
+          const c = s.coins[key(txidOf(input), input.index)];
+          if (c && !c.spentBy) {
+            c.spentBy = txid;
+            relevant = true;
+          }
+        }
+        tx.outs.forEach((o, vout) => {
+          const owner = this.scripts.get(hex.encode(o.script));
+          if (!owner || s.coins[key(txid, vout)]) return;
+          s.coins[key(txid, vout)] = { txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height: null };
+          if (owner.index > s.used[owner.chain]) s.used[owner.chain] = owner.index;
+          relevant = true;
+        });
+      });
+      if (relevant) {
+        this.extendLookahead();
+        this.history.updateLazy((h) => void (h.txs[txid] = { height: null, time: now, hex: tx.toHex() }));
+      }
+    }
+    for (const txid of removed) {
+      const rec = this.history.data.txs[txid];
+      if (!rec || rec.height !== null || rec.own) continue;
+      const tx = Transaction.fromHex(rec.hex);
+      this.state.updateLazy((s) => {
+        tx.outs.forEach((_o, vout) => delete s.coins[key(txid, vout)]);
+        for (const input of tx.ins) {
+          const c = s.coins[key(txidOf(input), input.index)];
+          if (c?.spentBy === txid) c.spentBy = undefined;
+        }
+      });
+      this.history.updateLazy((h) => void delete h.txs[txid]);
+    }
+    await this.flush();
   }
 
   /** Makes the scanning state durable. */
@@ -376,7 +425,7 @@ export class Wallet {
       });
     });
     this.extendLookahead();
-    await this.history.update((h) => void (h.txs[txid] = { height: null, time: Math.floor(Date.now() / 1000), hex: txHex, ...(label ? { label } : {}) }));
+    await this.history.update((h) => void (h.txs[txid] = { height: null, time: Math.floor(Date.now() / 1000), hex: txHex, own: true, ...(label ? { label } : {}) }));
     await this.broadcaster.broadcast(txHex);
     return txid;
   }

@@ -3,11 +3,11 @@
  * point on a reorg. Problems (bitcoind down, still starting, in IBD) show in status() and are retried;
  * nothing here crashes the node.
  */
-import { Block } from 'bitcoinjs-lib';
+import { Block, Transaction } from 'bitcoinjs-lib';
 import { hex } from '@scure/base';
 import type { BitcoindRpc } from './rpc-client.ts';
 import { RpcError } from './errors.ts';
-import type { ChainListener, ChainPoint, ChainSource, ChainStatus } from '../types.ts';
+import type { ChainListener, ChainPoint, ChainSource, ChainStatus, MempoolListener } from '../types.ts';
 import type { Network } from '../../keys/node-key.ts';
 
 const CHAIN_NAMES: Record<string, Network> = { main: 'mainnet', test: 'testnet', testnet4: 'testnet4', signet: 'signet', regtest: 'regtest' };
@@ -29,6 +29,9 @@ export interface ChainSourceOptions {
 
 export class BitcoindChainSource implements ChainSource {
   private listener: ChainListener | undefined;
+  private mempoolListener: MempoolListener | undefined;
+  /** txids seen in bitcoind's mempool at the last poll. */
+  private mempoolSeen = new Set<string>();
   /** Recent headers we delivered, oldest first. */
   private headers: ChainPoint[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -54,8 +57,9 @@ export class BitcoindChainSource implements ChainSource {
     }
   }
 
-  async start(listener: ChainListener, from?: ChainPoint): Promise<void> {
+  async start(listener: ChainListener, from?: ChainPoint, mempool?: MempoolListener): Promise<void> {
     this.listener = listener;
+    this.mempoolListener = mempool;
     await this.checkNetwork();
     if (from) {
       this.headers = [from];
@@ -102,6 +106,33 @@ export class BitcoindChainSource implements ChainSource {
   }
 
   private async poll(): Promise<void> {
+    await this.pollBlocks();
+    if (this.mempoolListener && this.st.synced) await this.pollMempool();
+  }
+
+  /** Hands over what entered and left the mempool since the last poll (at most 1,000 new ones a poll). */
+  private async pollMempool(): Promise<void> {
+    const now = new Set(await this.rpc.call<string[]>('getrawmempool'));
+    const removed = [...this.mempoolSeen].filter((t) => !now.has(t));
+    const fresh = [...now].filter((t) => !this.mempoolSeen.has(t)).slice(0, 1000);
+    const raws = fresh.length ? await this.rpc.batch(fresh.map((t) => ({ method: 'getrawtransaction', params: [t, false] }))) : [];
+    const added: { txid: string; tx: Transaction }[] = [];
+    fresh.forEach((txid, i) => {
+      const r = raws[i];
+      // Gone between the two calls, or not parseable: skip it now, it is retried next poll if still there.
+      if (typeof r !== 'string') return;
+      try {
+        added.push({ txid, tx: Transaction.fromHex(r) });
+      } catch {
+        return;
+      }
+    });
+    for (const t of removed) this.mempoolSeen.delete(t);
+    for (const a of added) this.mempoolSeen.add(a.txid);
+    if (added.length || removed.length) await this.mempoolListener!(added, removed);
+  }
+
+  private async pollBlocks(): Promise<void> {
     if (this.stopped || !this.listener) return;
     const info = await this.rpc.call<{ blocks: number; bestblockhash: string; initialblockdownload: boolean }>('getblockchaininfo');
     this.st.bestHeight = info.blocks;

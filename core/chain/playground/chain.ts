@@ -258,6 +258,11 @@ export class PlaygroundChain {
     }
   }
 
+  /** Drops a transaction and its descendants from the mempool, as an eviction would. */
+  evict(txid: string): void {
+    for (const id of this.withDescendants(new Set([txid]))) this.removeFromMempool(id);
+  }
+
   private withDescendants(ids: Set<string>): Set<string> {
     const out = new Set(ids);
     let grew = true;

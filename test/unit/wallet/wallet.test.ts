@@ -22,7 +22,7 @@ async function openWallet(chain: TestChain, words: string, birthday: number, dir
   const wallet = await Wallet.open({ dir: d, seed: mnemonicToSeed(words), network: 'regtest', birthday, broadcaster: chain.broadcaster });
   const src = chain.source();
   const from = wallet.scanFrom ?? { height: Math.max(0, birthday - 1), hash: await chain.rpc.call<string>('getblockhash', Math.max(0, birthday - 1)) };
-  await src.start((e) => wallet.onChainEvent(e), from);
+  await src.start((e) => wallet.onChainEvent(e), from, (a, r) => wallet.onMempool(a, r));
   return { wallet, src, dir: d };
 }
 
@@ -59,6 +59,19 @@ describe('on-chain wallet', () => {
     await sync(alice);
     expect(alice.wallet.balance()).toMatchObject({ confirmed: 150_000_000n, unconfirmed: 0n });
     expect(alice.wallet.listUnspent(chain.pg.chain.height)[0]).toMatchObject({ value: 150_000_000n, address: addr, confirmations: 1 });
+  });
+
+  it('an incoming payment shows as unconfirmed while in the mempool, and is forgotten if it leaves unmined', async () => {
+    const addr = await alice.wallet.newAddress();
+    const txid = await chain.rpc.call<string>('sendtoaddress', addr, 0.25);
+    await sync(alice);
+    expect(alice.wallet.balance()).toMatchObject({ confirmed: 150_000_000n, unconfirmed: 25_000_000n });
+    expect(alice.wallet.listTransactions(chain.pg.chain.height).find((t) => t.txid === txid)).toMatchObject({ amount: 25_000_000n, confirmations: 0 });
+    // It leaves the mempool without being mined (evicted): the payment never happened.
+    chain.pg.chain.evict(txid);
+    await sync(alice);
+    expect(alice.wallet.balance()).toMatchObject({ unconfirmed: 0n });
+    expect(alice.wallet.listTransactions(chain.pg.chain.height).find((t) => t.txid === txid)).toBeUndefined();
   });
 
   it('sends with change, checks everything before signing', async () => {
