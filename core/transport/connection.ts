@@ -112,38 +112,33 @@ async function withDeadline<T>(socket: Socket, ms: number, work: Promise<T>): Pr
   }
 }
 
-/** Dials side: runs acts one to three against a node whose key we know. */
-export async function connectNoise(socket: Socket, remotePubkey: Uint8Array, opts: NoiseOptions): Promise<NoiseConnection> {
+/** Runs one side's acts over the socket within the handshake deadline, then wraps the connection. */
+async function handshake(socket: Socket, opts: NoiseOptions, acts: (reader: ActReader, hsOpts: { ephemeralSecret?: Uint8Array; aead: AeadBackend }) => Promise<HandshakeResult>): Promise<NoiseConnection> {
   const aead = opts.aead ?? defaultAead();
   const reader = new ActReader(socket);
-  const result = await withDeadline(
-    socket,
-    opts.handshakeTimeoutMs ?? 10_000,
-    (async () => {
-      const hs = new InitiatorHandshake(opts.localSecret, remotePubkey, { ...(opts.ephemeralSecret ? { ephemeralSecret: opts.ephemeralSecret } : {}), aead });
-      socket.write(hs.actOne());
-      const { actThree, result } = hs.actTwo(await reader.read(ACT_TWO_LENGTH, 2));
-      socket.write(actThree);
-      return result;
-    })(),
-  );
+  const hsOpts = { ...(opts.ephemeralSecret ? { ephemeralSecret: opts.ephemeralSecret } : {}), aead };
+  const result = await withDeadline(socket, opts.handshakeTimeoutMs ?? 10_000, acts(reader, hsOpts));
   return new NoiseConnection(socket, result, aead, opts, reader.detach());
 }
 
+/** Dials side: runs acts one to three against a node whose key we know. */
+export function connectNoise(socket: Socket, remotePubkey: Uint8Array, opts: NoiseOptions): Promise<NoiseConnection> {
+  return handshake(socket, opts, async (reader, hsOpts) => {
+    const hs = new InitiatorHandshake(opts.localSecret, remotePubkey, hsOpts);
+    socket.write(hs.actOne());
+    const { actThree, result } = hs.actTwo(await reader.read(ACT_TWO_LENGTH, 2));
+    socket.write(actThree);
+    return result;
+  });
+}
+
 /** Listening side: runs acts one to three and learns who dialed us. */
-export async function acceptNoise(socket: Socket, opts: NoiseOptions): Promise<NoiseConnection> {
-  const aead = opts.aead ?? defaultAead();
-  const reader = new ActReader(socket);
-  const result = await withDeadline(
-    socket,
-    opts.handshakeTimeoutMs ?? 10_000,
-    (async () => {
-      const hs = new ResponderHandshake(opts.localSecret, { ...(opts.ephemeralSecret ? { ephemeralSecret: opts.ephemeralSecret } : {}), aead });
-      socket.write(hs.actOne(await reader.read(ACT_ONE_LENGTH, 1)));
-      return hs.actThree(await reader.read(ACT_THREE_LENGTH, 3));
-    })(),
-  );
-  return new NoiseConnection(socket, result, aead, opts, reader.detach());
+export function acceptNoise(socket: Socket, opts: NoiseOptions): Promise<NoiseConnection> {
+  return handshake(socket, opts, async (reader, hsOpts) => {
+    const hs = new ResponderHandshake(opts.localSecret, hsOpts);
+    socket.write(hs.actOne(await reader.read(ACT_ONE_LENGTH, 1)));
+    return hs.actThree(await reader.read(ACT_THREE_LENGTH, 3));
+  });
 }
 
 /** An established BOLT 8 connection: whole messages in and out. */

@@ -3,16 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { DurableJsonAdapter, StoreError } from '../../../core/store/index.ts';
-import { tempDir, removeDir } from '../../helpers/daemon.ts';
+import { withTempDir } from '../../helpers/daemon.ts';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir('adapter');
-  try {
-    await fn(dir);
-  } finally {
-    await removeDir(dir);
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>): Promise<T> => withTempDir('adapter', fn);
 
 describe('durable lowdb adapter', () => {
   it('works under lowdb: missing file reads as null, writes round-trip', () =>

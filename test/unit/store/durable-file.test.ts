@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTempFileOf, readFileIfExists, tempPathFor, writeFileDurable } from '../../../core/store/index.ts';
-import { tempDir, removeDir } from '../../helpers/daemon.ts';
+import { withTempDir } from '../../helpers/daemon.ts';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir('dfile');
-  try {
-    await fn(dir);
-  } finally {
-    await removeDir(dir);
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>): Promise<T> => withTempDir('dfile', fn);
 
 describe('durable file writes', () => {
   it('writes into directories it creates, private by default, and replaces whole files', () =>

@@ -4,19 +4,12 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireLock, openStore, parseLockOwner, StoreError } from '../../../core/store/index.ts';
-import { tempDir, removeDir } from '../../helpers/daemon.ts';
+import { withTempDir } from '../../helpers/daemon.ts';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/hold-store.ts', import.meta.url));
 const DEAD_PID = 999_999_999; // above any pid_max
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir('lock');
-  try {
-    await fn(dir);
-  } finally {
-    await removeDir(dir);
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>): Promise<T> => withTempDir('lock', fn);
 
 const opts = (dir: string) => ({ dir, name: 'held', version: 1, migrations: [], defaults: () => ({ n: 0 }) });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore, StoreError } from '../../../core/store/index.ts';
 import type { Store, StoreOptions } from '../../../core/store/index.ts';
-import { tempDir, removeDir } from '../../helpers/daemon.ts';
+import { withTempDir } from '../../helpers/daemon.ts';
 
 /** Schema history of a test store: v1 { ids }, v2 { items: {id}[] }, v3 { items: {id, label}[], note }. */
 interface V3 {
@@ -25,14 +25,7 @@ const opts = (dir: string, extra: Partial<StoreOptions<V3>> = {}): StoreOptions<
   ...extra,
 });
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir('store');
-  try {
-    await fn(dir);
-  } finally {
-    await removeDir(dir);
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>): Promise<T> => withTempDir('store', fn);
 
 /** Never called: `tsc` fails unless the view is read-only all the way down. */
 function _viewIsReadOnly(s: Store<V3>): void {
