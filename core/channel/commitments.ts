@@ -1,0 +1,65 @@
+/**
+ * The commitment transactions of a channel, for either side, at a commitment number: the keys are
+ * derived from the holder's per-commitment point and both sides' basepoints (BOLT 3), the amounts
+ * from the balances, and the signatures are the 64-byte compact ones BOLT 2 messages carry.
+ */
+import { buildCommitment } from '../tx/commitment.ts';
+import type { Commitment, CommitmentHtlc } from '../tx/commitment.ts';
+import { derivePubkey, obscuringFactor, revocationPubkey } from '../tx/keys.ts';
+import { fundingScript } from '../tx/scripts.ts';
+import { secp } from '../crypto/secp256k1.ts';
+import { SIGHASH_ALL } from '../tx/commitment.ts';
+import type { ChannelState, SideParams } from './types.ts';
+
+export interface Balances {
+  /** Balance of the funder and of the fundee, in msat. */
+  funderMsat: bigint;
+  fundeeMsat: bigint;
+}
+
+export function initialBalances(s: ChannelState): Balances {
+  return { funderMsat: s.capacitySat * 1000n - s.pushMsat, fundeeMsat: s.pushMsat };
+}
+
+/** The commitment held by `holder` ('local' is us) at `commitmentNumber`, with its per-commitment point. */
+export function commitmentFor(s: ChannelState, holder: 'local' | 'remote', point: Uint8Array, commitmentNumber: bigint, balances: Balances, htlcs: CommitmentHtlc[] = []): Commitment {
+  const remote = s.remote!;
+  const [own, other]: [SideParams, SideParams] = holder === 'local' ? [s.local, remote] : [remote, s.local];
+  const holderIsFunder = holder === 'local' ? s.funder : !s.funder;
+  const funderBp = s.funder ? s.local.basepoints : remote.basepoints;
+  const fundeeBp = s.funder ? remote.basepoints : s.local.basepoints;
+  return buildCommitment({
+    funding: { txid: s.funding!.txid, vout: s.funding!.vout, amountSat: s.capacitySat, localPubkey: own.basepoints.fundingPubkey, remotePubkey: other.basepoints.fundingPubkey },
+    commitmentNumber,
+    obscuringFactor: obscuringFactor(funderBp.paymentBasepoint, fundeeBp.paymentBasepoint),
+    // The delay on the holder's own output is the one the other side asked for.
+    toSelfDelay: other.toSelfDelay,
+    dustLimitSat: own.dustLimitSat,
+    feeratePerKw: s.feeratePerKw,
+    anchors: s.channelType === 'anchors',
+    localIsFunder: holderIsFunder,
+    toLocalMsat: holderIsFunder ? balances.funderMsat : balances.fundeeMsat,
+    toRemoteMsat: holderIsFunder ? balances.fundeeMsat : balances.funderMsat,
+    htlcs,
+    keys: {
+      revocationPubkey: revocationPubkey(other.basepoints.revocationBasepoint, point),
+      localDelayedPubkey: derivePubkey(own.basepoints.delayedPaymentBasepoint, point),
+      localHtlcPubkey: derivePubkey(own.basepoints.htlcBasepoint, point),
+      remoteHtlcPubkey: derivePubkey(other.basepoints.htlcBasepoint, point),
+      remotePaymentPubkey: other.basepoints.paymentBasepoint,
+    },
+  });
+}
+
+function digest(s: ChannelState, c: Commitment): Uint8Array {
+  return c.tx.hashForWitnessV0(0, fundingScript(s.local.basepoints.fundingPubkey, s.remote!.basepoints.fundingPubkey), s.capacitySat, SIGHASH_ALL);
+}
+
+/** Our signature (compact, 64 bytes) on a commitment, with our funding key. */
+export function signCommitment(s: ChannelState, c: Commitment): Uint8Array {
+  return secp.sign(digest(s, c), s.secrets.fundingSecret);
+}
+
+export function verifyCommitmentSig(s: ChannelState, c: Commitment, sig: Uint8Array): boolean {
+  return secp.verify(sig, digest(s, c), s.remote!.basepoints.fundingPubkey);
+}

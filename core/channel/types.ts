@@ -1,0 +1,77 @@
+/**
+ * The channel as a pure state machine: step(state, input) → { state, actions }. The node shell
+ * executes actions in order — a `store` always before the `send` that depends on it.
+ */
+import type { Message } from '../wire/index.ts';
+import type { ChannelBasepoints, ChannelSecrets } from '../keys/channel-keys.ts';
+
+export type ChannelTypeName = 'static_remotekey' | 'anchors';
+
+/** One side's parameters, as announced in open_channel or accept_channel. */
+export interface SideParams {
+  basepoints: ChannelBasepoints;
+  dustLimitSat: bigint;
+  /** Reserve this side requires of the other. */
+  reserveSat: bigint;
+  htlcMinimumMsat: bigint;
+  maxHtlcValueInFlightMsat: bigint;
+  maxAcceptedHtlcs: number;
+  /** Delay this side imposes on the other's to_local. */
+  toSelfDelay: number;
+  firstPerCommitmentPoint: Uint8Array;
+}
+
+export type Phase =
+  | 'WAIT_ACCEPT'
+  | 'WAIT_FUNDING_TX'
+  | 'WAIT_FUNDING_CREATED'
+  | 'WAIT_FUNDING_SIGNED'
+  | 'WAIT_FUNDING_CONFIRMED'
+  | 'WAIT_CHANNEL_READY'
+  | 'NORMAL'
+  | 'FAILED';
+
+export interface ChannelState {
+  phase: Phase;
+  funder: boolean;
+  temporaryChannelId: Uint8Array;
+  channelId?: Uint8Array;
+  channelType: ChannelTypeName;
+  capacitySat: bigint;
+  pushMsat: bigint;
+  feeratePerKw: number;
+  minimumDepth: number;
+  secrets: ChannelSecrets;
+  local: SideParams;
+  remote?: SideParams;
+  funding?: { txid: string; vout: number };
+  /** The peer's signature on our commitment number 0 (what lets us publish it). */
+  remoteSigOnLocalCommitment?: Uint8Array;
+  sentChannelReady?: boolean;
+  remoteSecondPoint?: Uint8Array;
+  shortChannelId?: bigint;
+  failure?: string;
+}
+
+export type ChannelInput =
+  | { type: 'message'; msg: Message }
+  /** Funder: the wallet built (not yet published) the funding transaction. */
+  | { type: 'funding_built'; txid: string; vout: number }
+  /** The funding transaction has this many confirmations (and its position, once in a block). */
+  | { type: 'funding_depth'; depth: number; shortChannelId: bigint };
+
+export type ChannelAction =
+  | { type: 'send'; msg: Message }
+  | { type: 'store' }
+  /** Funder: build a funding transaction paying this P2WSH script. */
+  | { type: 'build_funding'; script: Uint8Array; amountSat: bigint }
+  /** Funder: publish the funding transaction (the peer has signed our commitment). */
+  | { type: 'publish_funding'; txid: string }
+  | { type: 'watch_funding'; txid: string; vout: number; minimumDepth: number }
+  | { type: 'ready' }
+  | { type: 'failed'; reason: string };
+
+export interface Step {
+  state: ChannelState;
+  actions: ChannelAction[];
+}
