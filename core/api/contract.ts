@@ -51,6 +51,18 @@ export const methodSchemas = {
   bumpfee: z.object({ txid: z.string().regex(/^[0-9a-f]{64}$/), sat_per_vbyte: z.number().positive().max(10_000) }).strict(),
   listunspent: z.object({ min_confs: z.number().int().min(0).optional() }).strict(),
   listchaintxns: z.object({}).strict(),
+  openchannel: z
+    .object({
+      node_key: pubkeyHex,
+      local_amt: z.number().int().positive(),
+      push_amt: z.number().int().min(0).optional(),
+      private: z.boolean().optional(),
+      sat_per_vbyte: z.number().positive().max(10_000).optional(),
+    })
+    .strict(),
+  pendingchannels: z.object({}).strict(),
+  listchannels: z.object({}).strict(),
+  channelbalance: z.object({}).strict(),
   /** Playground only: mine blocks (to the given address, or to the playground's own). */
   playground_mine: z.object({ blocks: z.number().int().min(1).max(1000), addr: z.string().max(200).optional() }).strict(),
   /** Playground only: test coins to an address, mined into a block at once. */
@@ -101,6 +113,21 @@ export interface PeerView {
   perm: boolean;
 }
 
+export interface ChannelView {
+  remote_pubkey: string;
+  channel_point: string;
+  /** The short channel id, BxTxO, or "" before it confirms. */
+  chan_id: string;
+  capacity: string;
+  local_balance: string;
+  remote_balance: string;
+  active: boolean;
+  initiator: boolean;
+  private: boolean;
+  commitment_type: 'STATIC_REMOTE_KEY' | 'ANCHORS';
+  state: string;
+}
+
 export interface MethodOutputs {
   getinfo: GetInfoResponse;
   connect: Record<string, never>;
@@ -118,6 +145,10 @@ export interface MethodOutputs {
   listchaintxns: {
     transactions: { tx_hash: string; amount: string; num_confirmations: number; block_height: number; time_stamp: string; total_fees: string; raw_tx_hex: string; label: string }[];
   };
+  openchannel: { funding_txid: string };
+  pendingchannels: { pending_open_channels: { channel: ChannelView; confirmations_needed: number; state: string }[] };
+  listchannels: { channels: ChannelView[] };
+  channelbalance: { balance: string; pending_open_balance: string; local_balance: { sat: string; msat: string }; remote_balance: { sat: string; msat: string } };
   playground_mine: { block_hashes: string[] };
   playground_faucet: { txid: string; block_hash: string };
 }

@@ -232,7 +232,8 @@ export function step(state: ChannelState, input: ChannelInput, limits: ChannelLi
   }
   if (input.type === 'funding_built') {
     if (state.phase !== 'WAIT_FUNDING_TX') return fail(state, 'funding transaction built at the wrong time');
-    const s: ChannelState = { ...state, funding: { txid: input.txid, vout: input.vout }, phase: 'WAIT_FUNDING_SIGNED' };
+    // From funding_created on, the channel is known by its real id.
+    const s: ChannelState = { ...state, funding: { txid: input.txid, vout: input.vout }, channelId: channelIdFrom(input.txid, input.vout), phase: 'WAIT_FUNDING_SIGNED' };
     // We sign the fundee's first commitment; it signs ours in funding_signed.
     const theirs = commitmentFor(s, 'remote', s.remote!.firstPerCommitmentPoint, 0n, initialBalances(s));
     const msg: FundingCreatedMessage = {

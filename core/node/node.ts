@@ -28,6 +28,9 @@ import { createMnemonic, mnemonicToSeed, normalizeMnemonic } from '../wallet/mne
 import { sealVault, openVault, DEFAULT_SCRYPT } from '../wallet/vault.ts';
 import { WalletError as VaultError } from '../wallet/errors.ts';
 import { satPerKwToSatPerVb } from '../chain/types.ts';
+import { ChannelManager, formatScid } from './channels.ts';
+import type { ChannelView as ChannelRow } from './channels.ts';
+import type { ChannelView } from '../api/contract.ts';
 
 export interface NodeOptions {
   config: NodeConfig;
@@ -42,6 +45,7 @@ interface Unlocked {
   nodeId: string;
   peers: PeerManager;
   wallet: Wallet;
+  channels: ChannelManager;
 }
 
 export class CoulombNode {
@@ -106,21 +110,23 @@ export class CoulombNode {
       log: this.log.child('PEER'),
     });
     const nodeId = hex.encode(keys.nodeId);
+    const channels = await ChannelManager.open(config.datadir, { seed, network: config.network, peers, wallet, rpc: this.chain.rpc, log: this.log.child('CHAN') });
     try {
-      await this.startServices(wallet, peers, birthday);
+      await this.startServices(wallet, peers, channels, birthday);
     } catch (e) {
       // Leave nothing half-started: the user can fix the cause and unlock again.
       await peers.close();
+      await channels.close();
       await wallet.close();
       this.listening = [];
       throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
     }
-    this.unlocked = { nodeId, peers, wallet };
+    this.unlocked = { nodeId, peers, wallet, channels };
     this.walletState = 'READY';
     this.log.info('wallet unlocked; node is up', { node_id: nodeId });
   }
 
-  private async startServices(wallet: Wallet, peers: PeerManager, birthday: number): Promise<void> {
+  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, birthday: number): Promise<void> {
     for (const l of this.config.listen) this.listening.push(await peers.listen(l.host, l.port));
     const { source, rpc, broadcaster, fees } = this.chain;
     const from = wallet.scanFrom ?? (await (async () => {
@@ -133,6 +139,7 @@ export class CoulombNode {
       // Near the tip (not during a rescan), re-send our pending transactions and refresh fee estimates.
       if (e.height >= source.status().bestHeight) await wallet.flush();
       if (e.type === 'connected' && e.height >= source.status().bestHeight) {
+        await channels.onBlock().catch((err: unknown) => this.log.warn('channel depth check failed', { error: String(err) }));
         await broadcaster.onBlock().catch((err: unknown) => this.log.warn('rebroadcast failed', { error: String(err) }));
         await fees.refresh().catch(() => undefined);
       }
@@ -205,6 +212,7 @@ export class CoulombNode {
       await this.unlocking?.catch(() => undefined);
       await this.unlocked?.peers.close();
       await this.chain?.stop();
+      await this.unlocked?.channels.close();
       await this.unlocked?.wallet.close();
       for (const fn of this.stopListeners) fn();
     })();
@@ -227,6 +235,24 @@ export class CoulombNode {
         features: p.features ? describeFeatures(p.features) : {},
         perm: this.unlocked!.peers.isPersistent(p.pubkey),
       }));
+  }
+
+  private channelView(c: ChannelRow): ChannelView {
+    const st = c.state;
+    const b = this.ready().channels.balances(c);
+    return {
+      remote_pubkey: c.peer,
+      channel_point: st.funding ? `${st.funding.txid}:${st.funding.vout}` : '',
+      chan_id: st.shortChannelId !== undefined ? formatScid(st.shortChannelId) : '',
+      capacity: st.capacitySat.toString(),
+      local_balance: (b.localMsat / 1000n).toString(),
+      remote_balance: (b.remoteMsat / 1000n).toString(),
+      active: st.phase === 'NORMAL' && this.ready().peers.get(c.peer)?.state === 'ready',
+      initiator: st.funder,
+      private: c.private,
+      commitment_type: st.channelType === 'anchors' ? 'ANCHORS' : 'STATIC_REMOTE_KEY',
+      state: st.phase,
+    };
   }
 
   private tipHeight(): number {
@@ -351,6 +377,41 @@ export class CoulombNode {
           label: t.label ?? '',
         })),
       }),
+      openchannel: async ({ node_key, local_amt, push_amt, private: priv, sat_per_vbyte }) => {
+        // Safety first: without force-close sweeping and penalty handling, mainnet funds could be lost.
+        if (this.config.network === 'mainnet') throw new ApiError('failed_precondition', 'opening channels on mainnet is refused until force-close and penalty handling are in place; use a test network or the playground');
+        const capacity = BigInt(local_amt);
+        if ((push_amt ?? 0) > local_amt) throw new ApiError('invalid_argument', 'push_amt cannot be more than local_amt');
+        const feeratePerKw = this.chain.fees.feerateSatPerKw('normal');
+        const fundingRate = sat_per_vbyte ?? Math.max(1, Math.ceil(satPerKwToSatPerVb(feeratePerKw)));
+        const txid = await this.ready().channels.openTo(node_key.toLowerCase(), capacity, BigInt(push_amt ?? 0) * 1000n, feeratePerKw, fundingRate, priv ?? false);
+        return { funding_txid: txid };
+      },
+      pendingchannels: async () => ({
+        pending_open_channels: this.ready()
+          .channels.list()
+          .filter((c) => !['NORMAL', 'FAILED'].includes(c.state.phase))
+          .map((c) => ({ channel: this.channelView(c), confirmations_needed: c.state.minimumDepth, state: c.state.phase })),
+      }),
+      listchannels: async () => ({ channels: this.ready().channels.list().filter((c) => c.state.phase === 'NORMAL').map((c) => this.channelView(c)) }),
+      channelbalance: async () => {
+        let local = 0n;
+        let remote = 0n;
+        let pending = 0n;
+        for (const c of this.ready().channels.list()) {
+          const b = this.ready().channels.balances(c);
+          if (c.state.phase === 'NORMAL') {
+            local += b.localMsat;
+            remote += b.remoteMsat;
+          } else if (c.state.phase !== 'FAILED') pending += b.localMsat;
+        }
+        return {
+          balance: (local / 1000n).toString(),
+          pending_open_balance: (pending / 1000n).toString(),
+          local_balance: { sat: (local / 1000n).toString(), msat: local.toString() },
+          remote_balance: { sat: (remote / 1000n).toString(), msat: remote.toString() },
+        };
+      },
       playground_mine: async ({ blocks, addr }) => {
         const pg = this.playground();
         const hashes = await this.chain.rpc.call<string[]>('generatetoaddress', blocks, addr ?? pg.faucet.address);

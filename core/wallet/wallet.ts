@@ -365,6 +365,16 @@ export class Wallet {
    */
   async send(opts: { address: string; amount?: bigint; all?: boolean; satPerVb: number; label?: string }): Promise<string> {
     const out = this.scriptFor(opts.address);
+    const { txHex } = this.buildPayment({ script: out, ...(opts.amount !== undefined ? { amount: opts.amount } : {}), ...(opts.all ? { all: true } : {}), satPerVb: opts.satPerVb });
+    return this.commit(txHex, opts.label);
+  }
+
+  /**
+   * Builds and signs (without publishing) a transaction paying `script`; everything is checked first.
+   * The payment output's index is returned for callers that need the outpoint (channel funding).
+   */
+  buildPayment(opts: { script: Uint8Array; amount?: bigint; all?: boolean; satPerVb: number }): { txHex: string; txid: string; vout: number; inputs: string[] } {
+    const out = opts.script;
     if (!(opts.satPerVb >= 1)) throw new WalletError('the fee rate must be at least 1 sat/vB');
     if (opts.satPerVb > 10_000) throw new WalletError(`a fee rate of ${opts.satPerVb} sat/vB is absurd; refusing`);
     const spendable = this.unspent().filter((c) => !c.reserved).map((c) => ({ ...c, key: key(c.txid, c.vout), v: BigInt(c.value) }));
@@ -391,7 +401,12 @@ export class Wallet {
       throw e;
     }
     const txHex = this.sign(psbt, inputs.map((i) => i.rec));
-    return this.commit(txHex, opts.label);
+    return { txHex, txid: Transaction.fromHex(txHex).getId(), vout: 0, inputs: inputs.map((i) => i.key) };
+  }
+
+  /** Records and broadcasts a transaction built by buildPayment. */
+  publish(txHex: string, label?: string): Promise<string> {
+    return this.commit(txHex, label);
   }
 
   private sign(psbt: Psbt, inputs: CoinRecord[]): string {
