@@ -224,8 +224,11 @@ export function step(state: ChannelState, input: ChannelInput, limits: ChannelLi
         if (!['WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY', 'NORMAL'].includes(state.phase)) return fail(state, `channel_ready before the funding was signed`);
         if (!secp.isPoint(m.second_per_commitment_point)) return fail(state, 'channel_ready carries an invalid per-commitment point');
         return maybeNormal({ ...state, remoteSecondPoint: m.second_per_commitment_point }, []);
-      case 'error':
-        return { state: { ...state, phase: 'FAILED', failure: `peer failed the channel: ${new TextDecoder().decode(m.data)}` }, actions: [{ type: 'failed', reason: 'peer sent error' }] };
+      case 'error': {
+        // eslint-disable-next-line no-control-regex -- control characters from the peer are masked
+        const reason = `the peer refused: ${new TextDecoder().decode(m.data).replace(/[\x00-\x1f]/g, '?').slice(0, 300)}`;
+        return { state: { ...state, phase: 'FAILED', failure: reason }, actions: [{ type: 'failed', reason }] };
+      }
       default:
         return fail(state, `unexpected ${m.type} while ${state.phase.toLowerCase()}`);
     }

@@ -1,0 +1,115 @@
+/**
+ * Channels between Coulomb and LDK over real TCP, both ways: LDK follows the same playground chain
+ * (blocks fed to its ChannelManager and ChainMonitor), and both sides reach a ready channel.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ldkApi from 'lightningdevkit';
+import type { Transaction } from 'bitcoinjs-lib';
+import { Psbt, networks } from 'bitcoinjs-lib';
+import { startLdkNode } from './ldk/node.ts';
+import { newKey, signerFor } from '../helpers/txbuilder.ts';
+import type { LdkNode } from './ldk/node.ts';
+import { startTestNode } from '../helpers/node.ts';
+import type { TestNode } from '../helpers/node.ts';
+import { waitFor } from '../helpers/daemon.ts';
+
+describe('Coulomb ↔ LDK channels', () => {
+  let ldk: LdkNode;
+  let us: TestNode;
+  let fedHeight = 0;
+
+  /** Hands LDK every block of our playground it has not seen yet. */
+  function feedLdk(): void {
+    const pg = us.node.chain.playground!.chain;
+    for (let h = fedHeight + 1; h <= pg.height; h++) {
+      const raw = pg.entries[h]!.block.toBuffer();
+      ldk.channelManager.as_Listen().block_connected(raw, h);
+      ldk.chainMonitor.as_Listen().block_connected(raw, h);
+    }
+    fedHeight = pg.height;
+    ldk.processEvents();
+  }
+
+  beforeAll(async () => {
+    ldk = await startLdkNode({ alias: 'ldk' });
+    us = await startTestNode('coulomb-ldk-ch');
+  });
+  afterAll(async () => {
+    await us?.close();
+    await ldk?.stop();
+  });
+
+  it('we open a private static_remotekey channel to LDK; both see it ready after the funding confirms', { timeout: 60_000 }, async () => {
+    const h = us.node.handlers();
+    const { address } = await h.newaddress({});
+    await h.playground_faucet({ addr: address, amt: 5_000_000 });
+    const port = await ldk.listen(0, '127.0.0.1');
+    await h.connect({ addr: `${ldk.nodeId}@127.0.0.1:${port}` });
+    feedLdk();
+
+    const { funding_txid } = await h.openchannel({ node_key: ldk.nodeId, local_amt: 1_000_000, push_amt: 10_000, private: true });
+    expect(funding_txid).toMatch(/^[0-9a-f]{64}$/);
+    await h.playground_mine({ blocks: 6 });
+    feedLdk();
+    await us.node.chain.source.poke();
+
+    await waitFor('LDK to see the channel ready', () => ldk.channelManager.list_channels().some((c) => c.get_is_channel_ready()) || undefined, 20_000);
+    await waitFor('our channel to be active', async () => ((await h.listchannels({})).channels[0]?.active ? true : undefined), 20_000);
+    const ours = (await h.listchannels({})).channels[0]!;
+    expect(ours).toMatchObject({ remote_pubkey: ldk.nodeId, capacity: '1000000', remote_balance: '10000', initiator: true });
+    const theirs = ldk.channelManager.list_channels()[0]!;
+    expect(theirs.get_channel_value_satoshis()).toBe(1_000_000n);
+    expect(Buffer.from(theirs.get_funding_txo().get_txid()).reverse().toString('hex')).toBe(funding_txid);
+  });
+
+  it('LDK opens a channel to us; we accept, sign, and both see it ready', { timeout: 60_000 }, async () => {
+    const h = us.node.handlers();
+    const pg = us.node.chain.playground!;
+    // LDK's on-chain money: a key of the test's, funded by the playground faucet.
+    const key = newKey();
+    const coinTxid = await pg.faucet.send(key.address, 3_000_000n);
+    await h.playground_mine({ blocks: 1 });
+    const coinTx = pg.chain.entries[pg.chain.height]!.block.transactions!.find((t) => t.getId() === coinTxid)!;
+    const vout = coinTx.outs.findIndex((o) => Buffer.compare(Buffer.from(o.script), Buffer.from(key.script)) === 0);
+    feedLdk();
+
+    const before = (await h.listchannels({})).channels.length;
+    const r = ldk.channelManager.create_channel(Buffer.from(us.node.nodeId, 'hex'), 2_000_000n, 0n, 7n, null, null);
+    expect(r.is_ok()).toBeTruthy();
+    ldk.processEvents();
+    // LDK asks its user for a funding transaction paying the 2-of-2 script.
+    let fundingTx: Transaction | undefined;
+    const handler = ldkApi.EventHandler.new_impl({
+      handle_event: (e) => {
+        if (e instanceof ldkApi.Event_FundingGenerationReady) {
+          const psbt = new Psbt({ network: networks.regtest });
+          psbt.addInput({ hash: coinTxid, index: vout, witnessUtxo: { script: key.script, value: coinTx.outs[vout]!.value } });
+          psbt.addOutput({ script: e.output_script, value: e.channel_value_satoshis });
+          psbt.addOutput({ script: key.script, value: coinTx.outs[vout]!.value - e.channel_value_satoshis - 2_000n });
+          psbt.signInput(0, signerFor(key));
+          psbt.finalizeAllInputs();
+          fundingTx = psbt.extractTransaction();
+          ldk.channelManager.funding_transaction_generated(e.temporary_channel_id, e.counterparty_node_id, fundingTx.toBuffer());
+        }
+        return ldkApi.Result_NoneReplayEventZ.constructor_ok();
+      },
+    });
+    await waitFor('LDK to ask for a funding transaction', () => {
+      ldk.channelManager.as_EventsProvider().process_pending_events(handler);
+      ldk.processEvents();
+      return fundingTx ?? undefined;
+    }, 10_000);
+    // Once we have signed its commitment, LDK broadcasts the funding transaction.
+    await waitFor('LDK to broadcast the funding', () => ldk.broadcasted.length > 0 || undefined, 10_000);
+    for (const tx of ldk.broadcasted.splice(0)) pg.chain.acceptToMempool(Buffer.from(tx).toString('hex'));
+    const pending = await h.pendingchannels({});
+    expect(pending.pending_open_channels.some((p) => p.channel.channel_point.startsWith(fundingTx!.getId()) && !p.channel.initiator)).toBe(true);
+    await h.playground_mine({ blocks: 6 });
+    feedLdk();
+    await us.node.chain.source.poke();
+    await waitFor('our side to list the inbound channel as active', async () => ((await h.listchannels({})).channels.length > before ? true : undefined), 20_000);
+    const inbound = (await h.listchannels({})).channels.find((c) => !c.initiator)!;
+    expect(inbound).toMatchObject({ remote_pubkey: ldk.nodeId, capacity: '2000000', local_balance: '0', active: true });
+    await waitFor('LDK to see it ready', () => ldk.channelManager.list_channels().filter((c) => c.get_is_channel_ready()).length === 2 || undefined, 20_000);
+  });
+});
