@@ -63,6 +63,13 @@ export const methodSchemas = {
   pendingchannels: z.object({}).strict(),
   listchannels: z.object({}).strict(),
   channelbalance: z.object({}).strict(),
+  closechannel: z
+    .object({
+      chan_point: z.string().regex(/^[0-9a-f]{64}:\d+$/, 'a channel point is <funding txid>:<output index>').optional(),
+      funding_txid: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+      output_index: z.number().int().min(0).optional(),
+    })
+    .strict(),
   /** Playground only: mine blocks (to the given address, or to the playground's own). */
   playground_mine: z.object({ blocks: z.number().int().min(1).max(1000), addr: z.string().max(200).optional() }).strict(),
   /** Playground only: test coins to an address, mined into a block at once. */
@@ -149,6 +156,7 @@ export interface MethodOutputs {
   pendingchannels: { pending_open_channels: { channel: ChannelView; confirmations_needed: number; state: string }[] };
   listchannels: { channels: ChannelView[] };
   channelbalance: { balance: string; pending_open_balance: string; local_balance: { sat: string; msat: string }; remote_balance: { sat: string; msat: string } };
+  closechannel: { closing_txid: string };
   playground_mine: { block_hashes: string[] };
   playground_faucet: { txid: string; block_hash: string };
 }

@@ -16,6 +16,7 @@ import { commitmentFor, initialBalances, signCommitment, verifyCommitmentSig } f
 import { reserveFor } from './config.ts';
 import type { ChannelConfig, ChannelLimits } from './config.ts';
 import type { ChannelAction, ChannelInput, ChannelState, ChannelTypeName, SideParams, Step } from './types.ts';
+import { closeStep } from './close.ts';
 
 const MAX_HTLCS = 483;
 
@@ -210,7 +211,9 @@ export function acceptChannel(m: OpenChannelMessage, ctx: AcceptContext): Step {
 
 /** The transitions after the first message, for both sides. */
 export function step(state: ChannelState, input: ChannelInput, limits: ChannelLimits): Step {
-  if (state.phase === 'FAILED') return { state, actions: [] };
+  if (state.phase === 'FAILED' || state.phase === 'CLOSED') return { state, actions: [] };
+  const closing = closeStep(state, input);
+  if (closing) return closing;
   if (input.type === 'message') {
     const m = input.msg;
     switch (m.type) {
@@ -248,7 +251,7 @@ export function step(state: ChannelState, input: ChannelInput, limits: ChannelLi
     };
     return { state: s, actions: [{ type: 'store' }, { type: 'send', msg }] };
   }
-  // funding_depth
+  if (input.type !== 'funding_depth') return { state, actions: [] };
   if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') return { state, actions: [] };
   if (input.depth < state.minimumDepth || state.sentChannelReady) return { state, actions: [] };
   const ready: Message = { type: 'channel_ready', channel_id: state.channelId!, second_per_commitment_point: pointAt(state.secrets, 1n) };

@@ -29,6 +29,12 @@ export type Phase =
   | 'WAIT_FUNDING_CONFIRMED'
   | 'WAIT_CHANNEL_READY'
   | 'NORMAL'
+  /** shutdown sent or received; waiting for the other's shutdown or the first closing_signed. */
+  | 'SHUTDOWN'
+  | 'NEGOTIATING'
+  /** The mutual close transaction is signed by both and published. */
+  | 'CLOSING'
+  | 'CLOSED'
   | 'FAILED';
 
 export interface ChannelState {
@@ -51,6 +57,16 @@ export interface ChannelState {
   remoteSecondPoint?: Uint8Array;
   shortChannelId?: bigint;
   failure?: string;
+  /** Cooperative close: both shutdown scripts, the fee we last offered, the final transaction. */
+  close?: {
+    localScript?: Uint8Array;
+    remoteScript?: Uint8Array;
+    sentShutdown?: boolean;
+    lastOfferedFee?: bigint;
+    feeRange?: { min: bigint; max: bigint };
+    closingTxHex?: string;
+    closingTxid?: string;
+  };
 }
 
 export type ChannelInput =
@@ -58,7 +74,12 @@ export type ChannelInput =
   /** Funder: the wallet built (not yet published) the funding transaction. */
   | { type: 'funding_built'; txid: string; vout: number }
   /** The funding transaction has this many confirmations (and its position, once in a block). */
-  | { type: 'funding_depth'; depth: number; shortChannelId: bigint };
+  | { type: 'funding_depth'; depth: number; shortChannelId: bigint }
+  /** The user asks for a cooperative close, paying our side to `script`. */
+  | { type: 'close'; script: Uint8Array; feeratePerKw: number }
+  /** Our shutdown script, for when the peer starts the close (the shell gives a fresh wallet address). */
+  | { type: 'shutdown_script'; script: Uint8Array; feeratePerKw: number }
+  | { type: 'closing_confirmed' };
 
 export type ChannelAction =
   | { type: 'send'; msg: Message }
@@ -69,6 +90,9 @@ export type ChannelAction =
   | { type: 'publish_funding'; txid: string }
   | { type: 'watch_funding'; txid: string; vout: number; minimumDepth: number }
   | { type: 'ready' }
+  /** The peer started a cooperative close: give us a script to be paid to (answer with shutdown_script). */
+  | { type: 'need_shutdown_script' }
+  | { type: 'publish_closing'; txHex: string; txid: string }
   | { type: 'failed'; reason: string };
 
 export interface Step {

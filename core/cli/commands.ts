@@ -228,6 +228,22 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     toParams: () => ({}),
   },
   {
+    name: 'closechannel',
+    usage: 'closechannel --chan_point <txid:index> | --funding_txid <txid> --output_index <n>',
+    summary: 'Closes a channel cooperatively: both sides sign one transaction paying each its balance.',
+    flags: [
+      { name: 'chan_point', type: 'string', help: 'the channel point, as listchannels shows it', positional: 0 },
+      { name: 'funding_txid', type: 'string', help: 'the funding transaction id' },
+      { name: 'output_index', type: 'string', help: 'the funding output index' },
+    ],
+    method: 'closechannel',
+    toParams: (f) => ({
+      ...(typeof f.chan_point === 'string' ? { chan_point: f.chan_point } : {}),
+      ...(typeof f.funding_txid === 'string' ? { funding_txid: f.funding_txid } : {}),
+      ...(f.output_index !== undefined ? { output_index: int(f.output_index, '--output_index') } : {}),
+    }),
+  },
+  {
     name: 'playground',
     usage: 'playground mine <blocks> [--addr A] | playground faucet <address> <sats>',
     summary: 'Playground only: mine blocks, or get test coins.',

@@ -10,7 +10,7 @@ import { CHAIN_HASHES } from '../wire/index.ts';
 import type { Peer } from '../peer/peer.ts';
 import type { PeerManager } from '../peer/manager.ts';
 import type { Wallet } from '../wallet/wallet.ts';
-import type { BitcoindRpc } from '../chain/index.ts';
+import type { BitcoindRpc, Broadcaster } from '../chain/index.ts';
 import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
 import { openChannel, acceptChannel, step } from '../channel/establish.ts';
@@ -52,10 +52,10 @@ export class ChannelManager {
 
   private constructor(
     private readonly db: Store<ChannelsDb>,
-    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; log: Logger },
+    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; feeratePerKw: () => number; log: Logger },
   ) {
     for (const rec of Object.values(db.data.channels)) this.live.set(rec.key, { rec: { ...rec } as ChannelRecord, state: fromStored(rec.state) });
-    for (const type of ['open_channel', 'accept_channel', 'funding_created', 'funding_signed', 'channel_ready', 'error'] as const) {
+    for (const type of ['open_channel', 'accept_channel', 'funding_created', 'funding_signed', 'channel_ready', 'shutdown', 'closing_signed', 'error'] as const) {
       opts.peers.onMessage(type, (peer, msg) => void this.onMessage(peer, msg).catch((e: unknown) => opts.log.error('channel message failed', { peer: peer.pubkey, type, error: String(e) })));
     }
   }
@@ -186,6 +186,19 @@ export class ChannelManager {
       }
       case 'watch_funding':
         return; // onBlock() looks at every channel waiting for depth
+      case 'need_shutdown_script': {
+        // The peer is closing: we are paid to a fresh address of our wallet.
+        const script = this.opts.wallet.scriptFor(await this.opts.wallet.newAddress());
+        await this.apply(rec, step(c.state, { type: 'shutdown_script', script, feeratePerKw: this.opts.feeratePerKw() }, DEFAULT_LIMITS));
+        return;
+      }
+      case 'publish_closing': {
+        await this.opts.broadcaster.broadcast(a.txHex);
+        this.closeWaiters.get(rec.key)?.resolve(a.txid);
+        this.closeWaiters.delete(rec.key);
+        this.opts.log.info('cooperative close published', { peer: rec.peer, txid: a.txid });
+        return;
+      }
       case 'ready':
         this.opts.log.info('channel is open', { peer: rec.peer, channel_id: hex.encode(c.state.channelId!) });
         return;
@@ -193,14 +206,39 @@ export class ChannelManager {
         this.opts.log.warn('channel failed', { peer: rec.peer, reason: a.reason });
         this.waiters.get(rec.key)?.reject(new ApiError('failed_precondition', `the channel could not be opened: ${a.reason}`));
         this.waiters.delete(rec.key);
+        this.closeWaiters.get(rec.key)?.reject(new ApiError('failed_precondition', `the channel could not be closed: ${a.reason}`));
+        this.closeWaiters.delete(rec.key);
         await this.db.update((d) => void (d.channels[rec.key] = { ...rec, state: toStored(c.state) }));
         return;
     }
   }
 
+  private readonly closeWaiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();
+
+  /** Starts a cooperative close of the channel whose funding outpoint is `chanPoint`; resolves with the closing txid. */
+  async closeChannel(chanPoint: string): Promise<string> {
+    const c = [...this.live.values()].find(({ state }) => state.funding && `${state.funding.txid}:${state.funding.vout}` === chanPoint);
+    if (!c) throw new ApiError('not_found', `no channel with channel point ${chanPoint} (see coulomb listchannels)`);
+    if (c.state.phase !== 'NORMAL') throw new ApiError('failed_precondition', `the channel is ${c.state.phase.toLowerCase()}, not open`);
+    const peer = this.opts.peers.get(c.rec.peer);
+    if (!peer || peer.state !== 'ready') throw new ApiError('failed_precondition', 'the peer is not connected; a cooperative close needs it online (connect first)');
+    const done = new Promise<string>((resolve, reject) => {
+      this.closeWaiters.set(c.rec.key, { resolve, reject });
+      setTimeout(() => reject(new ApiError('unavailable', 'the peer did not agree on a closing transaction within 60 s')), 60_000).unref();
+    });
+    const script = this.opts.wallet.scriptFor(await this.opts.wallet.newAddress());
+    await this.apply(c.rec, step(c.state, { type: 'close', script, feeratePerKw: this.opts.feeratePerKw() }, DEFAULT_LIMITS));
+    return done;
+  }
+
   /** Called after each block: tells waiting channels how deep their funding is. */
   async onBlock(): Promise<void> {
     for (const { rec, state } of [...this.live.values()]) {
+      if (state.phase === 'CLOSING' && state.close?.closingTxid) {
+        const info = await this.opts.rpc.call<{ confirmations?: number }>('getrawtransaction', state.close.closingTxid, true).catch(() => undefined);
+        if (info?.confirmations) await this.apply(rec, step(state, { type: 'closing_confirmed' }, DEFAULT_LIMITS));
+        continue;
+      }
       if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') continue;
       const f = state.funding!;
       const info = await this.opts.rpc.call<{ confirmations?: number; blockhash?: string }>('getrawtransaction', f.txid, true).catch(() => undefined);

@@ -110,7 +110,16 @@ export class CoulombNode {
       log: this.log.child('PEER'),
     });
     const nodeId = hex.encode(keys.nodeId);
-    const channels = await ChannelManager.open(config.datadir, { seed, network: config.network, peers, wallet, rpc: this.chain.rpc, log: this.log.child('CHAN') });
+    const channels = await ChannelManager.open(config.datadir, {
+      seed,
+      network: config.network,
+      peers,
+      wallet,
+      rpc: this.chain.rpc,
+      broadcaster: this.chain.broadcaster,
+      feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
+      log: this.log.child('CHAN'),
+    });
     try {
       await this.startServices(wallet, peers, channels, birthday);
     } catch (e) {
@@ -390,7 +399,7 @@ export class CoulombNode {
       pendingchannels: async () => ({
         pending_open_channels: this.ready()
           .channels.list()
-          .filter((c) => !['NORMAL', 'FAILED'].includes(c.state.phase))
+          .filter((c) => !['NORMAL', 'FAILED', 'CLOSED'].includes(c.state.phase))
           .map((c) => ({ channel: this.channelView(c), confirmations_needed: c.state.minimumDepth, state: c.state.phase })),
       }),
       listchannels: async () => ({ channels: this.ready().channels.list().filter((c) => c.state.phase === 'NORMAL').map((c) => this.channelView(c)) }),
@@ -403,7 +412,7 @@ export class CoulombNode {
           if (c.state.phase === 'NORMAL') {
             local += b.localMsat;
             remote += b.remoteMsat;
-          } else if (c.state.phase !== 'FAILED') pending += b.localMsat;
+          } else if (['WAIT_ACCEPT', 'WAIT_FUNDING_TX', 'WAIT_FUNDING_CREATED', 'WAIT_FUNDING_SIGNED', 'WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY'].includes(c.state.phase)) pending += b.localMsat;
         }
         return {
           balance: (local / 1000n).toString(),
@@ -411,6 +420,11 @@ export class CoulombNode {
           local_balance: { sat: (local / 1000n).toString(), msat: local.toString() },
           remote_balance: { sat: (remote / 1000n).toString(), msat: remote.toString() },
         };
+      },
+      closechannel: async ({ chan_point, funding_txid, output_index }) => {
+        const point = chan_point ?? (funding_txid !== undefined ? `${funding_txid}:${output_index ?? 0}` : undefined);
+        if (!point) throw new ApiError('invalid_argument', 'give the channel point: --chan_point <txid:index> (see coulomb listchannels)');
+        return { closing_txid: await this.ready().channels.closeChannel(point) };
       },
       playground_mine: async ({ blocks, addr }) => {
         const pg = this.playground();

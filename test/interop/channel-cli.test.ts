@@ -1,5 +1,5 @@
 /**
- * The lnd-tutorial flow with coulomb: connect → openchannel → mine → listchannels, between two
+ * The lnd-tutorial flow with coulomb: connect → openchannel → mine → listchannels → closechannel, between two
  * daemons on one playground chain, driven only through the CLI.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,5 +60,19 @@ describe('channels over the CLI', () => {
     expect(Number(aliceCh.local_balance)).toBeLessThan(900000);
     expect(Number(aliceCh.local_balance)).toBeGreaterThan(890000);
     expect(bal).toMatchObject({ balance: '100000', remote_balance: { sat: aliceCh.local_balance } });
+
+    // Cooperative close from bob's side (the fundee); the funds return on-chain to both wallets.
+    const listed = await cliJson<{ channels: { channel_point: string }[] }>(bob.datadir, 'listchannels');
+    const badPoint = await cli(bob.datadir, 'closechannel', '--chan_point', `${'00'.repeat(32)}:0`);
+    expect(badPoint.stderr).toMatch(/no channel with channel point/);
+    const closed = await cliJson<{ closing_txid: string }>(bob.datadir, 'closechannel', '--chan_point', listed.channels[0]!.channel_point);
+    expect(closed.closing_txid).toMatch(/^[0-9a-f]{64}$/);
+    await cliJson(alice.datadir, 'playground', 'mine', '1');
+    await waitFor('bob to have his 100000 sat on-chain', async () => (await cliJson<{ confirmed_balance: string }>(bob.datadir, 'walletbalance')).confirmed_balance === '100000' || undefined, 20_000);
+    await waitFor('the channel to be gone on alice\'s side', async () => ((await cliJson<Channels>(alice.datadir, 'listchannels')).channels.length === 0 ? true : undefined), 20_000);
+    const aliceOnChain = BigInt((await cliJson<{ confirmed_balance: string }>(alice.datadir, 'walletbalance')).confirmed_balance);
+    // Alice had 5,000,000; 100,000 went to bob; what remains is less only by the funding and closing fees.
+    expect(aliceOnChain).toBeLessThan(4_900_000n);
+    expect(aliceOnChain).toBeGreaterThan(4_890_000n);
   });
 });

@@ -112,4 +112,39 @@ describe('Coulomb ↔ LDK channels', () => {
     expect(inbound).toMatchObject({ remote_pubkey: ldk.nodeId, capacity: '2000000', local_balance: '0', active: true });
     await waitFor('LDK to see it ready', () => ldk.channelManager.list_channels().filter((c) => c.get_is_channel_ready()).length === 2 || undefined, 20_000);
   });
+
+  it('we close the channel we opened, cooperatively; the money comes back on-chain', { timeout: 60_000 }, async () => {
+    const h = us.node.handlers();
+    const ours = (await h.listchannels({})).channels.find((c) => c.initiator)!;
+    const before = BigInt((await h.walletbalance({})).total_balance);
+    const { closing_txid } = await h.closechannel({ chan_point: ours.channel_point });
+    expect(closing_txid).toMatch(/^[0-9a-f]{64}$/);
+    await waitFor('LDK to consider the channel closing', () => !ldk.channelManager.list_channels().some((c) => c.get_is_usable() && c.get_channel_value_satoshis() === 1_000_000n) || undefined, 10_000);
+    await h.playground_mine({ blocks: 1 });
+    feedLdk();
+    await us.node.chain.source.poke();
+    const after = BigInt((await h.walletbalance({})).confirmed_balance);
+    // The closing transaction pays LDK its 10,000 pushed sats and us the rest of the capacity less a small fee.
+    const pg = us.node.chain.playground!.chain;
+    const closing = pg.entries[pg.txHeight(closing_txid)!]!.block.transactions!.find((t) => t.getId() === closing_txid)!;
+    const values = closing.outs.map((o) => o.value).sort((a, b) => (a < b ? -1 : 1));
+    expect(values[0]).toBe(10_000n);
+    const fee = 1_000_000n - values[0]! - values[1]!;
+    expect(fee > 0n && fee < 2_000n).toBe(true);
+    expect(after - before).toBe(values[1]);
+    expect((await h.listchannels({})).channels.some((c) => c.channel_point === ours.channel_point)).toBe(false);
+  });
+
+  it('LDK closes the channel it opened; we agree on the fee and sign', { timeout: 60_000 }, async () => {
+    const h = us.node.handlers();
+    const inbound = (await h.listchannels({})).channels.find((c) => !c.initiator)!;
+    const theirs = ldk.channelManager.list_channels().find((c) => c.get_channel_value_satoshis() === 2_000_000n)!;
+    const r = ldk.channelManager.close_channel(theirs.get_channel_id(), Buffer.from(us.node.nodeId, 'hex'));
+    expect(r.is_ok()).toBeTruthy();
+    ldk.processEvents();
+    await waitFor('our side to publish the agreed closing transaction', async () => ((await h.pendingchannels({})).pending_open_channels.some((p) => p.state === 'CLOSING') ? true : undefined), 15_000);
+    await h.playground_mine({ blocks: 1 });
+    await us.node.chain.source.poke();
+    expect((await h.listchannels({})).channels.some((c) => c.channel_point === inbound.channel_point)).toBe(false);
+  });
 });
