@@ -17,6 +17,7 @@ import { reserveFor } from './config.ts';
 import type { ChannelConfig, ChannelLimits } from './config.ts';
 import type { ChannelAction, ChannelInput, ChannelState, ChannelTypeName, SideParams, Step } from './types.ts';
 import { closeStep } from './close.ts';
+import { onReestablish } from './reestablish.ts';
 
 const MAX_HTLCS = 483;
 
@@ -223,8 +224,12 @@ export function step(state: ChannelState, input: ChannelInput, limits: ChannelLi
         return onFundingCreated(state, m);
       case 'funding_signed':
         return onFundingSigned(state, m);
+      case 'channel_reestablish':
+        return onReestablish(state, m);
       case 'channel_ready':
-        if (!['WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY', 'NORMAL'].includes(state.phase)) return fail(state, `channel_ready before the funding was signed`);
+        // A resent channel_ready after a reconnect changes nothing.
+        if (state.phase === 'NORMAL' || state.phase === 'SHUTDOWN' || state.phase === 'NEGOTIATING') return { state, actions: [] };
+        if (!['WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY'].includes(state.phase)) return fail(state, `channel_ready before the funding was signed`);
         if (!secp.isPoint(m.second_per_commitment_point)) return fail(state, 'channel_ready carries an invalid per-commitment point');
         return maybeNormal({ ...state, remoteSecondPoint: m.second_per_commitment_point }, []);
       case 'error': {

@@ -18,6 +18,7 @@ import { commitmentFor, initialBalances } from '../channel/commitments.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
 import type { ChannelAction, ChannelState, Step } from '../channel/types.ts';
 import { toStored, fromStored } from '../channel/codec.ts';
+import { canReestablish, reestablishMessage } from '../channel/reestablish.ts';
 import { openStore } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log/logger.ts';
@@ -55,7 +56,13 @@ export class ChannelManager {
     private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; feeratePerKw: () => number; log: Logger },
   ) {
     for (const rec of Object.values(db.data.channels)) this.live.set(rec.key, { rec: { ...rec } as ChannelRecord, state: fromStored(rec.state) });
-    for (const type of ['open_channel', 'accept_channel', 'funding_created', 'funding_signed', 'channel_ready', 'shutdown', 'closing_signed', 'error'] as const) {
+    // On every (re)connection, tell the peer where each of our channels with it stands.
+    opts.peers.on('peer_ready', (peer) => {
+      for (const { rec, state } of this.live.values()) {
+        if (rec.peer === peer.pubkey && canReestablish(state)) peer.send(reestablishMessage(state));
+      }
+    });
+    for (const type of ['open_channel', 'accept_channel', 'funding_created', 'funding_signed', 'channel_ready', 'channel_reestablish', 'shutdown', 'closing_signed', 'error'] as const) {
       opts.peers.onMessage(type, (peer, msg) => void this.onMessage(peer, msg).catch((e: unknown) => opts.log.error('channel message failed', { peer: peer.pubkey, type, error: String(e) })));
     }
   }

@@ -14,6 +14,8 @@ export interface TestNode {
   port: number;
   uri: string;
   close(): Promise<void>;
+  /** Stops the node and starts it again on the same data directory, unlocking it. */
+  restart(): Promise<void>;
 }
 
 /** A cheap password hash for tests; the real cost is exercised in the wallet's own tests. */
@@ -26,34 +28,45 @@ export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
 export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain']): Promise<TestNode> {
   const datadir = await tempDir(name);
   const log = memoryLogger('debug');
-  const node = new CoulombNode({
-    config: {
-      datadir,
-      network: 'regtest',
-      chain: chain ?? { kind: 'playground', rpcListen: { host: '127.0.0.1', port: 0 } },
-      pollMs: 60_000,
-      alias: name,
-      listen: [{ host: '127.0.0.1', port: 0 }],
-      rpcListen: { host: '127.0.0.1', port: 0 },
-      externalIps: [],
-      logLevel: 'debug',
-      logToStderr: false,
-    },
-    log,
-    ...(peerOptions ? { peerOptions } : {}),
-    scryptCost: TEST_SCRYPT,
-  });
+  const make = (): CoulombNode =>
+    new CoulombNode({
+      config: {
+        datadir,
+        network: 'regtest',
+        chain: chain ?? { kind: 'playground', rpcListen: { host: '127.0.0.1', port: 0 } },
+        pollMs: 60_000,
+        alias: name,
+        listen: [{ host: '127.0.0.1', port: 0 }],
+        rpcListen: { host: '127.0.0.1', port: 0 },
+        externalIps: [],
+        logLevel: 'debug',
+        logToStderr: false,
+      },
+      log,
+      ...(peerOptions ? { peerOptions } : {}),
+      scryptCost: TEST_SCRYPT,
+    });
+  const node = make();
   await node.start();
   await node.create({ password: 'test password', words: createMnemonic(), newWallet: true });
   const uri = node.uris()[0]!;
-  return {
+  const t: TestNode = {
     node,
     logs: log.lines,
     port: Number(uri.split(':').pop()),
     uri,
+    async restart() {
+      await t.node.stop();
+      t.node = make();
+      await t.node.start();
+      await t.node.unlock('test password');
+      t.uri = t.node.uris()[0]!;
+      t.port = Number(t.uri.split(':').pop());
+    },
     async close() {
-      await node.stop();
+      await t.node.stop();
       await removeDir(datadir);
     },
   };
+  return t;
 }

@@ -113,6 +113,21 @@ describe('Coulomb ↔ LDK channels', () => {
     await waitFor('LDK to see it ready', () => ldk.channelManager.list_channels().filter((c) => c.get_is_channel_ready()).length === 2 || undefined, 20_000);
   });
 
+  it('a restart of our node while the channels are open resumes both with LDK (channel_reestablish)', { timeout: 60_000 }, async () => {
+    const usable = () => ldk.channelManager.list_channels().filter((c) => c.get_is_usable()).length;
+    await waitFor('both channels usable on LDK\'s side', () => usable() === 2 || undefined, 10_000);
+    await us.restart();
+    await ldk.waitForPeerGone(us.node.nodeId);
+    expect(usable()).toBe(0);
+    const h = us.node.handlers();
+    expect((await h.listchannels({})).channels.map((c) => c.state)).toEqual(['NORMAL', 'NORMAL']);
+    const port = await ldk.listen(0, '127.0.0.1');
+    await h.connect({ addr: `${ldk.nodeId}@127.0.0.1:${port}` });
+    await waitFor('LDK to resume both channels', () => usable() === 2 || undefined, 15_000);
+    await waitFor('both channels active on our side', async () => ((await h.listchannels({})).channels.every((c) => c.active) ? true : undefined), 10_000);
+    expect(us.logs.some((l) => /channel failed/.test(l))).toBe(false);
+  });
+
   it('we close the channel we opened, cooperatively; the money comes back on-chain', { timeout: 60_000 }, async () => {
     const h = us.node.handlers();
     const ours = (await h.listchannels({})).channels.find((c) => c.initiator)!;

@@ -146,6 +146,23 @@ describe('channel establishment (BOLT 2 v1)', () => {
     expect(r.state.failure).toMatch(/does not sign our first commitment/);
   });
 
+  it('reestablish: a peer at the same state gets channel_ready again; one claiming a later state flags the channel and nothing is published', () => {
+    let a = open();
+    let b = acceptChannel(wire(a.actions)[0] as OpenChannelMessage, acceptCtx());
+    a = step(a.state, { type: 'message', msg: wire(b.actions)[0]! }, DEFAULT_LIMITS);
+    a = step(a.state, { type: 'funding_built', txid: 'cd'.repeat(32), vout: 0 }, DEFAULT_LIMITS);
+    b = step(b.state, { type: 'message', msg: wire(a.actions)[0]! }, DEFAULT_LIMITS);
+    a = step(a.state, { type: 'message', msg: wire(b.actions)[0]! }, DEFAULT_LIMITS);
+    a = step(a.state, { type: 'funding_depth', depth: 3, shortChannelId: 1n }, DEFAULT_LIMITS);
+    const same = { type: 'channel_reestablish' as const, channel_id: a.state.channelId!, next_commitment_number: 1n, next_revocation_number: 0n, your_last_per_commitment_secret: new Uint8Array(32), my_current_per_commitment_point: b.state.local.firstPerCommitmentPoint };
+    const r = step(a.state, { type: 'message', msg: same }, DEFAULT_LIMITS);
+    expect(wire(r.actions).map((m) => m.type)).toEqual(['channel_ready']);
+    const ahead = step(a.state, { type: 'message', msg: { ...same, next_commitment_number: 5n, next_revocation_number: 4n } }, DEFAULT_LIMITS);
+    expect(ahead.state.phase).toBe('FAILED');
+    expect(ahead.state.failure).toMatch(/later channel state .* nothing is published/);
+    expect(ahead.actions.some((x) => x.type === 'publish_funding' || x.type === 'publish_closing')).toBe(false);
+  });
+
   it('out-of-order messages fail the channel', () => {
     const a = open();
     const r = step(a.state, { type: 'message', msg: { type: 'channel_ready', channel_id: new Uint8Array(32), second_per_commitment_point: a.state.local.firstPerCommitmentPoint } }, DEFAULT_LIMITS);
