@@ -115,7 +115,7 @@ export class ChannelManager {
       secrets: deriveChannelSecrets(this.opts.seed, this.opts.network, index),
       config: DEFAULT_CONFIG,
       limits: DEFAULT_LIMITS,
-      acceptTypes: ['static_remotekey'],
+      acceptTypes: ['anchors', 'static_remotekey'],
     });
     const rec: ChannelRecord = { key, peer: peer.pubkey, index, state: null, private: (msg.channel_flags & 1) === 0 };
     await this.apply(rec, r);
@@ -136,7 +136,8 @@ export class ChannelManager {
       capacitySat,
       pushMsat,
       feeratePerKw,
-      channelType: 'static_remotekey',
+      // Offer anchors (fees set at broadcast time, by CPFP) to peers that support them.
+      channelType: peer.features?.supports('option_anchors') ? 'anchors' : 'static_remotekey',
       announce: !isPrivate,
       secrets: deriveChannelSecrets(this.opts.seed, this.opts.network, index),
       config: DEFAULT_CONFIG,

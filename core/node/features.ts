@@ -11,6 +11,7 @@ export function ourInitFeatures(): FeatureSet {
     var_onion_optin: 'required',
     option_static_remotekey: 'required',
     payment_secret: 'required',
+    option_anchors: 'optional',
     option_channel_type: 'optional',
   });
 }

@@ -48,7 +48,7 @@ describe('channels over the CLI', () => {
       const r = await cliJson<Channels>(alice.datadir, 'listchannels');
       return r.channels[0]?.active ? r.channels[0] : undefined;
     }, 20_000);
-    expect(aliceCh).toMatchObject({ remote_pubkey: bob.nodeId, capacity: '1000000', remote_balance: '100000', initiator: true, commitment_type: 'STATIC_REMOTE_KEY' });
+    expect(aliceCh).toMatchObject({ remote_pubkey: bob.nodeId, capacity: '1000000', remote_balance: '100000', initiator: true, commitment_type: 'ANCHORS' });
     expect(aliceCh.chan_id).toMatch(/^\d+x\d+x\d+$/);
     const bobCh = await waitFor('bob to list the channel as active', async () => {
       const r = await cliJson<Channels>(bob.datadir, 'listchannels');

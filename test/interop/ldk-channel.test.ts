@@ -162,4 +162,66 @@ describe('Coulomb ↔ LDK channels', () => {
     await us.node.chain.source.poke();
     expect((await h.listchannels({})).channels.some((c) => c.channel_point === inbound.channel_point)).toBe(false);
   });
+
+  it('an LDK node that negotiates anchors opens an anchors channel to us', { timeout: 60_000 }, async () => {
+    const anchored = await startLdkNode({ alias: 'ldk-anchors', configure: (c) => c.get_channel_handshake_config().set_negotiate_anchors_zero_fee_htlc_tx(true) });
+    try {
+      const pg = us.node.chain.playground!.chain;
+      // Blocks must reach LDK one by one, in order, none skipped.
+      let fed = 0;
+      const feed = (): void => {
+        for (let height = fed + 1; height <= pg.height; height++) {
+          const raw = pg.entries[height]!.block.toBuffer();
+          anchored.channelManager.as_Listen().block_connected(raw, height);
+          anchored.chainMonitor.as_Listen().block_connected(raw, height);
+        }
+        fed = pg.height;
+        anchored.processEvents();
+      };
+      feed();
+      const h = us.node.handlers();
+      const port = await anchored.listen(0, '127.0.0.1');
+      await h.connect({ addr: `${anchored.nodeId}@127.0.0.1:${port}` });
+      const key = newKey();
+      const coinTxid = await us.node.chain.playground!.faucet.send(key.address, 3_000_000n);
+      await h.playground_mine({ blocks: 1 });
+      const coinTx = pg.entries[pg.height]!.block.transactions!.find((t) => t.getId() === coinTxid)!;
+      const vout = coinTx.outs.findIndex((o) => Buffer.compare(Buffer.from(o.script), Buffer.from(key.script)) === 0);
+      feed();
+      expect(anchored.channelManager.create_channel(Buffer.from(us.node.nodeId, 'hex'), 1_500_000n, 0n, 9n, null, null).is_ok()).toBeTruthy();
+      let funded = false;
+      const handler = ldkApi.EventHandler.new_impl({
+        handle_event: (e) => {
+          if (e instanceof ldkApi.Event_FundingGenerationReady) {
+            const psbt = new Psbt({ network: networks.regtest });
+            psbt.addInput({ hash: coinTxid, index: vout, witnessUtxo: { script: key.script, value: coinTx.outs[vout]!.value } });
+            psbt.addOutput({ script: e.output_script, value: e.channel_value_satoshis });
+            psbt.addOutput({ script: key.script, value: coinTx.outs[vout]!.value - e.channel_value_satoshis - 2_000n });
+            psbt.signInput(0, signerFor(key));
+            psbt.finalizeAllInputs();
+            anchored.channelManager.funding_transaction_generated(e.temporary_channel_id, e.counterparty_node_id, psbt.extractTransaction().toBuffer());
+            funded = true;
+          }
+          return ldkApi.Result_NoneReplayEventZ.constructor_ok();
+        },
+      });
+      await waitFor('LDK to fund the anchors channel', () => {
+        anchored.channelManager.as_EventsProvider().process_pending_events(handler);
+        anchored.processEvents();
+        return funded || undefined;
+      }, 10_000);
+      await waitFor('LDK to broadcast the funding', () => anchored.broadcasted.length > 0 || undefined, 10_000);
+      for (const tx of anchored.broadcasted.splice(0)) pg.acceptToMempool(Buffer.from(tx).toString('hex'));
+      for (let i = 0; i < 6; i++) {
+        await h.playground_mine({ blocks: 1 });
+        feed();
+      }
+      await us.node.chain.source.poke();
+      await waitFor('the anchors channel to be active on our side', async () => ((await h.listchannels({})).channels.find((c) => c.remote_pubkey === anchored.nodeId && c.active) ? true : undefined), 20_000);
+      expect((await h.listchannels({})).channels.find((c) => c.remote_pubkey === anchored.nodeId)).toMatchObject({ commitment_type: 'ANCHORS', capacity: '1500000', initiator: false });
+      await waitFor('LDK to see it ready', () => anchored.channelManager.list_channels().some((c) => c.get_is_channel_ready()) || undefined, 20_000);
+    } finally {
+      await anchored.stop();
+    }
+  });
 });
