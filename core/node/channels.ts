@@ -24,6 +24,7 @@ import type { Store } from '../store/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { ApiError } from '../api/contract.ts';
 import { scidToParts } from '../wire/index.ts';
+import { fundingScript, p2wsh } from '../tx/scripts.ts';
 
 interface ChannelRecord {
   /** Hex of the temporary id: stable key for the channel's whole life. */
@@ -249,8 +250,18 @@ export class ChannelManager {
       }
       if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') continue;
       const f = state.funding!;
-      const info = await this.opts.rpc.call<{ confirmations?: number; blockhash?: string }>('getrawtransaction', f.txid, true).catch(() => undefined);
+      const info = await this.opts.rpc.call<{ confirmations?: number; blockhash?: string; vout: { value: number; scriptPubKey: { hex: string } }[] }>('getrawtransaction', f.txid, true).catch(() => undefined);
       if (!info?.confirmations || !info.blockhash) continue;
+      // The funding transaction the funder published must pay exactly the 2-of-2 and the amount agreed.
+      const out = info.vout[f.vout];
+      const expected = hex.encode(p2wsh(fundingScript(state.local.basepoints.fundingPubkey, state.remote!.basepoints.fundingPubkey)));
+      if (!out || out.scriptPubKey.hex !== expected || BigInt(Math.round(out.value * 1e8)) !== state.capacitySat) {
+        await this.apply(rec, {
+          state: { ...state, phase: 'FAILED', failure: 'the funding output does not match the channel (wrong script or amount)' },
+          actions: [{ type: 'send', msg: { type: 'error', channel_id: state.channelId!, data: new TextEncoder().encode('funding output does not match') } }, { type: 'failed', reason: 'the funding output does not match the channel' }],
+        });
+        continue;
+      }
       const block = await this.opts.rpc.call<{ height: number; tx: string[] }>('getblock', info.blockhash, 1);
       const txIndex = block.tx.indexOf(f.txid);
       const scid = (BigInt(block.height) << 40n) | (BigInt(txIndex) << 16n) | BigInt(f.vout);
