@@ -3,11 +3,10 @@
  * (blocks fed to its ChannelManager and ChainMonitor), and both sides reach a ready channel.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as ldkApi from 'lightningdevkit';
-import type { Transaction } from 'bitcoinjs-lib';
-import { Psbt, networks } from 'bitcoinjs-lib';
+import { Transaction } from 'bitcoinjs-lib';
 import { startLdkNode } from './ldk/node.ts';
-import { newKey, signerFor } from '../helpers/txbuilder.ts';
+import { fundPendingChannel } from './ldk/funding.ts';
+import { newKey } from '../helpers/txbuilder.ts';
 import type { LdkNode } from './ldk/node.ts';
 import { startTestNode } from '../helpers/node.ts';
 import type { TestNode } from '../helpers/node.ts';
@@ -78,32 +77,14 @@ describe('Coulomb ↔ LDK channels', () => {
     expect(r.is_ok()).toBeTruthy();
     ldk.processEvents();
     // LDK asks its user for a funding transaction paying the 2-of-2 script.
-    let fundingTx: Transaction | undefined;
-    const handler = ldkApi.EventHandler.new_impl({
-      handle_event: (e) => {
-        if (e instanceof ldkApi.Event_FundingGenerationReady) {
-          const psbt = new Psbt({ network: networks.regtest });
-          psbt.addInput({ hash: coinTxid, index: vout, witnessUtxo: { script: key.script, value: coinTx.outs[vout]!.value } });
-          psbt.addOutput({ script: e.output_script, value: e.channel_value_satoshis });
-          psbt.addOutput({ script: key.script, value: coinTx.outs[vout]!.value - e.channel_value_satoshis - 2_000n });
-          psbt.signInput(0, signerFor(key));
-          psbt.finalizeAllInputs();
-          fundingTx = psbt.extractTransaction();
-          ldk.channelManager.funding_transaction_generated(e.temporary_channel_id, e.counterparty_node_id, fundingTx.toBuffer());
-        }
-        return ldkApi.Result_NoneReplayEventZ.constructor_ok();
-      },
-    });
-    await waitFor('LDK to ask for a funding transaction', () => {
-      ldk.channelManager.as_EventsProvider().process_pending_events(handler);
-      ldk.processEvents();
-      return fundingTx ?? undefined;
-    }, 10_000);
+    const coin = { key, txid: coinTxid, vout, value: coinTx.outs[vout]!.value };
+    await waitFor('LDK to ask for a funding transaction', () => fundPendingChannel(ldk, coin) || undefined, 10_000);
     // Once we have signed its commitment, LDK broadcasts the funding transaction.
     await waitFor('LDK to broadcast the funding', () => ldk.broadcasted.length > 0 || undefined, 10_000);
+    const fundingTx = ldk.broadcasted[0]!;
     for (const tx of ldk.broadcasted.splice(0)) pg.chain.acceptToMempool(Buffer.from(tx).toString('hex'));
     const pending = await h.pendingchannels({});
-    expect(pending.pending_open_channels.some((p) => p.channel.channel_point.startsWith(fundingTx!.getId()) && !p.channel.initiator)).toBe(true);
+    expect(pending.pending_open_channels.some((p) => p.channel.channel_point.startsWith(Transaction.fromBuffer(Buffer.from(fundingTx)).getId()) && !p.channel.initiator)).toBe(true);
     await h.playground_mine({ blocks: 6 });
     feedLdk();
     await us.node.chain.source.poke();
@@ -189,27 +170,8 @@ describe('Coulomb ↔ LDK channels', () => {
       const vout = coinTx.outs.findIndex((o) => Buffer.compare(Buffer.from(o.script), Buffer.from(key.script)) === 0);
       feed();
       expect(anchored.channelManager.create_channel(Buffer.from(us.node.nodeId, 'hex'), 1_500_000n, 0n, 9n, null, null).is_ok()).toBeTruthy();
-      let funded = false;
-      const handler = ldkApi.EventHandler.new_impl({
-        handle_event: (e) => {
-          if (e instanceof ldkApi.Event_FundingGenerationReady) {
-            const psbt = new Psbt({ network: networks.regtest });
-            psbt.addInput({ hash: coinTxid, index: vout, witnessUtxo: { script: key.script, value: coinTx.outs[vout]!.value } });
-            psbt.addOutput({ script: e.output_script, value: e.channel_value_satoshis });
-            psbt.addOutput({ script: key.script, value: coinTx.outs[vout]!.value - e.channel_value_satoshis - 2_000n });
-            psbt.signInput(0, signerFor(key));
-            psbt.finalizeAllInputs();
-            anchored.channelManager.funding_transaction_generated(e.temporary_channel_id, e.counterparty_node_id, psbt.extractTransaction().toBuffer());
-            funded = true;
-          }
-          return ldkApi.Result_NoneReplayEventZ.constructor_ok();
-        },
-      });
-      await waitFor('LDK to fund the anchors channel', () => {
-        anchored.channelManager.as_EventsProvider().process_pending_events(handler);
-        anchored.processEvents();
-        return funded || undefined;
-      }, 10_000);
+      const coin = { key, txid: coinTxid, vout, value: coinTx.outs[vout]!.value };
+      await waitFor('LDK to fund the anchors channel', () => fundPendingChannel(anchored, coin) || undefined, 10_000);
       await waitFor('LDK to broadcast the funding', () => anchored.broadcasted.length > 0 || undefined, 10_000);
       for (const tx of anchored.broadcasted.splice(0)) pg.acceptToMempool(Buffer.from(tx).toString('hex'));
       for (let i = 0; i < 6; i++) {
