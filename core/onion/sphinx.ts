@@ -68,14 +68,14 @@ export function createOnion(sessionKey: Uint8Array, hops: { pubkey: Uint8Array; 
   if (total > ROUTING_INFO_SIZE) throw new OnionError('too_large', `the hop payloads need ${total} bytes, more than the onion's ${ROUTING_INFO_SIZE}`);
   const { secrets, ephemeralPubkeys } = sharedSecrets(sessionKey, hops.map((h) => h.pubkey));
   // The filler: what the last hops will see shifted in at the end, precomputed so HMACs match.
-  let filler = new Uint8Array(0);
+  let filler: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < hops.length - 1; i++) {
     const len = hops[i]!.payload.length + 32;
     const next = concat(filler, new Uint8Array(len));
     xorInto(next, cipherStream(generateKey('rho', secrets[i]!), 2 * ROUTING_INFO_SIZE), ROUTING_INFO_SIZE - filler.length);
     filler = next;
   }
-  let mix = cipherStream(generateKey('pad', sessionKey), ROUTING_INFO_SIZE);
+  let mix: Uint8Array = cipherStream(generateKey('pad', sessionKey), ROUTING_INFO_SIZE);
   let hmac: Uint8Array = new Uint8Array(32);
   for (let i = hops.length - 1; i >= 0; i--) {
     const payload = hops[i]!.payload;
