@@ -63,6 +63,7 @@ export const methodSchemas = {
   pendingchannels: z.object({}).strict(),
   listchannels: z.object({}).strict(),
   channelbalance: z.object({}).strict(),
+  decodepayreq: z.object({ pay_req: z.string().min(1).max(8000) }).strict(),
   closechannel: z
     .object({
       chan_point: z.string().regex(/^[0-9a-f]{64}:\d+$/, 'a channel point is <funding txid>:<output index>').optional(),
@@ -157,6 +158,22 @@ export interface MethodOutputs {
   listchannels: { channels: ChannelView[] };
   channelbalance: { balance: string; pending_open_balance: string; local_balance: { sat: string; msat: string }; remote_balance: { sat: string; msat: string } };
   closechannel: { closing_txid: string };
+  decodepayreq: {
+    destination: string;
+    payment_hash: string;
+    num_satoshis: string;
+    num_msat: string;
+    timestamp: string;
+    expiry: string;
+    expired: boolean;
+    description: string;
+    description_hash: string;
+    cltv_expiry: string;
+    payment_addr: string;
+    network: string;
+    route_hints: { hop_hints: { node_id: string; chan_id: string; fee_base_msat: number; fee_proportional_millionths: number; cltv_expiry_delta: number }[] }[];
+    features: Record<string, FeatureView>;
+  };
   playground_mine: { block_hashes: string[] };
   playground_faucet: { txid: string; block_hash: string };
 }

@@ -244,6 +244,14 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     }),
   },
   {
+    name: 'decodepayreq',
+    usage: 'decodepayreq <invoice>',
+    summary: 'Shows what a Lightning invoice asks for: amount, payee, description, expiry, network.',
+    flags: [{ name: 'pay_req', type: 'string', help: 'the invoice (any network)', positional: 0 }],
+    method: 'decodepayreq',
+    toParams: (f) => ({ pay_req: str(f, 'pay_req', 'the invoice: coulomb decodepayreq <invoice>') }),
+  },
+  {
     name: 'playground',
     usage: 'playground mine <blocks> [--addr A] | playground faucet <address> <sats>',
     summary: 'Playground only: mine blocks, or get test coins.',

@@ -29,6 +29,7 @@ import { sealVault, openVault, DEFAULT_SCRYPT } from '../wallet/vault.ts';
 import { WalletError as VaultError } from '../wallet/errors.ts';
 import { satPerKwToSatPerVb } from '../chain/types.ts';
 import { ChannelManager, formatScid } from './channels.ts';
+import { decodeInvoice, isExpired } from '../invoice/bolt11.ts';
 import type { ChannelView as ChannelRow } from './channels.ts';
 import type { ChannelView } from '../api/contract.ts';
 
@@ -425,6 +426,33 @@ export class CoulombNode {
         const point = chan_point ?? (funding_txid !== undefined ? `${funding_txid}:${output_index ?? 0}` : undefined);
         if (!point) throw new ApiError('invalid_argument', 'give the channel point: --chan_point <txid:index> (see coulomb listchannels)');
         return { closing_txid: await this.ready().channels.closeChannel(point) };
+      },
+      decodepayreq: async ({ pay_req }) => {
+        let inv;
+        try {
+          inv = decodeInvoice(pay_req);
+        } catch (e) {
+          throw new ApiError('invalid_argument', `not a valid Lightning invoice: ${(e as Error).message}`);
+        }
+        const now = Math.floor(Date.now() / 1000);
+        return {
+          destination: hex.encode(inv.payee),
+          payment_hash: hex.encode(inv.paymentHash),
+          num_satoshis: ((inv.amountMsat ?? 0n) / 1000n).toString(),
+          num_msat: (inv.amountMsat ?? 0n).toString(),
+          timestamp: String(inv.timestamp),
+          expiry: String(inv.expiry),
+          expired: isExpired(inv, now),
+          description: inv.description ?? '',
+          description_hash: inv.descriptionHash ? hex.encode(inv.descriptionHash) : '',
+          cltv_expiry: String(inv.minFinalCltvExpiryDelta),
+          payment_addr: hex.encode(inv.paymentSecret),
+          network: inv.network,
+          route_hints: inv.routeHints.map((hops) => ({
+            hop_hints: hops.map((x) => ({ node_id: hex.encode(x.pubkey), chan_id: formatScid(x.shortChannelId), fee_base_msat: x.feeBaseMsat, fee_proportional_millionths: x.feeProportionalMillionths, cltv_expiry_delta: x.cltvExpiryDelta })),
+          })),
+          features: inv.features ? describeFeatures(inv.features) : {},
+        };
       },
       playground_mine: async ({ blocks, addr }) => {
         const pg = this.playground();

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliJson, removeDir, startDaemonProcess, waitFor } from '../helpers/daemon.ts';
 import type { DaemonProcess } from '../helpers/daemon.ts';
+import { loadVectors } from '../helpers/vectors.ts';
 
 interface Peers {
   peers: { pub_key: string; address: string; inbound: boolean; features: Record<string, { name: string }> }[];
@@ -77,5 +78,17 @@ describe('two coulomb daemons over the CLI', () => {
     const flag = await cli(alice.datadir, 'listpeers', '--nope');
     expect(flag.code).toBe(1);
     expect(flag.stderr).toMatch(/unknown flag --nope/);
+  });
+
+  it('decodepayreq decodes an invoice of any network and says it has expired', async () => {
+    const alice = daemons[0]!;
+    const v = loadVectors<{ valid: { invoice: string; network: string; amount_msat: number | null; payment_hash: string; description: string | null }[] }>('bolt11-invoices.json');
+    const x = v.valid.find((i) => i.network === 'testnet' && i.amount_msat)!;
+    const d = await cliJson<{ network: string; num_satoshis: string; payment_hash: string; expired: boolean; destination: string }>(alice.datadir, 'decodepayreq', x.invoice);
+    expect(d).toMatchObject({ network: 'testnet', num_satoshis: String(x.amount_msat! / 1000), payment_hash: x.payment_hash, expired: true });
+    expect(d.destination).toMatch(/^0[23][0-9a-f]{64}$/);
+    const bad = await cli(alice.datadir, 'decodepayreq', x.invoice.slice(0, -1) + (x.invoice.endsWith('q') ? 'p' : 'q'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not a valid Lightning invoice/);
   });
 });
