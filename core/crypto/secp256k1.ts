@@ -1,10 +1,11 @@
 /**
  * secp256k1 behind one interface, with two backends: @noble/secp256k1 (pure TypeScript) and
  * tiny-secp256k1 (libsecp256k1 compiled to WebAssembly). `npm run bench` measures both; the node uses
- * whichever `useSecpBackend` selected (tiny-secp256k1 by default, see `secp` below).
+ * whichever `useSecpBackend` selected (see `secp` below for the default and why).
  *
  * Keys are 32-byte secrets and 33-byte compressed points; signatures are 64-byte compact (r||s),
- * low-S, deterministic (RFC 6979), over a 32-byte message hash.
+ * low-S, deterministic (RFC 6979), over a 32-byte message hash. Every function checks its input and
+ * throws CryptoError on anything invalid, so neither backend ever sees bytes it could choke on.
  */
 import * as noble from '@noble/secp256k1';
 import * as tiny from 'tiny-secp256k1';
@@ -12,16 +13,21 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { CryptoError } from './errors.ts';
 
+// @noble/secp256k1 v3 ships without hashes: RFC 6979 signing needs HMAC-SHA256 and SHA-256.
 noble.hashes.sha256 = sha256;
 noble.hashes.hmacSha256 = (key, msg) => hmac(sha256, key, msg);
 
 export interface Secp256k1Backend {
   readonly name: 'noble' | 'tiny-secp256k1';
+  /** The 33-byte compressed public key of a secret. */
   getPublicKey(secret: Uint8Array): Uint8Array;
+  /** 64-byte compact r||s, low-S, RFC 6979 nonce. */
   sign(msgHash: Uint8Array, secret: Uint8Array): Uint8Array;
+  /** False for any malformed input, a high-S signature, or a signature that does not check out. */
   verify(sig: Uint8Array, msgHash: Uint8Array, pub: Uint8Array): boolean;
   /** BOLT 8 ECDH: sha256 of the compressed shared point. */
   ecdh(secret: Uint8Array, pub: Uint8Array): Uint8Array;
+  /** a + b (throws when they cancel out) */
   pointAdd(a: Uint8Array, b: Uint8Array): Uint8Array;
   /** pub·tweak */
   pointMultiply(pub: Uint8Array, tweak: Uint8Array): Uint8Array;
@@ -29,7 +35,11 @@ export interface Secp256k1Backend {
   privateAdd(secret: Uint8Array, tweak: Uint8Array): Uint8Array;
   /** (secret · tweak) mod n */
   privateMultiply(secret: Uint8Array, tweak: Uint8Array): Uint8Array;
+  /** n − secret */
+  privateNegate?(secret: Uint8Array): Uint8Array;
+  /** A valid 33-byte compressed point. */
   isPoint(bytes: Uint8Array): boolean;
+  /** A valid 32-byte secret: 0 < d < n. */
   isPrivate(bytes: Uint8Array): boolean;
 }
 
@@ -50,23 +60,33 @@ function to32(v: bigint): Uint8Array {
   return out;
 }
 
+function isBytes(b: unknown, length: number): b is Uint8Array {
+  return b instanceof Uint8Array && b.length === length;
+}
+
 function needSecret(b: Uint8Array, backend: Secp256k1Backend): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32 || !backend.isPrivate(b)) throw new CryptoError('invalid_private_key', 'not a valid secp256k1 secret key');
+  if (!backend.isPrivate(b)) throw new CryptoError('invalid_private_key', 'not a valid secp256k1 secret key');
 }
 
 function needPoint(b: Uint8Array, backend: Secp256k1Backend): void {
-  if (!(b instanceof Uint8Array) || b.length !== 33 || !backend.isPoint(b)) throw new CryptoError('invalid_public_key', 'not a valid compressed secp256k1 public key');
+  if (!backend.isPoint(b)) throw new CryptoError('invalid_public_key', 'not a valid compressed secp256k1 public key');
 }
 
-function needTweak(t: Uint8Array): bigint {
-  if (!(t instanceof Uint8Array) || t.length !== 32) throw new CryptoError('invalid_tweak', 'a tweak is 32 bytes');
+/** A tweak is any 32-byte scalar below n; zero is refused where it would yield an invalid key. */
+function needTweak(t: Uint8Array, allowZero: boolean): bigint {
+  if (!isBytes(t, 32)) throw new CryptoError('invalid_tweak', 'a tweak is 32 bytes');
   const v = toBigInt(t);
   if (v >= N) throw new CryptoError('invalid_tweak', 'tweak is not below the curve order');
+  if (v === 0n && !allowZero) throw new CryptoError('invalid_tweak', 'tweak is zero');
   return v;
 }
 
-function need32(b: Uint8Array, what: string): void {
-  if (!(b instanceof Uint8Array) || b.length !== 32) throw new CryptoError('invalid_length', `${what} must be 32 bytes`);
+function needHash(b: Uint8Array): void {
+  if (!isBytes(b, 32)) throw new CryptoError('invalid_length', 'message hash must be 32 bytes');
+}
+
+function verifiable(sig: Uint8Array, msgHash: Uint8Array, pub: Uint8Array): boolean {
+  return isBytes(sig, 64) && isBytes(msgHash, 32) && isBytes(pub, 33);
 }
 
 export const nobleBackend: Secp256k1Backend = {
@@ -76,12 +96,12 @@ export const nobleBackend: Secp256k1Backend = {
     return noble.getPublicKey(secret, true);
   },
   sign(msgHash, secret) {
-    need32(msgHash, 'message hash');
+    needHash(msgHash);
     needSecret(secret, this);
     return noble.sign(msgHash, secret, { prehash: false, lowS: true });
   },
   verify(sig, msgHash, pub) {
-    if (sig.length !== 64 || msgHash.length !== 32 || pub.length !== 33) return false;
+    if (!verifiable(sig, msgHash, pub)) return false;
     try {
       return noble.verify(sig, msgHash, pub, { prehash: false, lowS: true });
     } catch {
@@ -102,45 +122,51 @@ export const nobleBackend: Secp256k1Backend = {
   },
   pointMultiply(pub, tweak) {
     needPoint(pub, this);
-    const t = needTweak(tweak);
-    if (t === 0n) throw new CryptoError('invalid_tweak', 'tweak is zero');
-    return noble.Point.fromBytes(pub).multiply(t).toBytes(true);
+    return noble.Point.fromBytes(pub).multiply(needTweak(tweak, false)).toBytes(true);
   },
   privateAdd(secret, tweak) {
     needSecret(secret, this);
-    const r = (toBigInt(secret) + needTweak(tweak)) % N;
+    const r = (toBigInt(secret) + needTweak(tweak, true)) % N;
     if (r === 0n) throw new CryptoError('invalid_tweak', 'result is zero');
     return to32(r);
   },
   privateMultiply(secret, tweak) {
     needSecret(secret, this);
-    const t = needTweak(tweak);
-    if (t === 0n) throw new CryptoError('invalid_tweak', 'tweak is zero');
-    return to32((toBigInt(secret) * t) % N);
+    return to32((toBigInt(secret) * needTweak(tweak, false)) % N);
+  },
+  privateNegate(secret) {
+    needSecret(secret, this);
+    return to32(N - toBigInt(secret));
   },
   isPoint(bytes) {
-    return bytes.length === 33 && noble.utils.isValidPublicKey(bytes, true);
+    return isBytes(bytes, 33) && (bytes[0] === 2 || bytes[0] === 3) && noble.utils.isValidPublicKey(bytes, true);
   },
   isPrivate(bytes) {
-    return bytes.length === 32 && noble.utils.isValidSecretKey(bytes);
+    return isBytes(bytes, 32) && noble.utils.isValidSecretKey(bytes);
   },
 };
+
+/** tiny-secp256k1 returns null for an infinite result; with checked inputs that cannot happen here. */
+function nonNull(r: Uint8Array | null, what: string): Uint8Array {
+  if (!r) throw new CryptoError('invalid_tweak', `${what} has no valid result`);
+  return r;
+}
 
 export const tinyBackend: Secp256k1Backend = {
   name: 'tiny-secp256k1',
   getPublicKey(secret) {
     needSecret(secret, this);
-    return tiny.pointFromScalar(secret, true)!;
+    return nonNull(tiny.pointFromScalar(secret, true), 'public key');
   },
   sign(msgHash, secret) {
-    need32(msgHash, 'message hash');
+    needHash(msgHash);
     needSecret(secret, this);
     return tiny.sign(msgHash, secret);
   },
   verify(sig, msgHash, pub) {
-    if (sig.length !== 64 || msgHash.length !== 32 || pub.length !== 33) return false;
+    if (!verifiable(sig, msgHash, pub)) return false;
     try {
-      // libsecp256k1 verifies only low-S signatures when strict; BOLTs require low-S.
+      // strict: high-S signatures are refused, as BOLTs require low-S.
       return tiny.verify(msgHash, pub, sig, true);
     } catch {
       return false;
@@ -149,7 +175,7 @@ export const tinyBackend: Secp256k1Backend = {
   ecdh(secret, pub) {
     needSecret(secret, this);
     needPoint(pub, this);
-    return sha256(tiny.pointMultiply(pub, secret, true)!);
+    return sha256(nonNull(tiny.pointMultiply(pub, secret, true), 'shared point'));
   },
   pointAdd(a, b) {
     needPoint(a, this);
@@ -160,38 +186,45 @@ export const tinyBackend: Secp256k1Backend = {
   },
   pointMultiply(pub, tweak) {
     needPoint(pub, this);
-    if (needTweak(tweak) === 0n) throw new CryptoError('invalid_tweak', 'tweak is zero');
-    return tiny.pointMultiply(pub, tweak, true)!;
+    needTweak(tweak, false);
+    return nonNull(tiny.pointMultiply(pub, tweak, true), 'point multiplication');
   },
   privateAdd(secret, tweak) {
     needSecret(secret, this);
-    needTweak(tweak);
+    needTweak(tweak, true);
     const r = tiny.privateAdd(secret, tweak);
     if (!r) throw new CryptoError('invalid_tweak', 'result is zero');
     return r;
   },
   privateMultiply(secret, tweak) {
+    // libsecp256k1's scalar multiplication is not exported by tiny-secp256k1; the bigint product is
+    // exact and cheap next to any point operation.
     return nobleBackend.privateMultiply(secret, tweak);
   },
+  privateNegate(secret) {
+    needSecret(secret, this);
+    return tiny.privateNegate(secret);
+  },
   isPoint(bytes) {
-    return bytes.length === 33 && (bytes[0] === 2 || bytes[0] === 3) && tiny.isPoint(bytes);
+    return isBytes(bytes, 33) && (bytes[0] === 2 || bytes[0] === 3) && tiny.isPoint(bytes);
   },
   isPrivate(bytes) {
-    return bytes.length === 32 && tiny.isPrivate(bytes);
+    return isBytes(bytes, 32) && tiny.isPrivate(bytes);
   },
 };
 
 export const secpBackends: readonly Secp256k1Backend[] = [nobleBackend, tinyBackend];
 
 /**
- * The backend in use. `npm run bench` measured libsecp256k1 (WebAssembly) at about 10x noble for
- * verification and ECDH, which dominate handshakes, gossip and busy channels, so it is the default;
- * noble stays as the fallback and the reference both are tested against.
+ * The backend in use. `npm run bench` measures libsecp256k1 (WebAssembly) at about 3x noble for
+ * signing and 9–12x for verification and ECDH, which dominate handshakes, gossip and busy channels, so
+ * it is the default; noble stays as the fallback and the reference both are tested against.
  */
 export let secp: Secp256k1Backend = tinyBackend;
 
-export function useSecpBackend(name: Secp256k1Backend['name']): void {
+export function useSecpBackend(name: Secp256k1Backend['name']): Secp256k1Backend {
   const b = secpBackends.find((x) => x.name === name);
-  if (!b) throw new Error(`unknown secp256k1 backend ${name}`);
+  if (!b) throw new CryptoError('invalid_length', `unknown secp256k1 backend ${String(name)}`);
   secp = b;
+  return b;
 }

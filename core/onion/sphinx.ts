@@ -7,6 +7,7 @@ import { sha256, hmacSha256 } from '../crypto/hash.ts';
 import { secp } from '../crypto/secp256k1.ts';
 import { Reader } from '../wire/codec.ts';
 import { WireError } from '../wire/errors.ts';
+import { concatBytes } from '../util/bytes.ts';
 
 export const ROUTING_INFO_SIZE = 1300;
 export const PACKET_SIZE = 1 + 33 + ROUTING_INFO_SIZE + 32;
@@ -35,15 +36,6 @@ function xorInto(a: Uint8Array, b: Uint8Array, bOffset = 0): void {
   for (let i = 0; i < a.length; i++) a[i]! ^= b[bOffset + i]!;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Shared secrets and ephemeral public keys along the route (the blinding of the session key). */
 export function sharedSecrets(sessionKey: Uint8Array, hopPubkeys: Uint8Array[]): { secrets: Uint8Array[]; ephemeralPubkeys: Uint8Array[] } {
@@ -55,7 +47,7 @@ export function sharedSecrets(sessionKey: Uint8Array, hopPubkeys: Uint8Array[]):
     const ss = secp.ecdh(eph, pk);
     secrets.push(ss);
     ephemeralPubkeys.push(ephPub);
-    eph = secp.privateMultiply(eph, sha256(concat(ephPub, ss)));
+    eph = secp.privateMultiply(eph, sha256(concatBytes(ephPub, ss)));
   }
   return { secrets, ephemeralPubkeys };
 }
@@ -71,7 +63,7 @@ export function createOnion(sessionKey: Uint8Array, hops: { pubkey: Uint8Array; 
   let filler: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < hops.length - 1; i++) {
     const len = hops[i]!.payload.length + 32;
-    const next = concat(filler, new Uint8Array(len));
+    const next = concatBytes(filler, new Uint8Array(len));
     xorInto(next, cipherStream(generateKey('rho', secrets[i]!), 2 * ROUTING_INFO_SIZE), ROUTING_INFO_SIZE - filler.length);
     filler = next;
   }
@@ -79,13 +71,13 @@ export function createOnion(sessionKey: Uint8Array, hops: { pubkey: Uint8Array; 
   let hmac: Uint8Array = new Uint8Array(32);
   for (let i = hops.length - 1; i >= 0; i--) {
     const payload = hops[i]!.payload;
-    const shifted = concat(payload, hmac, mix.subarray(0, ROUTING_INFO_SIZE - payload.length - 32));
+    const shifted = concatBytes(payload, hmac, mix.subarray(0, ROUTING_INFO_SIZE - payload.length - 32));
     xorInto(shifted, cipherStream(generateKey('rho', secrets[i]!), ROUTING_INFO_SIZE));
     if (i === hops.length - 1) shifted.set(filler, ROUTING_INFO_SIZE - filler.length);
     mix = shifted;
-    hmac = hmacSha256(generateKey('mu', secrets[i]!), concat(mix, associatedData));
+    hmac = hmacSha256(generateKey('mu', secrets[i]!), concatBytes(mix, associatedData));
   }
-  return concat(Uint8Array.of(0), ephemeralPubkeys[0]!, mix, hmac);
+  return concatBytes(Uint8Array.of(0), ephemeralPubkeys[0]!, mix, hmac);
 }
 
 export interface Peeled {
@@ -105,11 +97,11 @@ export function peelOnion(nodeSecret: Uint8Array, packet: Uint8Array, associated
   const mix = packet.subarray(34, 34 + ROUTING_INFO_SIZE);
   const hmac = packet.subarray(34 + ROUTING_INFO_SIZE);
   const ss = secp.ecdh(nodeSecret, ephPub);
-  const expected = hmacSha256(generateKey('mu', ss), concat(mix, associatedData));
+  const expected = hmacSha256(generateKey('mu', ss), concatBytes(mix, associatedData));
   let diff = 0;
   for (let i = 0; i < 32; i++) diff |= expected[i]! ^ hmac[i]!;
   if (diff !== 0) throw new OnionError('invalid_hmac', 'the onion HMAC does not match');
-  const data = concat(mix, new Uint8Array(ROUTING_INFO_SIZE));
+  const data = concatBytes(mix, new Uint8Array(ROUTING_INFO_SIZE));
   xorInto(data, cipherStream(generateKey('rho', ss), 2 * ROUTING_INFO_SIZE));
   let len: number;
   let prefix: number;
@@ -126,6 +118,6 @@ export function peelOnion(nodeSecret: Uint8Array, packet: Uint8Array, associated
   const nextHmac = data.slice(prefix + len, prefix + len + 32);
   if (nextHmac.every((b) => b === 0)) return { payload, sharedSecret: ss };
   const nextMix = data.slice(prefix + len + 32, prefix + len + 32 + ROUTING_INFO_SIZE);
-  const nextPub = secp.pointMultiply(ephPub, sha256(concat(ephPub, ss)));
-  return { payload, sharedSecret: ss, next: concat(Uint8Array.of(0), nextPub, nextMix, nextHmac) };
+  const nextPub = secp.pointMultiply(ephPub, sha256(concatBytes(ephPub, ss)));
+  return { payload, sharedSecret: ss, next: concatBytes(Uint8Array.of(0), nextPub, nextMix, nextHmac) };
 }

@@ -8,6 +8,7 @@ import { secp } from '../crypto/secp256k1.ts';
 import type { AeadBackend } from '../crypto/aead.ts';
 import { defaultAead } from '../crypto/aead.ts';
 import { TransportError } from './errors.ts';
+import { concatBytes } from '../util/bytes.ts';
 import type { TransportErrorCode } from './errors.ts';
 import { CipherState, MessageDecryptor, MessageEncryptor } from './cipher.ts';
 
@@ -25,12 +26,6 @@ const NONCE_ONE = (() => {
   return n;
 })();
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 export interface HandshakeResult {
   /** The peer's static (node) public key. */
@@ -65,7 +60,7 @@ class SymmetricState {
   }
 
   mixHash(data: Uint8Array): void {
-    this.h = sha256(concat(this.h, data));
+    this.h = sha256(concatBytes(this.h, data));
   }
 
   /** ck, k = HKDF(ck, ikm) */

@@ -4,27 +4,19 @@
  */
 import { sha256 } from '../crypto/hash.ts';
 import { secp } from '../crypto/secp256k1.ts';
+import { concatBytes } from '../util/bytes.ts';
 
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** pubkey = basepoint + SHA256(per_commitment_point || basepoint)·G (BOLT 3, localpubkey etc.) */
 export function derivePubkey(basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
-  const tweak = sha256(cat(perCommitmentPoint, basepoint));
+  const tweak = sha256(concatBytes(perCommitmentPoint, basepoint));
   return secp.pointAdd(basepoint, secp.getPublicKey(tweak));
 }
 
 /** privkey = basepoint_secret + SHA256(per_commitment_point || basepoint) */
 export function derivePrivkey(basepointSecret: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
   const basepoint = secp.getPublicKey(basepointSecret);
-  return secp.privateAdd(basepointSecret, sha256(cat(perCommitmentPoint, basepoint)));
+  return secp.privateAdd(basepointSecret, sha256(concatBytes(perCommitmentPoint, basepoint)));
 }
 
 /**
@@ -32,8 +24,8 @@ export function derivePrivkey(basepointSecret: Uint8Array, perCommitmentPoint: U
  *                  + per_commitment_point·SHA256(per_commitment_point || revocation_basepoint)
  */
 export function revocationPubkey(revocationBasepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
-  const a = secp.pointMultiply(revocationBasepoint, sha256(cat(revocationBasepoint, perCommitmentPoint)));
-  const b = secp.pointMultiply(perCommitmentPoint, sha256(cat(perCommitmentPoint, revocationBasepoint)));
+  const a = secp.pointMultiply(revocationBasepoint, sha256(concatBytes(revocationBasepoint, perCommitmentPoint)));
+  const b = secp.pointMultiply(perCommitmentPoint, sha256(concatBytes(perCommitmentPoint, revocationBasepoint)));
   return secp.pointAdd(a, b);
 }
 
@@ -41,8 +33,8 @@ export function revocationPubkey(revocationBasepoint: Uint8Array, perCommitmentP
 export function revocationPrivkey(revocationBasepointSecret: Uint8Array, perCommitmentSecret: Uint8Array): Uint8Array {
   const revocationBasepoint = secp.getPublicKey(revocationBasepointSecret);
   const perCommitmentPoint = secp.getPublicKey(perCommitmentSecret);
-  const a = secp.privateMultiply(revocationBasepointSecret, sha256(cat(revocationBasepoint, perCommitmentPoint)));
-  const b = secp.privateMultiply(perCommitmentSecret, sha256(cat(perCommitmentPoint, revocationBasepoint)));
+  const a = secp.privateMultiply(revocationBasepointSecret, sha256(concatBytes(revocationBasepoint, perCommitmentPoint)));
+  const b = secp.privateMultiply(perCommitmentSecret, sha256(concatBytes(perCommitmentPoint, revocationBasepoint)));
   return secp.privateAdd(a, b);
 }
 
@@ -50,7 +42,7 @@ const MASK48 = (1n << 48n) - 1n;
 
 /** The lower 48 bits of SHA256(opener payment_basepoint || accepter payment_basepoint). */
 export function obscuringFactor(openerPaymentBasepoint: Uint8Array, accepterPaymentBasepoint: Uint8Array): bigint {
-  const h = sha256(cat(openerPaymentBasepoint, accepterPaymentBasepoint));
+  const h = sha256(concatBytes(openerPaymentBasepoint, accepterPaymentBasepoint));
   let v = 0n;
   for (const b of h.subarray(26)) v = (v << 8n) | BigInt(b);
   return v & MASK48;
