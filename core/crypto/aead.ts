@@ -22,9 +22,16 @@ function badMac(): CryptoError {
   return new CryptoError('bad_mac', 'message authentication failed');
 }
 
+/** Both backends would throw their own errors on a wrong key or nonce size; ours is typed. */
+function checkSizes(key: Uint8Array, nonce: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length !== 32) throw new CryptoError('invalid_length', 'ChaCha20-Poly1305 key must be 32 bytes');
+  if (!(nonce instanceof Uint8Array) || nonce.length !== 12) throw new CryptoError('invalid_length', 'ChaCha20-Poly1305 nonce must be 12 bytes');
+}
+
 export const nodeAead: AeadBackend = {
   name: 'node',
   encryptParts(key, nonce, ad, plaintext) {
+    checkSizes(key, nonce);
     const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
     c.setAAD(ad, { plaintextLength: plaintext.length });
     const head = c.update(plaintext);
@@ -36,6 +43,7 @@ export const nodeAead: AeadBackend = {
     return new Uint8Array(b.buffer, b.byteOffset, b.length);
   },
   decrypt(key, nonce, ad, ciphertext) {
+    checkSizes(key, nonce);
     if (ciphertext.length < TAG_LENGTH) throw badMac();
     const body = ciphertext.subarray(0, ciphertext.length - TAG_LENGTH);
     const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
@@ -54,12 +62,14 @@ export const nodeAead: AeadBackend = {
 export const nobleAead: AeadBackend = {
   name: 'noble',
   encrypt(key, nonce, ad, plaintext) {
+    checkSizes(key, nonce);
     return chacha20poly1305(key, nonce, ad).encrypt(plaintext);
   },
   encryptParts(key, nonce, ad, plaintext) {
     return [this.encrypt(key, nonce, ad, plaintext)];
   },
   decrypt(key, nonce, ad, ciphertext) {
+    checkSizes(key, nonce);
     if (ciphertext.length < TAG_LENGTH) throw badMac();
     try {
       return chacha20poly1305(key, nonce, ad).decrypt(ciphertext);

@@ -1,4 +1,5 @@
-export { sha256, hmacSha256, hkdf2 } from './hash.ts';
+/** All cryptography Coulomb uses, behind backends that can be swapped after measuring (`npm run bench`). */
+export { sha256, hmacSha256, hkdf, hkdf2 } from './hash.ts';
 export { CryptoError } from './errors.ts';
 export type { CryptoErrorCode } from './errors.ts';
 export { secp, useSecpBackend, secpBackends, nobleBackend, tinyBackend } from './secp256k1.ts';

@@ -224,7 +224,7 @@ export let secp: Secp256k1Backend = tinyBackend;
 
 export function useSecpBackend(name: Secp256k1Backend['name']): Secp256k1Backend {
   const b = secpBackends.find((x) => x.name === name);
-  if (!b) throw new CryptoError('invalid_length', `unknown secp256k1 backend ${String(name)}`);
+  if (!b) throw new CryptoError('unknown_backend', `unknown secp256k1 backend ${String(name)}`);
   secp = b;
   return b;
 }

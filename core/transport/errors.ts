@@ -1,11 +1,13 @@
 /**
- * Why a BOLT 8 connection failed. Codes name the act and the check, as the spec's test vectors do.
+ * Why a BOLT 8 connection failed. Codes name the act and the check, as the spec's test vectors do
+ * (BOLT 8 "Appendix A: Transport Test Vectors"); the message says it in words, for logs and 'close'.
  */
 export type TransportErrorCode =
   | 'ACT1_READ_FAILED' | 'ACT1_BAD_VERSION' | 'ACT1_BAD_PUBKEY' | 'ACT1_BAD_TAG'
   | 'ACT2_READ_FAILED' | 'ACT2_BAD_VERSION' | 'ACT2_BAD_PUBKEY' | 'ACT2_BAD_TAG'
   | 'ACT3_READ_FAILED' | 'ACT3_BAD_VERSION' | 'ACT3_BAD_CIPHERTEXT' | 'ACT3_BAD_PUBKEY' | 'ACT3_BAD_TAG'
-  | 'HANDSHAKE_TIMEOUT' | 'BAD_LENGTH_MAC' | 'BAD_BODY_MAC' | 'MESSAGE_TOO_LARGE' | 'STALLED' | 'CLOSED' | 'BAD_STATE';
+  | 'HANDSHAKE_TIMEOUT' | 'BAD_LENGTH_MAC' | 'BAD_BODY_MAC' | 'MESSAGE_TOO_LARGE' | 'STALLED' | 'CLOSED' | 'BAD_STATE'
+  | 'BAD_REMOTE_KEY' | 'BAD_LOCAL_KEY' | 'BAD_EPHEMERAL_KEY';
 
 const EXPLAIN: Record<TransportErrorCode, string> = {
   ACT1_READ_FAILED: 'act one was cut short',
@@ -28,6 +30,9 @@ const EXPLAIN: Record<TransportErrorCode, string> = {
   STALLED: 'the peer stopped in the middle of a message',
   CLOSED: 'the connection closed',
   BAD_STATE: 'the handshake was driven out of order',
+  BAD_REMOTE_KEY: 'invalid public key for the node to dial',
+  BAD_LOCAL_KEY: 'invalid local node secret',
+  BAD_EPHEMERAL_KEY: 'invalid ephemeral secret',
 };
 
 export class TransportError extends Error {

@@ -93,9 +93,18 @@ class SymmetricState {
   }
 }
 
+/** The public key of a secret we were handed, or a TransportError naming which one was bad. */
+function publicKeyOf(secret: Uint8Array, fail: TransportErrorCode): Uint8Array {
+  if (!secp.isPrivate(secret)) throw new TransportError(fail);
+  return secp.getPublicKey(secret);
+}
+
+/** A fresh ephemeral key per handshake, or the injected one (the spec vectors fix it). */
 function ephemeral(e?: Uint8Array): { priv: Uint8Array; pub: Uint8Array } {
-  const priv = e ?? new Uint8Array(randomBytes(32));
-  return { priv, pub: secp.getPublicKey(priv) };
+  let priv = e ?? new Uint8Array(randomBytes(32));
+  // A random 32 bytes is not below n with probability ~2^-128; draw again rather than fail.
+  while (!e && !secp.isPrivate(priv)) priv = new Uint8Array(randomBytes(32));
+  return { priv, pub: publicKeyOf(priv, 'BAD_EPHEMERAL_KEY') };
 }
 
 function readAct(input: Uint8Array, length: number, act: 1 | 2 | 3): void {
@@ -121,7 +130,8 @@ export class InitiatorHandshake {
     private readonly rsPub: Uint8Array,
     opts: { ephemeralSecret?: Uint8Array; aead?: AeadBackend } = {},
   ) {
-    this.lsPub = secp.getPublicKey(lsPriv);
+    this.lsPub = publicKeyOf(lsPriv, 'BAD_LOCAL_KEY');
+    if (!secp.isPoint(rsPub)) throw new TransportError('BAD_REMOTE_KEY');
     this.e = ephemeral(opts.ephemeralSecret);
     this.ss = new SymmetricState(rsPub, opts.aead ?? defaultAead());
   }
@@ -172,8 +182,9 @@ export class ResponderHandshake {
     private readonly lsPriv: Uint8Array,
     opts: { ephemeralSecret?: Uint8Array; aead?: AeadBackend } = {},
   ) {
+    const lsPub = publicKeyOf(lsPriv, 'BAD_LOCAL_KEY');
     this.e = ephemeral(opts.ephemeralSecret);
-    this.ss = new SymmetricState(secp.getPublicKey(lsPriv), opts.aead ?? defaultAead());
+    this.ss = new SymmetricState(lsPub, opts.aead ?? defaultAead());
   }
 
   /** Reads act one and returns act two. */

@@ -1,8 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { nobleBackend, tinyBackend, CryptoError, sha256, aeadBackends, nobleAead, nodeAead, nodeHasChaCha } from '../../../core/crypto/index.ts';
+import { hex } from '@scure/base';
+import { nobleBackend, tinyBackend, secpBackends, useSecpBackend, CryptoError, sha256 } from '../../../core/crypto/index.ts';
+import * as crypto from '../../../core/crypto/index.ts';
 
 const rand = (n = 32): Uint8Array => new Uint8Array(randomBytes(n));
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const scalar = (v: bigint): Uint8Array => hex.decode(v.toString(16).padStart(64, '0'));
+const big = (b: Uint8Array): bigint => BigInt('0x' + hex.encode(b));
 
 describe('secp256k1 backends agree', () => {
   it('on keys, signatures, ECDH and tweaks for random inputs', () => {
@@ -12,60 +17,103 @@ describe('secp256k1 backends agree', () => {
       const t = rand();
       const msg = sha256(rand(64));
       const A = nobleBackend.getPublicKey(a);
+      expect(A.length).toBe(33);
       expect(tinyBackend.getPublicKey(a)).toEqual(A);
       const sig = nobleBackend.sign(msg, a);
+      expect(sig.length).toBe(64);
       expect(tinyBackend.sign(msg, a)).toEqual(sig); // RFC 6979: deterministic, identical
+      expect(big(sig.subarray(32))).toBeLessThanOrEqual(N / 2n); // low-S
       expect(nobleBackend.verify(sig, msg, A)).toBe(true);
       expect(tinyBackend.verify(sig, msg, A)).toBe(true);
       const wrong = sha256(msg);
       expect(nobleBackend.verify(sig, wrong, A)).toBe(false);
       expect(tinyBackend.verify(sig, wrong, A)).toBe(false);
       const B = nobleBackend.getPublicKey(b);
-      expect(nobleBackend.ecdh(a, B)).toEqual(tinyBackend.ecdh(b, A));
+      // ECDH is symmetric and the same on both backends.
+      const shared = nobleBackend.ecdh(a, B);
+      expect(tinyBackend.ecdh(a, B)).toEqual(shared);
+      expect(tinyBackend.ecdh(b, A)).toEqual(shared);
       expect(nobleBackend.pointAdd(A, B)).toEqual(tinyBackend.pointAdd(A, B));
       expect(nobleBackend.pointMultiply(A, t)).toEqual(tinyBackend.pointMultiply(A, t));
       expect(nobleBackend.privateAdd(a, t)).toEqual(tinyBackend.privateAdd(a, t));
-      // (a·t)·G = t·(a·G)
+      expect(nobleBackend.privateMultiply(a, t)).toEqual(tinyBackend.privateMultiply(a, t));
+      expect(nobleBackend.privateNegate!(a)).toEqual(tinyBackend.privateNegate!(a));
+      // The algebra holds: (a+t)·G = A + t·G, (a·t)·G = t·A, (−a)·G + A = infinity.
+      expect(nobleBackend.getPublicKey(nobleBackend.privateAdd(a, t))).toEqual(tinyBackend.pointAdd(A, tinyBackend.getPublicKey(t)));
       expect(nobleBackend.getPublicKey(nobleBackend.privateMultiply(a, t))).toEqual(tinyBackend.pointMultiply(A, t));
+      expect(() => tinyBackend.pointAdd(A, nobleBackend.getPublicKey(nobleBackend.privateNegate!(a)))).toThrow(CryptoError);
     }
   });
 
-  it.each([nobleBackend, tinyBackend].map((b) => [b.name, b] as const))('%s rejects invalid input with CryptoError', (_n, b) => {
+  it('BOLT 8 ECDH is sha256 of the compressed shared point (spec handshake key pair)', () => {
+    // From BOLT 8's initiator vector: ECDH(e.priv, rs.pub) = ss.
+    const e = hex.decode('1212121212121212121212121212121212121212121212121212121212121212');
+    const rs = hex.decode('028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7');
+    for (const b of secpBackends) expect(hex.encode(b.ecdh(e, rs))).toBe('1e2fb3c8fe8fb9f262f649f64d26ecf0f2c0a805a767cf02dc2d77a6ef1fdcc3');
+  });
+
+  it('verify refuses a high-S signature (BOLTs require low-S)', () => {
+    const a = rand();
+    const msg = sha256(rand());
+    const sig = nobleBackend.sign(msg, a);
+    const high = new Uint8Array(sig);
+    high.set(scalar(N - big(sig.subarray(32))), 32);
+    for (const b of secpBackends) expect(b.verify(high, msg, b.getPublicKey(a))).toBe(false);
+  });
+
+  it.each(secpBackends.map((b) => [b.name, b] as const))('%s rejects invalid input with CryptoError, never a crash', (_n, b) => {
     const zero = new Uint8Array(32);
-    const n = Uint8Array.from(Buffer.from('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', 'hex'));
-    expect(() => b.getPublicKey(zero)).toThrow(CryptoError);
-    expect(() => b.getPublicKey(n)).toThrow(CryptoError);
-    expect(() => b.ecdh(rand(), Uint8Array.from([4, ...rand(32)]))).toThrow(CryptoError);
-    expect(() => b.ecdh(rand(), new Uint8Array(33))).toThrow(CryptoError);
-    expect(() => b.pointMultiply(b.getPublicKey(rand()), n)).toThrow(CryptoError);
-    expect(() => b.sign(rand(31), rand())).toThrow(CryptoError);
-    expect(b.verify(new Uint8Array(64), rand(), b.getPublicKey(rand()))).toBe(false);
-    const P = b.getPublicKey(rand());
+    const n = scalar(N);
+    const good = rand();
+    const P = b.getPublicKey(good);
+    const notAPoint = Uint8Array.from([2, ...new Uint8Array(32).fill(0xff)]); // x ≥ p
+    const bad: [string, () => unknown, string][] = [
+      ['zero secret', () => b.getPublicKey(zero), 'invalid_private_key'],
+      ['secret = n', () => b.getPublicKey(n), 'invalid_private_key'],
+      ['short secret', () => b.getPublicKey(rand(31)), 'invalid_private_key'],
+      ['not bytes', () => b.getPublicKey('00' as unknown as Uint8Array), 'invalid_private_key'],
+      ['uncompressed prefix', () => b.ecdh(good, Uint8Array.from([4, ...rand(32)])), 'invalid_public_key'],
+      ['all-zero point', () => b.ecdh(good, new Uint8Array(33)), 'invalid_public_key'],
+      ['x beyond the field', () => b.ecdh(good, notAPoint), 'invalid_public_key'],
+      ['65-byte point', () => b.pointAdd(P, new Uint8Array(65)), 'invalid_public_key'],
+      ['tweak = n', () => b.pointMultiply(P, n), 'invalid_tweak'],
+      ['zero tweak', () => b.pointMultiply(P, zero), 'invalid_tweak'],
+      ['short tweak', () => b.privateAdd(good, rand(31)), 'invalid_tweak'],
+      ['multiply by zero', () => b.privateMultiply(good, zero), 'invalid_tweak'],
+      ['sum is zero', () => b.privateAdd(good, b.privateNegate!(good)), 'invalid_tweak'],
+      ['short hash', () => b.sign(rand(31), good), 'invalid_length'],
+      ['sign with zero key', () => b.sign(rand(), zero), 'invalid_private_key'],
+      ['negate zero', () => b.privateNegate!(zero), 'invalid_private_key'],
+    ];
+    for (const [what, fn, code] of bad) expect(fn, what).toThrow(expect.objectContaining({ name: 'CryptoError', code }));
     const negP = Uint8Array.from([P[0] === 2 ? 3 : 2, ...P.subarray(1)]);
     expect(() => b.pointAdd(P, negP)).toThrow(CryptoError);
+    // verify never throws: anything malformed is simply not a valid signature.
+    const msg = rand();
+    expect(b.verify(new Uint8Array(64), msg, P)).toBe(false);
+    expect(b.verify(rand(63), msg, P)).toBe(false);
+    expect(b.verify(b.sign(msg, good), msg, notAPoint)).toBe(false);
+    expect(b.verify(b.sign(msg, good), rand(31), P)).toBe(false);
+    expect(b.verify(undefined as unknown as Uint8Array, msg, P)).toBe(false);
+    expect(b.isPoint(P)).toBe(true);
+    expect(b.isPoint(notAPoint)).toBe(false);
+    expect(b.isPrivate(good)).toBe(true);
+    expect(b.isPrivate(n)).toBe(false);
   });
 });
 
-describe('AEAD backends', () => {
-  it('Node offers ChaCha20-Poly1305 here, so both backends are in use', () => {
-    expect(nodeHasChaCha()).toBe(true);
-    expect(aeadBackends.map((b) => b.name)).toEqual(['node', 'noble']);
+describe('backend selection', () => {
+  const initial = crypto.secp.name;
+  afterEach(() => {
+    useSecpBackend(initial);
   });
-  it('agree byte for byte and both reject a forged tag', () => {
-    for (const len of [0, 1, 100, 65535]) {
-      const key = rand();
-      const nonce = rand(12);
-      const ad = rand(len % 40);
-      const pt = rand(len);
-      const c1 = nodeAead.encrypt(key, nonce, ad, pt);
-      const c2 = nobleAead.encrypt(key, nonce, ad, pt);
-      expect(c1).toEqual(c2);
-      expect(nodeAead.decrypt(key, nonce, ad, c2)).toEqual(pt);
-      expect(nobleAead.decrypt(key, nonce, ad, c1)).toEqual(pt);
-      c1[c1.length - 1]! ^= 1;
-      expect(() => nodeAead.decrypt(key, nonce, ad, c1)).toThrow(expect.objectContaining({ code: 'bad_mac' }));
-      expect(() => nobleAead.decrypt(key, nonce, ad, c1)).toThrow(expect.objectContaining({ code: 'bad_mac' }));
-    }
-    expect(() => nobleAead.decrypt(rand(), rand(12), new Uint8Array(0), rand(5))).toThrow(CryptoError);
+
+  it('useSecpBackend switches the module-level secp (a live binding) and refuses unknown names', () => {
+    expect(useSecpBackend('noble')).toBe(nobleBackend);
+    expect(crypto.secp).toBe(nobleBackend);
+    useSecpBackend('tiny-secp256k1');
+    expect(crypto.secp).toBe(tinyBackend);
+    expect(() => useSecpBackend('openssl' as 'noble')).toThrow(expect.objectContaining({ code: 'unknown_backend' }));
+    expect(crypto.secp).toBe(tinyBackend);
   });
 });
