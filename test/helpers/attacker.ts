@@ -32,7 +32,8 @@ export function closedWithin(s: Socket, ms: number): Promise<boolean> {
   });
 }
 
-function readExactly(s: Socket, n: number): Promise<Uint8Array> {
+/** Reads exactly `n` bytes (leaving any excess in the socket), or rejects if it closes first. */
+export function readExactly(s: Socket, n: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const onData = (d: Buffer): void => {

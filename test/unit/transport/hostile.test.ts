@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { acceptNoise, connectNoise, InitiatorHandshake, ResponderHandshake, transportFor, TransportError } from '../../../core/transport/index.ts';
 import type { NoiseConnection } from '../../../core/transport/index.ts';
 import { secp } from '../../../core/crypto/index.ts';
+import { readExactly } from '../../helpers/attacker.ts';
 
 const rand = (n = 32): Uint8Array => new Uint8Array(randomBytes(n));
 const FAST = { handshakeTimeoutMs: 400, partialMessageTimeoutMs: 400 };
@@ -96,20 +97,6 @@ function closedByPeer(s: Socket): Promise<void> {
   });
 }
 
-function readExactly(s: Socket, n: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= n) {
-        s.off('data', onData);
-        resolve(new Uint8Array(buf.subarray(0, n)));
-      }
-    };
-    s.on('data', onData);
-    s.once('close', () => reject(new Error('closed')));
-  });
-}
 
 /** A correct initiator up to act three, which `tamper` may change before it is sent. */
 async function actThreeClient(l: Listener, tamper: (act3: Uint8Array) => void = () => undefined): Promise<{ s: Socket; result: ReturnType<InitiatorHandshake['actTwo']>['result'] }> {
