@@ -48,6 +48,16 @@ export const methodSchemas = {
     })
     .strict()
     .refine((v) => (v.amt !== undefined) !== (v.sweepall === true), 'give either amt or sweepall, not both'),
+  /** What a sendcoins would cost, without sending: the fee for this address and amount at a rate (or the node's estimates). */
+  estimatefee: z
+    .object({
+      addr: z.string().min(1).max(200),
+      amt: z.number().int().positive().optional(),
+      sweepall: z.boolean().optional(),
+      sat_per_vbyte: z.number().positive().max(10_000).optional(),
+    })
+    .strict()
+    .refine((v) => (v.amt !== undefined) !== (v.sweepall === true), 'give either amt or sweepall, not both'),
   bumpfee: z.object({ txid: z.string().regex(/^[0-9a-f]{64}$/), sat_per_vbyte: z.number().positive().max(10_000) }).strict(),
   listunspent: z.object({ min_confs: z.number().int().min(0).optional() }).strict(),
   listchaintxns: z.object({}).strict(),
@@ -148,6 +158,14 @@ export interface MethodOutputs {
   newaddress: { address: string };
   walletbalance: { total_balance: string; confirmed_balance: string; unconfirmed_balance: string; locked_balance: string };
   sendcoins: { txid: string };
+  estimatefee: {
+    fee_sat: string;
+    sat_per_vbyte: string;
+    /** What the recipient gets (with sweepall: everything minus the fee). */
+    amount_sat: string;
+    /** The node's current rates for the usual targets, sat/vB: fast (~2 blocks), normal (~6), slow (~1 day). */
+    rates: { fast: number; normal: number; slow: number };
+  };
   bumpfee: { txid: string };
   listunspent: { utxos: { address_type: string; address: string; amount_sat: string; outpoint: string; confirmations: string }[] };
   listchaintxns: {

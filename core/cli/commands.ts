@@ -157,6 +157,23 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     }),
   },
   {
+    name: 'estimatefee',
+    usage: 'estimatefee --addr <address> --amt <sats> [--sat_per_vbyte N] | --sweepall',
+    summary: 'Shows what sendcoins would pay in fees, without sending anything.',
+    flags: [
+      { name: 'addr', type: 'string', help: 'the address to pay', positional: 0 },
+      { name: 'amt', type: 'string', help: 'amount in satoshis', positional: 1 },
+      { name: 'sat_per_vbyte', type: 'string', help: 'fee rate (default: the chain estimate for about 6 blocks)' },
+      { name: 'sweepall', type: 'boolean', help: 'price sending everything in the wallet' },
+    ],
+    method: 'estimatefee',
+    toParams: (f) => ({
+      addr: str(f, 'addr', 'the address: coulomb estimatefee --addr <address> --amt <sats>'),
+      ...(f.sweepall ? { sweepall: true } : { amt: int(f.amt ?? '', '--amt') }),
+      ...(f.sat_per_vbyte !== undefined ? { sat_per_vbyte: Number(f.sat_per_vbyte) } : {}),
+    }),
+  },
+  {
     name: 'bumpfee',
     usage: 'bumpfee --txid <txid> --sat_per_vbyte N',
     summary: 'Replaces an unconfirmed send with one paying a higher fee (RBF).',

@@ -28,6 +28,7 @@ import { createMnemonic, mnemonicToSeed, normalizeMnemonic } from '../wallet/mne
 import { sealVault, openVault, DEFAULT_SCRYPT } from '../wallet/vault.ts';
 import { WalletError as VaultError } from '../wallet/errors.ts';
 import { satPerKwToSatPerVb } from '../chain/types.ts';
+import { Transaction } from 'bitcoinjs-lib';
 import { ChannelManager, formatScid } from './channels.ts';
 import { decodeInvoice, isExpired } from '../invoice/bolt11.ts';
 import type { ChannelView as ChannelRow } from './channels.ts';
@@ -364,6 +365,20 @@ export class CoulombNode {
           this.wallet.send({ address: addr, ...(amt !== undefined ? { amount: BigInt(amt) } : {}), ...(sweepall ? { all: true } : {}), satPerVb, ...(label ? { label } : {}) }),
         );
         return { txid };
+      },
+      estimatefee: async ({ addr, amt, sweepall, sat_per_vbyte }) => {
+        const vb = (t: 'urgent' | 'normal' | 'economy'): number => Math.max(1, Math.ceil(satPerKwToSatPerVb(this.chain.fees.feerateSatPerKw(t))));
+        const rates = { fast: vb('urgent'), normal: vb('normal'), slow: vb('economy') };
+        const satPerVb = sat_per_vbyte ?? rates.normal;
+        return walletCall(() => {
+          const w = this.wallet;
+          const built = w.buildPayment({ script: w.scriptFor(addr), ...(amt !== undefined ? { amount: BigInt(amt) } : {}), ...(sweepall ? { all: true } : {}), satPerVb });
+          const tx = Transaction.fromHex(built.txHex);
+          const values = new Map(w.listUnspent(this.tipHeight()).map((u) => [`${u.txid}:${u.vout}`, u.value]));
+          const inSum = built.inputs.reduce((s, k) => s + (values.get(k) ?? 0n), 0n);
+          const outSum = tx.outs.reduce((s, o) => s + o.value, 0n);
+          return { fee_sat: (inSum - outSum).toString(), sat_per_vbyte: String(satPerVb), amount_sat: tx.outs[built.vout]!.value.toString(), rates };
+        });
       },
       bumpfee: async ({ txid, sat_per_vbyte }) => ({ txid: await walletCall(() => this.wallet.bumpFee(txid, sat_per_vbyte)) }),
       listunspent: async ({ min_confs }) => ({
