@@ -25,6 +25,7 @@ const GLOBAL_HELP = `coulomb ${VERSION}: a Lightning Network node and wallet
 
 Usage:
   coulomb daemon [flags]               run a node in the foreground (see: coulomb daemon --help)
+  coulomb app [--browser]              open the desktop app (see: coulomb app --help)
   coulomb [--datadir D] <command>      talk to a running node
 
 Commands:
@@ -115,11 +116,12 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    const spec = name === 'daemon' ? DAEMON_COMMAND : CLIENT_COMMANDS.find((c) => c.name === name);
+    const spec = name === 'daemon' ? DAEMON_COMMAND : name === 'app' ? (await import('../../electron/launch.ts')).APP_COMMAND : CLIENT_COMMANDS.find((c) => c.name === name);
     if (!spec) throw new UsageError(`unknown command "${name}" (see: coulomb --help)`);
     process.stdout.write(helpText(spec) + '\n');
     return 0;
   }
+  if (name === 'app') return (await import('../../electron/launch.ts')).runApp(rest);
   if (name === 'daemon') return runDaemon(datadir ? ['--datadir', datadir, ...rest] : rest);
   const cmd = CLIENT_COMMANDS.find((c) => c.name === name);
   if (!cmd) throw new UsageError(`unknown command "${name}" (see: coulomb --help)`);

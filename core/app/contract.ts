@@ -1,0 +1,92 @@
+/**
+ * The app's own methods, beside the node's API (core/api/contract.ts): choosing a network, testing a
+ * bitcoind, the playground's counterparty. The desktop shell and browser mode expose both through one
+ * `call(method, params)`; these are validated here exactly as the node's are.
+ */
+import { z } from 'zod';
+import type { MethodName, MethodOutput } from '../api/contract.ts';
+
+const bitcoindNetwork = z.enum(['mainnet', 'testnet', 'testnet4', 'signet', 'regtest']);
+
+export const bitcoindSettings = z
+  .object({
+    network: bitcoindNetwork,
+    /** host:port of bitcoind's RPC; the port defaults to the network's. */
+    host: z.string().min(1, 'give the host of bitcoind (e.g. 127.0.0.1)').max(300),
+    user: z.string().max(300).optional(),
+    pass: z.string().max(300).optional(),
+    /** Path of bitcoind's .cookie file, instead of user and password. */
+    cookie: z.string().max(4096).optional(),
+  })
+  .strict();
+export type BitcoindSettings = z.infer<typeof bitcoindSettings>;
+
+export const networkChoice = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('playground') }).strict(),
+  z.object({ kind: z.literal('bitcoind'), bitcoind: bitcoindSettings }).strict(),
+]);
+export type NetworkChoice = z.infer<typeof networkChoice>;
+
+export const appMethodSchemas = {
+  /** Where the app is: has a network been chosen, is the node up, what the playground offers. */
+  app_status: z.object({}).strict(),
+  /** Tries a bitcoind with these settings and says exactly what is wrong, without saving anything. */
+  app_test_bitcoind: bitcoindSettings,
+  /** Saves the network choice and starts the node on it. */
+  app_choose_network: networkChoice,
+  /** Stops the node and goes back to the network choice; nothing on disk is deleted. */
+  app_forget_network: z.object({}).strict(),
+  /** Playground only: a fresh address of the counterparty node's wallet, to send coins to. */
+  app_counterparty_address: z.object({}).strict(),
+} as const;
+
+export type AppMethodName = keyof typeof appMethodSchemas;
+
+export interface AppStatus {
+  /** false until the user has chosen the playground or a bitcoind. */
+  configured: boolean;
+  network: string;
+  /** 'playground' or 'bitcoind'. */
+  backend: '' | 'playground' | 'bitcoind';
+  /** Where this network's node keeps its data. */
+  datadir: string;
+  node_running: boolean;
+  /** Set when the node could not start (a bitcoind that went away, a port in use): for people. */
+  node_error?: string;
+  playground?: { counterparty_pubkey: string; counterparty_uri: string };
+}
+
+export interface AppMethodOutputs {
+  app_status: AppStatus;
+  app_test_bitcoind: { chain: string; blocks: number; headers: number; verification_progress: number; initial_block_download: boolean; version: string };
+  app_choose_network: AppStatus;
+  app_forget_network: AppStatus;
+  app_counterparty_address: { address: string };
+}
+
+/** Every method the app's front end may call: the node's and the app's. */
+export type AnyMethod = MethodName | AppMethodName;
+export type AnyOutput<M extends AnyMethod> = M extends AppMethodName ? AppMethodOutputs[M] : M extends MethodName ? MethodOutput<M> : never;
+
+export function isAppMethod(name: string): name is AppMethodName {
+  return Object.prototype.hasOwnProperty.call(appMethodSchemas, name);
+}
+
+/**
+ * What the back end pushes to the front end. `changed` names what to fetch again; the snapshot gives
+ * the sync numbers directly so a progress bar needs no extra call.
+ */
+export type AppEvent =
+  | { type: 'changed'; what: ('status' | 'wallet' | 'sync' | 'balance' | 'peers' | 'channels' | 'transactions')[]; sync: SyncSnapshot }
+  /** A `lightning:` or `bitcoin:` link the system handed to the app. */
+  | { type: 'open_uri'; uri: string };
+
+export interface SyncSnapshot {
+  height: number;
+  best_height: number;
+  synced: boolean;
+  error?: string;
+}
+
+/** One request from a front end, as it arrives from IPC or the WebSocket: untrusted until parsed. */
+export const callRequest = z.object({ method: z.string().min(1).max(64), params: z.unknown().optional() }).strict();

@@ -1,0 +1,370 @@
+/**
+ * The app host: what the desktop shell (electron/) and browser mode (web-server.ts) both run. It keeps
+ * the user's network choice, starts one Coulomb node for it (and, on the playground, the chain and a
+ * counterparty node), answers every front-end call through one validated dispatcher, and pushes events
+ * when something the screens show has changed.
+ *
+ * Layout of the app's directory:
+ *   settings.json                  the network choice
+ *   networks/<network>/            the node's data directory (wallet, channels, log, control.json)
+ *   networks/playground-counterparty/   the playground's second node
+ */
+import { createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
+import { z } from 'zod';
+import { CoulombNode } from '../node/node.ts';
+import type { NodeOptions } from '../node/node.ts';
+import type { NodeConfig } from '../node/config.ts';
+import { DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT } from '../node/config.ts';
+import { createDispatcher } from '../api/dispatch.ts';
+import type { Dispatcher } from '../api/dispatch.ts';
+import type { ApiResult } from '../api/contract.ts';
+import { ApiError } from '../api/contract.ts';
+import { startControlServer } from '../api/control-server.ts';
+import type { ControlServer } from '../api/control-server.ts';
+import { createLogger } from '../log/logger.ts';
+import type { Logger, LogSink } from '../log/logger.ts';
+import { readFileIfExists, writeFileDurable } from '../store/durable-file.ts';
+import { BitcoindRpc } from '../chain/index.ts';
+import { appMethodSchemas, isAppMethod, networkChoice } from './contract.ts';
+import type { AppEvent, AppMethodName, AppMethodOutputs, AppStatus, BitcoindSettings, NetworkChoice, SyncSnapshot } from './contract.ts';
+import { Counterparty } from './counterparty.ts';
+import type { DEFAULT_SCRYPT } from '../wallet/vault.ts';
+
+export const SETTINGS_FILE = 'settings.json';
+
+export interface AppHostOptions {
+  /** The app's own directory (default: the platform's app-data folder). */
+  appDir: string;
+  /** Copy log lines to stderr too. */
+  logToStderr?: boolean;
+  /** How often to look for changes worth an event (default 500 ms). */
+  eventIntervalMs?: number;
+  /** Tests lower the password-hashing cost through this. */
+  scryptCost?: typeof DEFAULT_SCRYPT;
+  /** Tests shorten peer timers through this. */
+  peerOptions?: NodeOptions['peerOptions'];
+  /** Peer port on real networks (default 9735). */
+  peerPort?: number;
+}
+
+const settingsFile = z.object({ version: z.literal(1), choice: z.unknown() });
+
+interface Running {
+  choice: NetworkChoice;
+  node: CoulombNode;
+  dispatch: Dispatcher;
+  control: ControlServer;
+  logFile: WriteStream;
+  counterparty?: Counterparty;
+}
+
+function choiceNetwork(c: NetworkChoice): string {
+  return c.kind === 'playground' ? 'playground' : c.bitcoind.network;
+}
+
+function rpcHostPort(s: BitcoindSettings): string {
+  const host = s.host.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  return /:\d+$/.test(host) ? host : `${host}:${DEFAULT_BITCOIND_RPC_PORT[s.network]}`;
+}
+
+export class AppHost {
+  private choice: NetworkChoice | undefined;
+  private running: Running | undefined;
+  private nodeError: string | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly listeners = new Set<(e: AppEvent) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private last = new Map<string, string>();
+  private readonly log: Logger;
+  readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor(private readonly opts: AppHostOptions) {
+    const sinks: LogSink[] = [];
+    if (opts.logToStderr) sinks.push((l) => process.stderr.write(l + '\n'));
+    this.log = createLogger(sinks, 'info', 'APP');
+  }
+
+  get appDir(): string {
+    return this.opts.appDir;
+  }
+
+  /** The node of the chosen network, when it runs (tests look inside through this). */
+  get node(): CoulombNode | undefined {
+    return this.running?.node;
+  }
+
+  get counterparty(): Counterparty | undefined {
+    return this.running?.counterparty;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.opts.appDir, { recursive: true, mode: 0o700 });
+    this.loopDelay.enable();
+    const raw = await readFileIfExists(join(this.opts.appDir, SETTINGS_FILE));
+    if (raw) {
+      try {
+        const doc = settingsFile.parse(JSON.parse(raw.toString('utf8')));
+        this.choice = networkChoice.parse(doc.choice);
+      } catch {
+        this.log.warn('settings.json is not readable; asking for the network again');
+      }
+    }
+    if (this.choice) await this.startNode(this.choice).catch(() => undefined);
+    this.timer = setInterval(() => void this.tick(), this.opts.eventIntervalMs ?? 500);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.loopDelay.disable();
+    await this.stopNode();
+  }
+
+  onEvent(fn: (e: AppEvent) => void): () => void {
+    this.listeners.add(fn);
+    // A new front end gets the sync numbers at once instead of waiting for the next change.
+    setImmediate(() => {
+      if (this.listeners.has(fn)) fn({ type: 'changed', what: [], sync: this.sync() });
+    });
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Pushes an event to every front end (the shell uses it for `lightning:` links). */
+  emit(e: AppEvent): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.log.warn('event listener failed', { error: String(err) });
+      }
+    }
+  }
+
+  /** One call from a front end. Untrusted input: validated before anything runs. */
+  async call(method: unknown, params: unknown): Promise<ApiResult<unknown>> {
+    if (typeof method !== 'string') return { ok: false, error: { code: 'invalid_argument', message: 'the method must be a string' } };
+    if (isAppMethod(method)) {
+      const parsed = appMethodSchemas[method].safeParse(params ?? {});
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+        return { ok: false, error: { code: 'invalid_argument', message: `invalid ${method} request: ${why}` } };
+      }
+      try {
+        return { ok: true, result: await this.appCall(method, parsed.data) };
+      } catch (e) {
+        if (e instanceof ApiError) return { ok: false, error: { code: e.code, message: e.message } };
+        this.log.error('app call failed', { method, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        return { ok: false, error: { code: 'internal', message: `internal error in ${method}: ${(e as Error).message}` } };
+      }
+    }
+    const r = this.running;
+    if (!r) {
+      return { ok: false, error: { code: 'unavailable', message: this.nodeError ?? (this.choice ? 'the node is starting; try again in a moment' : 'choose a network first (the playground, or your bitcoind)') } };
+    }
+    const result = await r.dispatch(method, params);
+    if (result.ok && (method === 'create' || method === 'unlock')) void this.afterUnlock(r);
+    if (result.ok) setImmediate(() => void this.tick());
+    return result;
+  }
+
+  private async appCall(method: AppMethodName, input: unknown): Promise<AppMethodOutputs[AppMethodName]> {
+    switch (method) {
+      case 'app_status':
+        return this.status();
+      case 'app_test_bitcoind':
+        return this.testBitcoind(input as BitcoindSettings);
+      case 'app_choose_network': {
+        const choice = input as NetworkChoice;
+        if (this.running) throw new ApiError('failed_precondition', `the node is running on ${choiceNetwork(this.running.choice)}; go back to the network choice first`);
+        if (choice.kind === 'bitcoind') await this.testBitcoind(choice.bitcoind);
+        await this.startNode(choice);
+        await this.saveChoice(choice);
+        return this.status();
+      }
+      case 'app_forget_network':
+        await this.stopNode();
+        this.choice = undefined;
+        this.nodeError = undefined;
+        await rm(join(this.opts.appDir, SETTINGS_FILE), { force: true });
+        this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
+        return this.status();
+      case 'app_counterparty_address': {
+        const cp = this.running?.counterparty;
+        if (!cp) throw new ApiError('failed_precondition', 'there is a counterparty only on the playground');
+        return { address: await cp.node.wallet.newAddress() };
+      }
+    }
+  }
+
+  status(): AppStatus {
+    const r = this.running;
+    const c = r?.choice ?? this.choice;
+    return {
+      configured: !!c,
+      network: c ? choiceNetwork(c) : '',
+      backend: c?.kind ?? '',
+      datadir: c ? this.datadirFor(c) : '',
+      node_running: !!r,
+      ...(this.nodeError ? { node_error: this.nodeError } : {}),
+      ...(r?.counterparty?.ready ? { playground: { counterparty_pubkey: r.counterparty.node.nodeId, counterparty_uri: r.counterparty.node.uris()[0] ?? '' } } : {}),
+    };
+  }
+
+  private datadirFor(c: NetworkChoice): string {
+    return join(this.opts.appDir, 'networks', choiceNetwork(c));
+  }
+
+  private async saveChoice(choice: NetworkChoice): Promise<void> {
+    this.choice = choice;
+    await writeFileDurable(join(this.opts.appDir, SETTINGS_FILE), JSON.stringify({ version: 1, choice }, null, 2) + '\n', 0o600);
+  }
+
+  /** Asks a bitcoind the questions the node will ask, and turns each failure into a sentence. */
+  private async testBitcoind(s: BitcoindSettings): Promise<AppMethodOutputs['app_test_bitcoind']> {
+    const url = `http://${rpcHostPort(s)}`;
+    if (!s.cookie && !s.user) throw new ApiError('invalid_argument', "give bitcoind's RPC user and password, or the path of its .cookie file");
+    const rpc = s.cookie ? new BitcoindRpc({ url, cookieFile: s.cookie, retries: 0, timeoutMs: 5000 }) : new BitcoindRpc({ url, user: s.user ?? '', password: s.pass ?? '', retries: 0, timeoutMs: 5000 });
+    let info: { chain: string; blocks: number; headers: number; verificationprogress: number; initialblockdownload: boolean };
+    let version = '';
+    try {
+      info = await rpc.call('getblockchaininfo');
+      const net = await rpc.call<{ subversion: string }>('getnetworkinfo').catch(() => ({ subversion: '' }));
+      version = net.subversion;
+    } catch (e) {
+      throw new ApiError('unavailable', `${(e as Error).message} (${url})`);
+    }
+    const names: Record<string, string> = { main: 'mainnet', test: 'testnet', testnet4: 'testnet4', signet: 'signet', regtest: 'regtest' };
+    const theirs = names[info.chain] ?? info.chain;
+    if (theirs !== s.network) throw new ApiError('failed_precondition', `that bitcoind is on ${theirs}, not ${s.network}: pick ${theirs} or point at a ${s.network} bitcoind`);
+    return { chain: theirs, blocks: info.blocks, headers: info.headers, verification_progress: info.verificationprogress, initial_block_download: info.initialblockdownload, version };
+  }
+
+  private startNode(choice: NetworkChoice): Promise<void> {
+    this.starting ??= this.doStartNode(choice).finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async doStartNode(choice: NetworkChoice): Promise<void> {
+    if (this.running) return;
+    this.nodeError = undefined;
+    const datadir = this.datadirFor(choice);
+    await mkdir(datadir, { recursive: true, mode: 0o700 });
+    const logFile = createWriteStream(join(datadir, 'coulomb.log'), { flags: 'a', mode: 0o600 });
+    const sinks: LogSink[] = [(l) => logFile.write(l + '\n')];
+    if (this.opts.logToStderr) sinks.push((l) => process.stderr.write(l + '\n'));
+    const log = createLogger(sinks, 'info');
+    const playground = choice.kind === 'playground';
+    const config: NodeConfig = {
+      datadir,
+      network: playground ? 'regtest' : choice.bitcoind.network,
+      chain: playground
+        ? { kind: 'playground', rpcListen: { host: '127.0.0.1', port: 0 } }
+        : {
+            kind: 'bitcoind',
+            rpcHost: rpcHostPort(choice.bitcoind),
+            ...(choice.bitcoind.cookie ? { rpcCookie: choice.bitcoind.cookie } : { rpcUser: choice.bitcoind.user ?? '', rpcPass: choice.bitcoind.pass ?? '' }),
+          },
+      alias: 'coulomb',
+      // The playground's nodes talk on loopback; on a real network others dial our usual port.
+      listen: [playground ? { host: '127.0.0.1', port: 0 } : { host: '0.0.0.0', port: this.opts.peerPort ?? DEFAULT_PEER_PORT }],
+      rpcListen: { host: '127.0.0.1', port: 0 },
+      externalIps: [],
+      logLevel: 'info',
+      logToStderr: false,
+    };
+    const node = new CoulombNode({ config, log, ...(this.opts.scryptCost ? { scryptCost: this.opts.scryptCost } : {}), ...(this.opts.peerOptions ? { peerOptions: this.opts.peerOptions } : {}) });
+    try {
+      await node.start();
+      const dispatch = createDispatcher(node.handlers(), log.child('APP'));
+      // The node's control channel too, so `coulomb --datadir <this datadir> getinfo` reaches the app's node.
+      const control = await startControlServer({ datadir, host: '127.0.0.1', port: 0, dispatch, log: log.child('RPC') });
+      const running: Running = { choice, node, dispatch, control, logFile };
+      this.running = running;
+      node.onStop(() => {
+        if (this.running === running) void this.stopNode();
+      });
+      if (playground) {
+        running.counterparty = new Counterparty({ appDir: this.opts.appDir, playgroundDir: datadir, rpc: node.chain.rpc, faucetAddress: node.chain.playground!.faucet.address, log: this.log });
+        // The counterparty comes up in the background: the user's screens do not wait for it.
+        void running.counterparty
+          .start()
+          .then(() => this.afterUnlock(running))
+          .catch((e: unknown) => this.log.warn('playground counterparty did not start', { error: String(e) }));
+      }
+      this.log.info('node started', { network: choiceNetwork(choice), datadir });
+    } catch (e) {
+      await node.stop().catch(() => undefined);
+      logFile.end();
+      this.nodeError = `the node could not start: ${(e as Error).message}`;
+      this.log.error(this.nodeError);
+      throw new ApiError('unavailable', this.nodeError);
+    } finally {
+      this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
+    }
+  }
+
+  /** On the playground, our node keeps a connection to the counterparty once it has keys. */
+  private async afterUnlock(r: Running): Promise<void> {
+    const cp = r.counterparty;
+    if (!cp?.ready || r.node.state !== 'READY') return;
+    const uri = cp.node.uris()[0];
+    if (!uri || r.node.peers.get(cp.node.nodeId)?.state === 'ready') return;
+    const [pub, hostPort] = uri.split('@') as [string, string];
+    const port = Number(hostPort.split(':').pop());
+    await r.node.peers.connect(pub, '127.0.0.1', port, { perm: true, timeoutMs: 10_000 }).catch((e: unknown) => this.log.warn('could not connect to the playground counterparty', { error: String(e) }));
+    this.emit({ type: 'changed', what: ['status', 'peers'], sync: this.sync() });
+  }
+
+  private async stopNode(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    this.running = undefined;
+    await r.counterparty?.stop().catch(() => undefined);
+    await r.control.close();
+    await r.node.stop();
+    await rm(join(r.node.config.datadir, 'control.json'), { force: true });
+    await new Promise<void>((res) => r.logFile.end(res));
+    this.last.clear();
+    this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
+  }
+
+  private sync(): SyncSnapshot {
+    const node = this.running?.node;
+    if (!node || node.state !== 'READY') return { height: 0, best_height: 0, synced: false };
+    const s = node.chain.source.status();
+    return { height: Math.max(0, s.height), best_height: Math.max(0, s.bestHeight, s.height), synced: s.synced, ...(s.error ? { error: s.error } : {}) };
+  }
+
+  /** Compares what the screens show with the last look and tells the front ends what changed. */
+  private async tick(): Promise<void> {
+    if (!this.listeners.size) return;
+    const r = this.running;
+    const node = r?.node;
+    const sync = this.sync();
+    const now = new Map<string, string>();
+    now.set('status', JSON.stringify([this.status(), node?.state]));
+    now.set('wallet', node?.state ?? '');
+    now.set('sync', JSON.stringify(sync));
+    if (node?.state === 'READY') {
+      try {
+        now.set('balance', JSON.stringify(node.wallet.balance(), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+        now.set('peers', node.peerView().map((p) => p.pub_key).join(','));
+        const tip = node.chain.source.status().height;
+        now.set('transactions', JSON.stringify(node.wallet.listTransactions(tip).map((t) => [t.txid, t.confirmations])));
+        const ch = await r!.dispatch('listchannels', {});
+        const pending = await r!.dispatch('pendingchannels', {});
+        now.set('channels', JSON.stringify([ch, pending]));
+      } catch {
+        // The node is going down; the next tick sees it.
+      }
+    }
+    const what = [...now.keys()].filter((k) => this.last.get(k) !== now.get(k)) as Extract<AppEvent, { type: 'changed' }>['what'];
+    this.last = now;
+    if (what.length) this.emit({ type: 'changed', what, sync });
+  }
+}

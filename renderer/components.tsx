@@ -1,0 +1,106 @@
+/** Pieces every screen uses: QR codes, copy buttons, amounts, errors, empty states. */
+import { cloneElement, useEffect, useId, useState } from 'react';
+import type { ReactElement, ReactNode } from 'react';
+import { renderSVG } from 'uqr';
+import { formatSats } from './format.ts';
+import type { Unit } from './format.ts';
+
+export function Qr({ text, label }: { text: string; label: string }): ReactNode {
+  const svg = renderSVG(text, { border: 2, pixelSize: 8 });
+  return <img className="qr" alt={label} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`} />;
+}
+
+export function CopyButton({ text, what }: { text: string; what: string }): ReactNode {
+  const [done, setDone] = useState(false);
+  useEffect(() => {
+    if (!done) return;
+    const t = setTimeout(() => setDone(false), 1500);
+    return () => clearTimeout(t);
+  }, [done]);
+  return (
+    <button
+      type="button"
+      className="secondary small"
+      onClick={() => {
+        void navigator.clipboard
+          ?.writeText(text)
+          .then(() => setDone(true))
+          .catch(() => setDone(false));
+      }}
+      aria-label={`Copy ${what}`}
+    >
+      {done ? 'Copied' : 'Copy'}
+    </button>
+  );
+}
+
+export function Amount({ sats, unit, testId }: { sats: bigint | string | number; unit: Unit; testId?: string }): ReactNode {
+  return (
+    <span className="amount" data-testid={testId}>
+      {formatSats(sats, unit)}
+    </span>
+  );
+}
+
+export function ErrorBox({ error }: { error: string | undefined }): ReactNode {
+  if (!error) return null;
+  return (
+    <div className="error" role="alert">
+      {error}
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ReactNode }): ReactNode {
+  return (
+    <div className="empty">
+      <strong>{title}</strong>
+      {children ? <p>{children}</p> : null}
+    </div>
+  );
+}
+
+/** A labelled control: the label names it, the hint describes it (so screen readers read both, apart). */
+export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactElement<{ id?: string; 'aria-describedby'?: string }> }): ReactNode {
+  const id = useId();
+  return (
+    <div className="field">
+      <label className="field-label" htmlFor={id}>
+        {label}
+      </label>
+      {cloneElement(children, { id, ...(hint ? { 'aria-describedby': `${id}-hint` } : {}) })}
+      {hint ? (
+        <span className="field-hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+export function Spinner({ label }: { label: string }): ReactNode {
+  return (
+    <div className="spinner-row" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {label}
+    </div>
+  );
+}
+
+/** A button that runs an async action, shows it is busy, and reports the error under it. */
+export function useAction(): { busy: boolean; error: string | undefined; run: (fn: () => Promise<void>) => Promise<void>; setError: (e: string | undefined) => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const run = async (fn: () => Promise<void>): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await fn();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run, setError };
+}
