@@ -184,7 +184,7 @@ export class CoulombNode {
       }
       // A new wallet has no history: start scanning at the tip. A restore rescans from its birthday.
       const birthday = opts.newWallet ? await this.chain.rpc.call<number>('getblockcount') : (opts.birthday ?? 0);
-      const vault = sealVault({ mnemonic: words, passphrase: opts.passphrase ?? '' }, opts.password, this.opts.scryptCost ?? DEFAULT_SCRYPT);
+      const vault = await sealVault({ mnemonic: words, passphrase: opts.passphrase ?? '' }, opts.password, this.opts.scryptCost ?? DEFAULT_SCRYPT);
       await writeVaultFile(this.config.datadir, { vault, birthday });
       this.walletState = 'LOCKED';
       await this.bringUp(mnemonicToSeed(words, opts.passphrase ?? ''), birthday);
@@ -197,7 +197,7 @@ export class CoulombNode {
       const file = (await readVaultFile(this.config.datadir))!;
       let secret;
       try {
-        secret = openVault(file.vault, password);
+        secret = await openVault(file.vault, password);
       } catch (e) {
         if (e instanceof VaultError && e.code === 'wrong_password') throw new ApiError('invalid_argument', 'wrong password; nothing was changed');
         throw e;

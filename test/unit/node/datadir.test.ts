@@ -16,12 +16,12 @@ describe('node identity and data directory', () => {
     const dir = await tempDir('vault');
     try {
       expect(await readVaultFile(dir)).toBeUndefined();
-      const vault = sealVault({ mnemonic: WORDS, passphrase: '' }, 'password1', { N: 1 << 10, r: 8, p: 1 });
+      const vault = await sealVault({ mnemonic: WORDS, passphrase: '' }, 'password1', { N: 1 << 10, r: 8, p: 1 });
       await writeVaultFile(dir, { vault, birthday: 7 });
       if (process.platform !== 'win32') expect((await stat(join(dir, VAULT_FILE))).mode & 0o777).toBe(0o600);
       const back = (await readVaultFile(dir))!;
       expect(back.birthday).toBe(7);
-      const seed = mnemonicToSeed(openVault(back.vault, 'password1').mnemonic);
+      const seed = mnemonicToSeed((await openVault(back.vault, 'password1')).mnemonic);
       // Same words, same node: the identity is restored with the wallet.
       expect(deriveNodeKeys(seed, 'regtest').nodeId).toEqual(deriveNodeKeys(mnemonicToSeed(WORDS), 'regtest').nodeId);
       expect(deriveNodeKeys(seed, 'mainnet').nodeId).not.toEqual(deriveNodeKeys(seed, 'regtest').nodeId);
