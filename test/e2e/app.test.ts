@@ -130,7 +130,7 @@ describe('the desktop app in a browser, on the playground', () => {
     await b.shot('node');
     await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('radio', { name: 'Dark' }).click();
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
     await b.shot('settings-dark');
     await page.getByRole('navigation').getByRole('button', { name: 'Home' }).click();
     await b.shot('home-dark');
