@@ -8,7 +8,13 @@ import { hex } from '@scure/base';
 import { secp } from '../crypto/secp256k1.ts';
 import { SIGHASH_ALL, commitmentFee } from '../tx/commitment.ts';
 import { compareBytes, fundingScript } from '../tx/scripts.ts';
-import { initialBalances } from './commitments.ts';
+import { currentSpec, isQuiet } from './updates.ts';
+
+/** Both balances of our current commitment, as funder and fundee. */
+function balancesNow(st: ChannelState): { funderMsat: bigint; fundeeMsat: bigint } {
+  const spec = currentSpec(st);
+  return st.funder ? { funderMsat: spec.toLocalMsat, fundeeMsat: spec.toRemoteMsat } : { funderMsat: spec.toRemoteMsat, fundeeMsat: spec.toLocalMsat };
+}
 import type { ChannelInput, ChannelState, Step } from './types.ts';
 import type { ClosingSignedMessage, Message, ShutdownMessage } from '../wire/index.ts';
 
@@ -25,7 +31,7 @@ export function isValidShutdownScript(s: Uint8Array): boolean {
 }
 
 export function closingTx(st: ChannelState, feeSat: bigint): Transaction {
-  const b = initialBalances(st);
+  const b = balancesNow(st);
   const funderGets = b.funderMsat / 1000n - feeSat;
   const fundeeGets = b.fundeeMsat / 1000n;
   const [localAmt, remoteAmt] = st.funder ? [funderGets, fundeeGets] : [fundeeGets, funderGets];
@@ -56,7 +62,7 @@ function fail(state: ChannelState, reason: string): Step {
 function feeRange(st: ChannelState, feeratePerKw: number): { min: bigint; max: bigint; proposal: bigint } {
   const min = BigInt(Math.ceil((253 * CLOSING_WEIGHT) / 1000));
   // Never more than the fee of the commitment it replaces (the legacy rule peers still check).
-  const max = commitmentFee(0, st.feeratePerKw, st.channelType === 'anchors');
+  const max = commitmentFee(0, currentSpec(st).feeratePerKw, st.channelType === 'anchors');
   const want = BigInt(Math.ceil((feeratePerKw * CLOSING_WEIGHT) / 1000));
   const proposal = want < min ? min : want > max ? max : want;
   return { min, max: max < min ? min : max, proposal };
@@ -70,6 +76,8 @@ function signedOffer(st: ChannelState, fee: bigint, range?: { min: bigint; max: 
 /** Both shutdowns exchanged: the funder makes the first offer. */
 function afterShutdowns(st: ChannelState, feeratePerKw: number, actions: Step['actions']): Step {
   if (!st.close?.localScript || !st.close.remoteScript || !st.close.sentShutdown) return { state: st, actions };
+  // Payments in flight finish first (BOLT 2): negotiation starts once no HTLC and no update is pending.
+  if (!isQuiet(st)) return { state: { ...st, phase: 'SHUTDOWN' }, actions };
   if (!st.funder) return { state: { ...st, phase: 'NEGOTIATING' }, actions };
   const r = feeRange(st, feeratePerKw);
   const next: ChannelState = { ...st, phase: 'NEGOTIATING', close: { ...st.close, lastOfferedFee: r.proposal, feeRange: { min: r.min, max: r.max } } };
@@ -78,6 +86,13 @@ function afterShutdowns(st: ChannelState, feeratePerKw: number, actions: Step['a
 
 function shutdownMsg(st: ChannelState, script: Uint8Array): ShutdownMessage {
   return { type: 'shutdown', channel_id: st.channelId!, scriptpubkey: script };
+}
+
+/** After an update in SHUTDOWN: the last HTLC may just have gone, and negotiation can begin. */
+export function maybeNegotiate(step: Step): Step {
+  const st = step.state;
+  if (st.phase !== 'SHUTDOWN' || !isQuiet(st)) return step;
+  return afterShutdowns(st, st.feeratePerKw, step.actions);
 }
 
 /** The close-related transitions, from NORMAL onwards. Returns undefined for inputs it does not handle. */
@@ -108,7 +123,7 @@ export function closeStep(state: ChannelState, input: ChannelInput): Step | unde
   }
   if (m.type === 'closing_signed') {
     if (state.phase !== 'NEGOTIATING') return fail(state, `unexpected closing_signed while ${state.phase.toLowerCase()}`);
-    const b = initialBalances(state);
+    const b = balancesNow(state);
     if (m.fee_satoshis > b.funderMsat / 1000n) return fail(state, `closing fee ${m.fee_satoshis} sat is more than the funder's balance`);
     const tx = closingTx(state, m.fee_satoshis);
     if (!secp.verify(m.signature, digest(state, tx), state.remote!.basepoints.fundingPubkey)) return fail(state, 'closing_signed signature does not sign the closing transaction');

@@ -16,8 +16,9 @@ import { commitmentFor, initialBalances, signCommitment, verifyCommitmentSig } f
 import { reserveFor } from './config.ts';
 import type { ChannelConfig, ChannelLimits } from './config.ts';
 import type { ChannelAction, ChannelInput, ChannelState, ChannelTypeName, SideParams, Step } from './types.ts';
-import { closeStep } from './close.ts';
 import { onReestablish } from './reestablish.ts';
+import { isUpdate, updateStep } from './updates.ts';
+import { closeStep, maybeNegotiate } from './close.ts';
 
 const MAX_HTLCS = 483;
 
@@ -212,7 +213,11 @@ export function acceptChannel(m: OpenChannelMessage, ctx: AcceptContext): Step {
 
 /** The transitions after the first message, for both sides. */
 export function step(state: ChannelState, input: ChannelInput, limits: ChannelLimits): Step {
-  if (state.phase === 'FAILED' || state.phase === 'CLOSED') return { state, actions: [] };
+  if (state.phase === 'FAILED' || state.phase === 'CLOSED') {
+    if (input.type === 'add_htlc') return { state, actions: [{ type: 'add_refused', reason: 'the channel is closed' }] };
+    return { state, actions: [] };
+  }
+  if (isUpdate(input)) return maybeNegotiate(updateStep(state, input as Parameters<typeof updateStep>[1], limits));
   const closing = closeStep(state, input);
   if (closing) return closing;
   if (input.type === 'message') {

@@ -8,6 +8,7 @@ import { hex } from '@scure/base';
 import type { ChannelReestablishMessage, Message } from '../wire/index.ts';
 import { pointAt } from './establish.ts';
 import type { ChannelState, Step } from './types.ts';
+import { commitmentsOf, onReestablishUpdates, reestablishFields } from './updates.ts';
 
 const RESUMABLE = ['WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY', 'NORMAL', 'SHUTDOWN', 'NEGOTIATING'];
 
@@ -15,8 +16,14 @@ export function canReestablish(s: ChannelState): boolean {
   return RESUMABLE.includes(s.phase) && !!s.channelId;
 }
 
-/** What we tell the peer on reconnecting: our next commitment is number 1, we revoked none. */
+/** Has the channel moved past its first commitment's bookkeeping (both channel_ready exchanged)? */
+function open(s: ChannelState): boolean {
+  return !!s.commit || (['NORMAL', 'SHUTDOWN', 'NEGOTIATING'].includes(s.phase) && !!s.remoteSecondPoint);
+}
+
+/** What we tell the peer on reconnecting: where our commitments stand, and the last secret it gave us. */
 export function reestablishMessage(s: ChannelState): ChannelReestablishMessage {
+  if (open(s)) return { type: 'channel_reestablish', channel_id: s.channelId!, ...reestablishFields(s) };
   return {
     type: 'channel_reestablish',
     channel_id: s.channelId!,
@@ -29,6 +36,7 @@ export function reestablishMessage(s: ChannelState): ChannelReestablishMessage {
 
 export function onReestablish(state: ChannelState, m: ChannelReestablishMessage): Step {
   if (!canReestablish(state)) return { state, actions: [] };
+  if (open(state)) return onReestablishOpen(state, m);
   if (m.next_commitment_number !== 1n || m.next_revocation_number !== 0n || hex.encode(m.your_last_per_commitment_secret) !== '00'.repeat(32)) {
     const reason = `the peer reports a later channel state (next commitment ${m.next_commitment_number}, next revocation ${m.next_revocation_number}) than ours: our data may be out of date, so nothing is published; restore a current backup`;
     return {
@@ -41,4 +49,23 @@ export function onReestablish(state: ChannelState, m: ChannelReestablishMessage)
   if (state.sentChannelReady) resend.push({ type: 'channel_ready', channel_id: state.channelId!, second_per_commitment_point: pointAt(state.secrets, 1n) });
   if (state.close?.sentShutdown && state.close.localScript) resend.push({ type: 'shutdown', channel_id: state.channelId!, scriptpubkey: state.close.localScript });
   return { state, actions: resend.map((msg) => ({ type: 'send' as const, msg })) };
+}
+
+function onReestablishOpen(state: ChannelState, m: ChannelReestablishMessage): Step {
+  const { messages, problem } = onReestablishUpdates(state, m);
+  if (problem) {
+    const reason = `${problem}: our data may be out of date, so nothing is published; restore a current backup`;
+    return {
+      state: { ...state, phase: 'FAILED', failure: reason },
+      actions: [{ type: 'send', msg: { type: 'error', channel_id: state.channelId!, data: new TextEncoder().encode('channel state mismatch; please force-close') } }, { type: 'failed', reason }, { type: 'store' }],
+    };
+  }
+  const resend: Message[] = [];
+  // Both still at the first commitment: the peer may have missed our channel_ready.
+  if (state.sentChannelReady && m.next_commitment_number === 1n && commitmentsOf(state).localIndex === 0n) {
+    resend.push({ type: 'channel_ready', channel_id: state.channelId!, second_per_commitment_point: pointAt(state.secrets, 1n) });
+  }
+  resend.push(...messages);
+  if (state.close?.sentShutdown && state.close.localScript) resend.push({ type: 'shutdown', channel_id: state.channelId!, scriptpubkey: state.close.localScript });
+  return { state: { ...state, commit: commitmentsOf(state) }, actions: resend.map((msg) => ({ type: 'send' as const, msg })) };
 }

@@ -4,6 +4,7 @@
  */
 import type { Message } from '../wire/index.ts';
 import type { ChannelBasepoints, ChannelSecrets } from '../keys/channel-keys.ts';
+import type { Commitments, UpdateAction, UpdateInput } from './updates.ts';
 
 export type ChannelTypeName = 'static_remotekey' | 'anchors';
 
@@ -57,6 +58,8 @@ export interface ChannelState {
   remoteSecondPoint?: Uint8Array;
   shortChannelId?: bigint;
   failure?: string;
+  /** Commitment updates (HTLCs, fees) once the channel is open: core/channel/updates.ts. */
+  commit?: Commitments;
   /** Cooperative close: both shutdown scripts, the fee we last offered, the final transaction. */
   close?: {
     localScript?: Uint8Array;
@@ -79,7 +82,8 @@ export type ChannelInput =
   | { type: 'close'; script: Uint8Array; feeratePerKw: number }
   /** Our shutdown script, for when the peer starts the close (the shell gives a fresh wallet address). */
   | { type: 'shutdown_script'; script: Uint8Array; feeratePerKw: number }
-  | { type: 'closing_confirmed' };
+  | { type: 'closing_confirmed' }
+  | UpdateInput;
 
 export type ChannelAction =
   | { type: 'send'; msg: Message }
@@ -93,7 +97,8 @@ export type ChannelAction =
   /** The peer started a cooperative close: give us a script to be paid to (answer with shutdown_script). */
   | { type: 'need_shutdown_script' }
   | { type: 'publish_closing'; txHex: string; txid: string }
-  | { type: 'failed'; reason: string };
+  | { type: 'failed'; reason: string }
+  | UpdateAction;
 
 export interface Step {
   state: ChannelState;
