@@ -16,7 +16,6 @@ import { defaultDatadir, DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT, DEFAULT_R
 import { runCreate, runUnlock } from './wallet-flow.ts';
 import type { NodeConfig } from '../node/config.ts';
 import { parseHostPort } from '../peer/address.ts';
-import { startDaemon } from '../daemon/daemon.ts';
 import type { Caller } from './wallet-flow.ts';
 import { VERSION } from '../version.ts';
 import type { Network } from '../keys/node-key.ts';
@@ -75,6 +74,8 @@ function daemonConfig(flags: Record<string, unknown>): NodeConfig {
 async function runDaemon(argv: string[]): Promise<number> {
   const { flags } = parseFlags(DAEMON_COMMAND, argv);
   const config = daemonConfig(flags);
+  // Loaded only here: the client commands start fast without the node's whole import graph.
+  const { startDaemon } = await import('../daemon/daemon.ts');
   const d = await startDaemon(config);
   const shutdown = (): void => void d.stop();
   process.once('SIGINT', shutdown);

@@ -42,7 +42,7 @@ describe('wallet over the CLI', () => {
     }
   });
 
-  it('funds, sends to another wallet, and restores from the 24 words with the same balance and history', async () => {
+  it('funds, sends to another wallet, and restores from the 24 words with the same balance and history', { timeout: 120_000 }, async () => {
     const { address } = await cliJson<{ address: string }>(alice.datadir, 'newaddress', 'p2wkh');
     expect(address).toMatch(/^bcrt1q/);
     const faucet = await cliJson<{ txid: string }>(alice.datadir, 'playground', 'faucet', address, '250000000');
