@@ -6,6 +6,19 @@
 import { z } from 'zod';
 
 const pubkeyHex = z.string().regex(/^(02|03)[0-9a-fA-F]{64}$/, 'a node public key is 66 hex characters starting with 02 or 03');
+const hex32 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'a hash is 64 hex characters');
+
+const payRequest = z
+  .object({
+    pay_req: z.string().min(1).max(8000),
+    /** For an invoice without an amount: what to pay, in sat. */
+    amt: z.number().int().positive().optional(),
+    amt_msat: z.number().int().positive().optional(),
+    /** How long to wait for the outcome (default 60 s); the payment itself is never abandoned. */
+    timeout_seconds: z.number().int().min(1).max(3600).optional(),
+    fee_limit_sat: z.number().int().min(0).optional(),
+  })
+  .strict();
 
 export const methodSchemas = {
   getinfo: z.object({}).strict(),
@@ -72,6 +85,8 @@ export const methodSchemas = {
     .strict(),
   pendingchannels: z.object({}).strict(),
   listchannels: z.object({}).strict(),
+  /** Channels that are over: closed cooperatively, or failed (with the reason). */
+  closedchannels: z.object({}).strict(),
   channelbalance: z.object({}).strict(),
   decodepayreq: z.object({ pay_req: z.string().min(1).max(8000) }).strict(),
   closechannel: z
@@ -81,6 +96,41 @@ export const methodSchemas = {
       output_index: z.number().int().min(0).optional(),
     })
     .strict(),
+  /** A new invoice: an amount in sats (value) or msat (value_msat), or neither (0) to let the payer choose. */
+  addinvoice: z
+    .object({
+      memo: z.string().max(639).optional(),
+      value: z.number().int().min(0).max(2_100_000_000_000_000).optional(),
+      value_msat: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+      /** SHA-256 of a description kept elsewhere (it replaces the memo in the invoice). */
+      description_hash: hex32.optional(),
+      /** Seconds the invoice stays payable (default 86400). */
+      expiry: z.number().int().min(1).max(31_536_000).optional(),
+      /** min_final_cltv_expiry_delta (default 80). */
+      cltv_expiry: z.number().int().min(18).max(2016).optional(),
+      /** Add route hints for our private channels. */
+      private: z.boolean().optional(),
+    })
+    .strict()
+    .refine((v) => v.value === undefined || v.value_msat === undefined, 'give the amount in value or value_msat, not both'),
+  listinvoices: z
+    .object({
+      /** Only invoices still payable (OPEN) or being paid (ACCEPTED). */
+      pending_only: z.boolean().optional(),
+      /** add_index to page from (exclusive); 0 for the start, or the end when reversed. */
+      index_offset: z.number().int().min(0).optional(),
+      num_max_invoices: z.number().int().min(1).max(10_000).optional(),
+      /** Page backwards from index_offset. */
+      reversed: z.boolean().optional(),
+    })
+    .strict(),
+  lookupinvoice: z.object({ r_hash: hex32 }).strict(),
+  cancelinvoice: z.object({ payment_hash: hex32 }).strict(),
+  listpayments: z.object({}).strict(),
+  /** Pays a BOLT 11 invoice and waits for the outcome (lncli sendpayment --pay_req). */
+  sendpayment: payRequest,
+  /** The same as sendpayment (lncli payinvoice). */
+  payinvoice: payRequest,
   /** Playground only: mine blocks (to the given address, or to the playground's own). */
   playground_mine: z.object({ blocks: z.number().int().min(1).max(1000), addr: z.string().max(200).optional() }).strict(),
   /** Playground only: test coins to an address, mined into a block at once. */
@@ -146,6 +196,114 @@ export interface ChannelView {
   state: string;
 }
 
+export interface PendingOpenChannel {
+  channel: ChannelView;
+  /** "" until the funding transaction is built. */
+  funding_txid: string;
+  /** How many blocks confirm the funding transaction so far (0 while it waits in the mempool). */
+  confirmations: number;
+  /** How many the channel needs before it opens (the acceptor's minimum_depth). */
+  confirmations_needed: number;
+  state: string;
+}
+
+export interface WaitingCloseChannel {
+  channel: ChannelView;
+  /** Our share, in sats, until the closing transaction confirms: what the closing transaction pays us once it exists. */
+  limbo_balance: string;
+  /** "" until both sides have signed the closing transaction. */
+  closing_txid: string;
+  state: string;
+}
+
+/**
+ * How a channel ended, as lncli names it. COOPERATIVE_CLOSE: both sides signed a closing transaction
+ * and a block confirmed it. FUNDING_CANCELED: the channel failed before it opened. ABANDONED: it
+ * failed after it opened (its funds wait for force-close, which is not supported yet).
+ */
+export type CloseType = 'COOPERATIVE_CLOSE' | 'FUNDING_CANCELED' | 'ABANDONED';
+
+export interface ClosedChannelView {
+  channel_point: string;
+  chan_id: string;
+  remote_pubkey: string;
+  capacity: string;
+  /** "" when the channel failed without a closing transaction. */
+  closing_tx_hash: string;
+  /** What the close paid to our wallet, in sats. */
+  settled_balance: string;
+  time_locked_balance: string;
+  close_type: CloseType;
+  open_initiator: 'INITIATOR_LOCAL' | 'INITIATOR_REMOTE';
+  /** Why the channel failed (close types other than COOPERATIVE_CLOSE). */
+  failure_reason?: string;
+}
+
+export type InvoiceStateName = 'OPEN' | 'ACCEPTED' | 'SETTLED' | 'CANCELED';
+
+/** An invoice as lncli shows it; amounts and times are decimal strings, hashes hex. */
+export interface InvoiceView {
+  memo: string;
+  /** Our own node's preimage, shown even before the invoice is paid. */
+  r_preimage: string;
+  r_hash: string;
+  value: string;
+  value_msat: string;
+  settled: boolean;
+  creation_date: string;
+  settle_date: string;
+  payment_request: string;
+  description_hash: string;
+  expiry: string;
+  cltv_expiry: string;
+  private: boolean;
+  add_index: string;
+  settle_index: string;
+  amt_paid: string;
+  amt_paid_sat: string;
+  amt_paid_msat: string;
+  state: InvoiceStateName;
+  payment_addr: string;
+  htlcs: { htlc_id: string; amt_msat: string; mpp_total_amt_msat: string; accept_time: string; expiry_height: number; state: 'ACCEPTED' | 'SETTLED' | 'CANCELED' }[];
+}
+
+export interface PaymentHopView {
+  chan_id: string;
+  pub_key: string;
+  amt_to_forward: string;
+  amt_to_forward_msat: string;
+  fee: string;
+  fee_msat: string;
+  expiry: number;
+}
+
+/** An outgoing payment as lncli's listpayments shows it. */
+export interface PaymentView {
+  payment_hash: string;
+  value: string;
+  value_sat: string;
+  value_msat: string;
+  payment_preimage: string;
+  payment_request: string;
+  status: 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED';
+  fee: string;
+  fee_sat: string;
+  fee_msat: string;
+  creation_date: string;
+  creation_time_ns: string;
+  payment_index: string;
+  failure_reason: string;
+  htlcs: {
+    attempt_id: string;
+    status: 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED';
+    route: { total_time_lock: number; total_fees: string; total_fees_msat: string; total_amt: string; total_amt_msat: string; hops: PaymentHopView[] };
+    attempt_time_ns: string;
+    resolve_time_ns: string;
+    failure: { code: string; failure_source_index: number } | null;
+    preimage: string;
+  }[];
+}
+
 export interface MethodOutputs {
   getinfo: GetInfoResponse;
   connect: Record<string, never>;
@@ -172,8 +330,15 @@ export interface MethodOutputs {
     transactions: { tx_hash: string; amount: string; num_confirmations: number; block_height: number; time_stamp: string; total_fees: string; raw_tx_hex: string; label: string }[];
   };
   openchannel: { funding_txid: string };
-  pendingchannels: { pending_open_channels: { channel: ChannelView; confirmations_needed: number; state: string }[] };
+  pendingchannels: {
+    /** What is waiting in channels that are closing, in sats (the sum of their limbo_balance). */
+    total_limbo_balance: string;
+    pending_open_channels: PendingOpenChannel[];
+    /** Channels closing cooperatively: shutdown sent, fee being negotiated, or the closing transaction waiting for a block. */
+    waiting_close_channels: WaitingCloseChannel[];
+  };
   listchannels: { channels: ChannelView[] };
+  closedchannels: { channels: ClosedChannelView[] };
   channelbalance: { balance: string; pending_open_balance: string; local_balance: { sat: string; msat: string }; remote_balance: { sat: string; msat: string } };
   closechannel: { closing_txid: string };
   decodepayreq: {
@@ -192,6 +357,13 @@ export interface MethodOutputs {
     route_hints: { hop_hints: { node_id: string; chan_id: string; fee_base_msat: number; fee_proportional_millionths: number; cltv_expiry_delta: number }[] }[];
     features: Record<string, FeatureView>;
   };
+  addinvoice: { r_hash: string; payment_request: string; add_index: string; payment_addr: string };
+  listinvoices: { invoices: InvoiceView[]; first_index_offset: string; last_index_offset: string };
+  lookupinvoice: InvoiceView;
+  cancelinvoice: Record<string, never>;
+  listpayments: { payments: PaymentView[] };
+  sendpayment: PaymentView & { payment_error: string };
+  payinvoice: PaymentView & { payment_error: string };
   playground_mine: { block_hashes: string[] };
   playground_faucet: { txid: string; block_hash: string };
 }

@@ -14,11 +14,12 @@ import type { BitcoindRpc, Broadcaster } from '../chain/index.ts';
 import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
 import { openChannel, acceptChannel, step } from '../channel/establish.ts';
-import { commitmentFor, initialBalances } from '../channel/commitments.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
 import type { ChannelAction, ChannelState, Step } from '../channel/types.ts';
 import { toStored, fromStored } from '../channel/codec.ts';
 import { canReestablish, reestablishMessage } from '../channel/reestablish.ts';
+import { UPDATE_MESSAGES, commitmentsOf, currentSpec, buildFromSpec } from '../channel/updates.ts';
+import type { Htlc } from '../channel/updates.ts';
 import { openStore } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log/logger.ts';
@@ -48,7 +49,17 @@ export interface ChannelView {
   private: boolean;
 }
 
+/** What the HTLC switch hears from channels. `channel` is the channel's key. */
+export type HtlcEvent =
+  | { type: 'locked_in'; channel: string; htlc: Htlc }
+  | { type: 'fulfilled'; channel: string; id: bigint; preimage: Uint8Array }
+  | { type: 'failed'; channel: string; id: bigint; reason?: Uint8Array; malformed?: { code: number; sha256OfOnion: Uint8Array }; local?: string };
+
 export class ChannelManager {
+  /** One operation at a time per channel: every step reads the state the previous one left. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly signSoon = new Set<string>();
+  private htlcHandler: ((e: HtlcEvent) => Promise<void>) | undefined;
   private readonly live = new Map<string, { rec: ChannelRecord; state: ChannelState }>();
   private readonly waiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();
 
@@ -63,7 +74,17 @@ export class ChannelManager {
         if (rec.peer === peer.pubkey && canReestablish(state)) peer.send(reestablishMessage(state));
       }
     });
-    for (const type of ['open_channel', 'accept_channel', 'funding_created', 'funding_signed', 'channel_ready', 'channel_reestablish', 'shutdown', 'closing_signed', 'error'] as const) {
+    // Updates nobody signed are forgotten when the connection drops (BOLT 2).
+    opts.peers.on('peer_closed', (peer) => {
+      for (const { rec } of [...this.live.values()]) {
+        if (rec.peer !== peer.pubkey) continue;
+        void this.serial(rec.key, async () => {
+          const c = this.live.get(rec.key)!;
+          await this.apply(rec, step(c.state, { type: 'disconnected' }, DEFAULT_LIMITS));
+        }).catch((e: unknown) => opts.log.error('channel disconnect handling failed', { error: String(e) }));
+      }
+    });
+    for (const type of ['open_channel', 'accept_channel', 'funding_created', 'funding_signed', 'channel_ready', 'channel_reestablish', 'shutdown', 'closing_signed', 'error', ...UPDATE_MESSAGES] as const) {
       opts.peers.onMessage(type, (peer, msg) => void this.onMessage(peer, msg).catch((e: unknown) => opts.log.error('channel message failed', { peer: peer.pubkey, type, error: String(e) })));
     }
   }
@@ -99,16 +120,126 @@ export class ChannelManager {
 
   private async onMessage(peer: Peer, msg: Message): Promise<void> {
     if (msg.type === 'open_channel') return this.onOpen(peer, msg);
-    const c = this.findFor(peer.pubkey, msg);
-    if (!c) {
+    const found = this.findFor(peer.pubkey, msg);
+    if (!found) {
       if (msg.type !== 'error') this.opts.log.warn('message for an unknown channel', { peer: peer.pubkey, type: msg.type });
       return;
     }
-    await this.apply(c.rec, step(c.state, { type: 'message', msg }, DEFAULT_LIMITS));
+    const key = found.rec.key;
+    await this.serial(key, async () => {
+      const c = this.live.get(key)!;
+      await this.apply(c.rec, step(c.state, { type: 'message', msg }, DEFAULT_LIMITS));
+    });
+    // A peer's update or signature may leave something for us to sign.
+    if ((UPDATE_MESSAGES as readonly string[]).includes(msg.type)) this.scheduleSign(key);
+  }
+
+  /** Runs `fn` after every earlier operation on this channel has finished. */
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return next;
+  }
+
+  /** Signs a new commitment for the peer soon: several updates made together share one signature. */
+  scheduleSign(key: string): void {
+    if (this.signSoon.has(key)) return;
+    this.signSoon.add(key);
+    setImmediate(() => {
+      this.signSoon.delete(key);
+      void this.serial(key, async () => {
+        const c = this.live.get(key);
+        if (!c) return;
+        await this.apply(c.rec, step(c.state, { type: 'sign' }, DEFAULT_LIMITS));
+      }).catch((e: unknown) => this.opts.log.error('signing a commitment failed', { error: String(e) }));
+    });
+  }
+
+  /** Where HTLC events go (the switch). Events are delivered after the channel's state is stored. */
+  setHtlcHandler(fn: (e: HtlcEvent) => Promise<void>): void {
+    this.htlcHandler = fn;
+  }
+
+  private emitHtlc(e: HtlcEvent): void {
+    const fn = this.htlcHandler;
+    if (!fn) return;
+    // Outside the channel's queue: the handler may act on this channel again.
+    setImmediate(() => void fn(e).catch((err: unknown) => this.opts.log.error('HTLC handling failed', { channel: e.channel, event: e.type, error: err instanceof Error ? (err.stack ?? err.message) : String(err) })));
+  }
+
+  /** The open channel with this short channel id, if any. */
+  byScid(scid: bigint): ChannelView | undefined {
+    const c = [...this.live.values()].find(({ state }) => state.shortChannelId === scid);
+    return c ? { key: c.rec.key, peer: c.rec.peer, state: c.state, private: c.rec.private } : undefined;
+  }
+
+  get(key: string): ChannelView | undefined {
+    const c = this.live.get(key);
+    return c ? { key: c.rec.key, peer: c.rec.peer, state: c.state, private: c.rec.private } : undefined;
+  }
+
+  /**
+   * Offers an HTLC on a channel. `beforeSend` runs with the HTLC's id before anything leaves (the
+   * switch records where the HTLC came from there, durably). Resolves with the id, or rejects with the
+   * reason the channel cannot carry it.
+   */
+  addHtlc(key: string, h: { amountMsat: bigint; paymentHash: Uint8Array; cltvExpiry: number; onion: Uint8Array }, beforeSend: (id: bigint) => Promise<void>): Promise<bigint> {
+    return this.serial(key, async () => {
+      const c = this.live.get(key);
+      if (!c) throw new ApiError('not_found', 'no such channel');
+      const peer = this.opts.peers.get(c.rec.peer);
+      if (!peer || peer.state !== 'ready') throw new ApiError('unavailable', 'the channel peer is not connected');
+      const r = step(c.state, { type: 'add_htlc', ...h }, DEFAULT_LIMITS);
+      const refused = r.actions.find((a) => a.type === 'add_refused');
+      if (refused?.type === 'add_refused') throw new ApiError('failed_precondition', refused.reason);
+      const added = r.actions.find((a) => a.type === 'htlc_added');
+      if (added?.type !== 'htlc_added') throw new ApiError('internal', 'the channel did not take the HTLC');
+      await beforeSend(added.id);
+      await this.apply(c.rec, r);
+      this.scheduleSign(key);
+      return added.id;
+    });
+  }
+
+  /** Settles, fails or refuses an incoming HTLC on a channel (then signs soon). */
+  resolveHtlc(key: string, input: { type: 'fulfill_htlc'; id: bigint; preimage: Uint8Array } | { type: 'fail_htlc'; id: bigint; reason: Uint8Array } | { type: 'fail_malformed_htlc'; id: bigint; sha256OfOnion: Uint8Array; failureCode: number }): Promise<void> {
+    return this.serial(key, async () => {
+      const c = this.live.get(key);
+      if (!c) return;
+      const r = step(c.state, input, DEFAULT_LIMITS);
+      const refused = r.actions.find((a) => a.type === 'add_refused');
+      if (refused?.type === 'add_refused') this.opts.log.warn('could not resolve an HTLC', { channel: key, id: input.id, reason: refused.reason });
+      // A fulfill is stored before it is sent: the preimage must survive a crash.
+      await this.apply(c.rec, { state: r.state, actions: input.type === 'fulfill_htlc' ? [{ type: 'store' }, ...r.actions] : r.actions });
+      this.scheduleSign(key);
+    });
+  }
+
+  /** Incoming HTLCs committed to us and not being settled or failed: after a restart they are looked at again. */
+  unresolvedIncoming(): { channel: string; htlc: Htlc }[] {
+    const out: { channel: string; htlc: Htlc }[] = [];
+    for (const { rec, state } of this.live.values()) {
+      if (!state.commit) continue;
+      const c = commitmentsOf(state);
+      const removing = new Set([...c.localChanges.proposed, ...c.localChanges.signed, ...c.localChanges.acked].flatMap((u) => ('id' in u ? [u.id] : [])));
+      const inTheirs = new Set(c.remoteSpec.htlcs.filter((h) => h.incoming).map((h) => h.id));
+      for (const h of c.localSpec.htlcs) if (h.incoming && inTheirs.has(h.id) && !removing.has(h.id)) out.push({ channel: rec.key, htlc: h });
+    }
+    return out;
   }
 
   private async onOpen(peer: Peer, msg: OpenChannelMessage): Promise<void> {
     const key = hex.encode(msg.temporary_channel_id);
+    if (this.live.has(key)) return;
+    return this.serial(key, () => this.accept(peer, msg, key));
+  }
+
+  private async accept(peer: Peer, msg: OpenChannelMessage, key: string): Promise<void> {
     if (this.live.has(key)) return;
     const index = await this.allocateIndex();
     const r = acceptChannel(msg, {
@@ -150,7 +281,7 @@ export class ChannelManager {
       setTimeout(() => reject(new ApiError('unavailable', 'the peer did not complete the channel opening within 60 s')), 60_000).unref();
     });
     this.fundingFeeRate.set(key, fundingSatPerVb);
-    await this.apply(rec, r);
+    await this.serial(key, () => this.apply(rec, r));
     return done;
   }
 
@@ -211,6 +342,18 @@ export class ChannelManager {
       case 'ready':
         this.opts.log.info('channel is open', { peer: rec.peer, channel_id: hex.encode(c.state.channelId!) });
         return;
+      case 'htlc_locked_in':
+        this.emitHtlc({ type: 'locked_in', channel: rec.key, htlc: a.htlc });
+        return;
+      case 'htlc_fulfilled':
+        this.emitHtlc({ type: 'fulfilled', channel: rec.key, id: a.id, preimage: a.preimage });
+        return;
+      case 'htlc_failed':
+        this.emitHtlc({ type: 'failed', channel: rec.key, id: a.id, ...(a.reason ? { reason: a.reason } : {}), ...(a.malformed ? { malformed: a.malformed } : {}), ...(a.local ? { local: a.local } : {}) });
+        return;
+      case 'htlc_added':
+      case 'add_refused':
+        return;
       case 'failed':
         this.opts.log.warn('channel failed', { peer: rec.peer, reason: a.reason });
         this.waiters.get(rec.key)?.reject(new ApiError('failed_precondition', `the channel could not be opened: ${a.reason}`));
@@ -236,22 +379,30 @@ export class ChannelManager {
       setTimeout(() => reject(new ApiError('unavailable', 'the peer did not agree on a closing transaction within 60 s')), 60_000).unref();
     });
     const script = this.opts.wallet.scriptFor(await this.opts.wallet.newAddress());
-    await this.apply(c.rec, step(c.state, { type: 'close', script, feeratePerKw: this.opts.feeratePerKw() }, DEFAULT_LIMITS));
+    await this.serial(c.rec.key, async () => {
+      const now = this.live.get(c.rec.key)!;
+      await this.apply(now.rec, step(now.state, { type: 'close', script, feeratePerKw: this.opts.feeratePerKw() }, DEFAULT_LIMITS));
+    });
     return done;
   }
 
   /** Called after each block: tells waiting channels how deep their funding is. */
   async onBlock(): Promise<void> {
-    for (const { rec, state } of [...this.live.values()]) {
+    for (const { rec } of [...this.live.values()]) await this.serial(rec.key, () => this.onBlockFor(rec.key));
+  }
+
+  private async onBlockFor(key: string): Promise<void> {
+    {
+      const { rec, state } = this.live.get(key)!;
       if (state.phase === 'CLOSING' && state.close?.closingTxid) {
         const info = await this.opts.rpc.call<{ confirmations?: number }>('getrawtransaction', state.close.closingTxid, true).catch(() => undefined);
         if (info?.confirmations) await this.apply(rec, step(state, { type: 'closing_confirmed' }, DEFAULT_LIMITS));
-        continue;
+        return;
       }
-      if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') continue;
+      if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') return;
       const f = state.funding!;
       const info = await this.opts.rpc.call<{ confirmations?: number; blockhash?: string; vout: { value: number; scriptPubKey: { hex: string } }[] }>('getrawtransaction', f.txid, true).catch(() => undefined);
-      if (!info?.confirmations || !info.blockhash) continue;
+      if (!info?.confirmations || !info.blockhash) return;
       // The funding transaction the funder published must pay exactly the 2-of-2 and the amount agreed.
       const out = info.vout[f.vout];
       const expected = hex.encode(p2wsh(fundingScript(state.local.basepoints.fundingPubkey, state.remote!.basepoints.fundingPubkey)));
@@ -260,7 +411,7 @@ export class ChannelManager {
           state: { ...state, phase: 'FAILED', failure: 'the funding output does not match the channel (wrong script or amount)' },
           actions: [{ type: 'send', msg: { type: 'error', channel_id: state.channelId!, data: new TextEncoder().encode('funding output does not match') } }, { type: 'failed', reason: 'the funding output does not match the channel' }],
         });
-        continue;
+        return;
       }
       const block = await this.opts.rpc.call<{ height: number; tx: string[] }>('getblock', info.blockhash, 1);
       const txIndex = block.tx.indexOf(f.txid);
@@ -275,12 +426,29 @@ export class ChannelManager {
    */
   balances(view: ChannelView): { localMsat: bigint; remoteMsat: bigint } {
     const st = view.state;
-    const b = initialBalances(st);
-    const raw = st.funder ? { localMsat: b.funderMsat, remoteMsat: b.fundeeMsat } : { localMsat: b.fundeeMsat, remoteMsat: b.funderMsat };
+    const spec = currentSpec(st);
+    const raw = { localMsat: spec.toLocalMsat, remoteMsat: spec.toRemoteMsat };
     if (!st.funding || !st.remote) return raw;
-    const c = commitmentFor(st, 'local', st.local.firstPerCommitmentPoint, 0n, b);
+    // The funder's side is net of the commitment fee (and anchors), as lncli shows it.
+    const c = buildFromSpec(st, 'local', spec, st.commit?.localIndex ?? 0n, st.local.firstPerCommitmentPoint);
     const amount = (kind: string): bigint => (c.outputs.find((o) => o.kind === kind)?.amountSat ?? 0n) * 1000n;
-    return { localMsat: amount('to_local'), remoteMsat: amount('to_remote') };
+    return { localMsat: amount('to_local') || (st.funder ? 0n : raw.localMsat), remoteMsat: amount('to_remote') || (st.funder ? raw.remoteMsat : 0n) };
+  }
+
+  /** What we could send on this channel now, in msat: our balance less the reserve and (as funder) fees with headroom. */
+  spendableMsat(view: ChannelView): bigint {
+    const st = view.state;
+    if (st.phase !== 'NORMAL' || !st.remote) return 0n;
+    const spec = currentSpec(st);
+    const c = st.commit;
+    const pendingOut = c ? [...c.localChanges.proposed, ...c.localChanges.signed].reduce((t, u) => t + (u.kind === 'add' ? u.htlc.amountMsat : 0n), 0n) : 0n;
+    let v = spec.toLocalMsat - pendingOut - st.remote.reserveSat * 1000n;
+    if (st.funder) {
+      const anchors = st.channelType === 'anchors';
+      const n = BigInt(spec.htlcs.length + 2);
+      v -= (BigInt(Math.floor((spec.feeratePerKw * 2 * ((anchors ? 1124 : 724) + 172 * Number(n))) / 1000)) + (anchors ? 660n : 0n)) * 1000n;
+    }
+    return v > 0n ? v : 0n;
   }
 }
 

@@ -19,7 +19,7 @@ import { parsePeerAddress, formatHostPort } from '../peer/address.ts';
 import { CHAIN_HASHES } from '../wire/index.ts';
 import { ourInitFeatures, describeFeatures } from './features.ts';
 import { ApiError } from '../api/contract.ts';
-import type { ApiHandlers, PeerView, WalletState } from '../api/contract.ts';
+import type { MethodInput, MethodOutput, ApiHandlers, PeerView, WalletState } from '../api/contract.ts';
 import type { Logger } from '../log/logger.ts';
 import { VERSION } from '../version.ts';
 import { hex } from '../util/bytes.ts';
@@ -31,8 +31,27 @@ import { satPerKwToSatPerVb } from '../chain/types.ts';
 import { Transaction } from 'bitcoinjs-lib';
 import { ChannelManager, formatScid } from './channels.ts';
 import { decodeInvoice, isExpired } from '../invoice/bolt11.ts';
+import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHints } from '../payments/invoices.ts';
+import { PaymentStore } from '../payments/payments.ts';
+import { HtlcSwitch } from './htlc-switch.ts';
+import { invoiceView, paymentView } from '../payments/views.ts';
 import type { ChannelView as ChannelRow } from './channels.ts';
-import type { ChannelView } from '../api/contract.ts';
+import type { ChannelView, ClosedChannelView } from '../api/contract.ts';
+import type { ChannelState, Phase } from '../channel/types.ts';
+
+/** Channel phases that pendingchannels lists as opening, and as waiting for their close. */
+const OPENING_PHASES: Phase[] = ['WAIT_ACCEPT', 'WAIT_FUNDING_TX', 'WAIT_FUNDING_CREATED', 'WAIT_FUNDING_SIGNED', 'WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY'];
+const CLOSING_PHASES: Phase[] = ['SHUTDOWN', 'NEGOTIATING', 'CLOSING'];
+
+/** What the signed closing transaction pays to our shutdown script, in sats; undefined before there is one. */
+function closingPayout(st: ChannelState): bigint | undefined {
+  const c = st.close;
+  if (!c?.closingTxHex || !c.localScript) return undefined;
+  const ours = hex.encode(c.localScript);
+  return Transaction.fromHex(c.closingTxHex)
+    .outs.filter((o) => hex.encode(o.script) === ours)
+    .reduce((sum, o) => sum + BigInt(o.value), 0n);
+}
 
 export interface NodeOptions {
   config: NodeConfig;
@@ -48,6 +67,9 @@ interface Unlocked {
   peers: PeerManager;
   wallet: Wallet;
   channels: ChannelManager;
+  invoices: InvoiceRegistry;
+  payments: PaymentStore;
+  htlcSwitch: HtlcSwitch;
 }
 
 export class CoulombNode {
@@ -88,6 +110,16 @@ export class CoulombNode {
     return this.ready().wallet;
   }
 
+  /** The invoices this node issued (the receive side of payments); only there once unlocked. */
+  get invoices(): InvoiceRegistry {
+    return this.ready().invoices;
+  }
+
+  /** The outgoing payments' ledger; only there once unlocked. */
+  get payments(): PaymentStore {
+    return this.ready().payments;
+  }
+
   get state(): WalletState {
     return this.walletState;
   }
@@ -122,17 +154,27 @@ export class CoulombNode {
       feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
       log: this.log.child('CHAN'),
     });
+    let invoices: InvoiceRegistry | undefined;
+    let payments: PaymentStore | undefined;
+    let htlcSwitch: HtlcSwitch | undefined;
     try {
+      invoices = await InvoiceRegistry.open({ dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network });
+      payments = await PaymentStore.open({ dir: config.datadir });
+      htlcSwitch = await HtlcSwitch.open({ dir: config.datadir, channels, invoices, payments, nodeSecret: keys.nodeSecret, nodeId, height: () => this.tipHeight(), log: this.log.child('HTLC') });
       await this.startServices(wallet, peers, channels, birthday);
+      htlcSwitch.resume();
     } catch (e) {
       // Leave nothing half-started: the user can fix the cause and unlock again.
       await peers.close();
+      await htlcSwitch?.close();
       await channels.close();
+      await invoices?.close();
+      await payments?.close();
       await wallet.close();
       this.listening = [];
       throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
     }
-    this.unlocked = { nodeId, peers, wallet, channels };
+    this.unlocked = { nodeId, peers, wallet, channels, invoices, payments, htlcSwitch };
     this.walletState = 'READY';
     this.log.info('wallet unlocked; node is up', { node_id: nodeId });
   }
@@ -224,6 +266,9 @@ export class CoulombNode {
       await this.unlocked?.peers.close();
       await this.chain?.stop();
       await this.unlocked?.channels.close();
+      await this.unlocked?.htlcSwitch.close();
+      await this.unlocked?.invoices.close();
+      await this.unlocked?.payments.close();
       await this.unlocked?.wallet.close();
       for (const fn of this.stopListeners) fn();
     })();
@@ -266,6 +311,12 @@ export class CoulombNode {
     };
   }
 
+  /** Confirmations of a transaction as the chain reports them; 0 while unconfirmed, or when the chain does not know it. */
+  private async confirmations(txid: string): Promise<number> {
+    const info = await this.chain.rpc.call<{ confirmations?: number }>('getrawtransaction', txid, true).catch(() => undefined);
+    return info?.confirmations ?? 0;
+  }
+
   private tipHeight(): number {
     return this.chain.source.status().height;
   }
@@ -276,6 +327,32 @@ export class CoulombNode {
     return pg;
   }
 
+  /** Pays an invoice: everything that can be checked is checked before an HTLC leaves. */
+  private async pay(input: MethodInput<'sendpayment'>): Promise<MethodOutput<'sendpayment'>> {
+    const u = this.ready();
+    let inv;
+    try {
+      inv = decodeInvoice(input.pay_req.trim().replace(/^lightning:/i, ''));
+    } catch (e) {
+      throw new ApiError('invalid_argument', `not a valid Lightning invoice: ${(e as Error).message}`);
+    }
+    const ours = invoiceNetwork(this.config.network);
+    if (inv.network !== ours) throw new ApiError('invalid_argument', `this invoice is for ${inv.network}, but this node is on ${this.config.network}`);
+    if (isExpired(inv, Math.floor(Date.now() / 1000))) throw new ApiError('invalid_argument', `this invoice expired at ${new Date((inv.timestamp + inv.expiry) * 1000).toISOString()}; ask the payee for a new one`);
+    if (hex.encode(inv.payee) === u.nodeId) throw new ApiError('invalid_argument', 'this invoice is our own; a node cannot pay itself');
+    const given = input.amt_msat !== undefined ? BigInt(input.amt_msat) : input.amt !== undefined ? BigInt(input.amt) * 1000n : undefined;
+    if (inv.amountMsat === undefined && given === undefined) throw new ApiError('invalid_argument', 'this invoice has no amount: say how much to pay (--amt <sat>)');
+    if (inv.amountMsat !== undefined && given !== undefined && given !== inv.amountMsat) throw new ApiError('invalid_argument', `this invoice asks for ${inv.amountMsat} msat; do not give another amount`);
+    const amountMsat = inv.amountMsat ?? given!;
+    const existing = u.payments.get(hex.encode(inv.paymentHash));
+    if (existing?.status === 'SUCCEEDED') return { ...paymentView(existing), payment_error: '' };
+    const entry = await u.htlcSwitch.pay(inv, input.pay_req.trim(), amountMsat, {
+      timeoutMs: (input.timeout_seconds ?? 60) * 1000,
+      ...(input.fee_limit_sat !== undefined ? { feeLimitMsat: BigInt(input.fee_limit_sat) * 1000n } : {}),
+    });
+    return { ...paymentView(entry), payment_error: entry.status === 'IN_FLIGHT' ? 'the payment is still in flight; see coulomb listpayments for its outcome' : '' };
+  }
+
   /** The API handlers; every transport dispatches to these after validating input. */
   handlers(): ApiHandlers {
     const walletCall = async <T>(fn: () => Promise<T> | T): Promise<T> => {
@@ -283,6 +360,14 @@ export class CoulombNode {
         return await fn();
       } catch (e) {
         if (e instanceof WalletError) throw new ApiError('invalid_argument', e.message);
+        throw e;
+      }
+    };
+    const invoiceCall = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (e instanceof InvoiceRegistryError) throw new ApiError(e.code, e.message);
         throw e;
       }
     };
@@ -412,13 +497,52 @@ export class CoulombNode {
         const txid = await this.ready().channels.openTo(node_key.toLowerCase(), capacity, BigInt(push_amt ?? 0) * 1000n, feeratePerKw, fundingRate, priv ?? false);
         return { funding_txid: txid };
       },
-      pendingchannels: async () => ({
-        pending_open_channels: this.ready()
-          .channels.list()
-          .filter((c) => !['NORMAL', 'FAILED', 'CLOSED'].includes(c.state.phase))
-          .map((c) => ({ channel: this.channelView(c), confirmations_needed: c.state.minimumDepth, state: c.state.phase })),
-      }),
+      pendingchannels: async () => {
+        const all = this.ready().channels.list();
+        const pending_open_channels = await Promise.all(
+          all
+            .filter((c) => OPENING_PHASES.includes(c.state.phase))
+            .map(async (c) => ({
+              channel: this.channelView(c),
+              funding_txid: c.state.funding?.txid ?? '',
+              confirmations: c.state.funding ? await this.confirmations(c.state.funding.txid) : 0,
+              confirmations_needed: c.state.minimumDepth,
+              state: c.state.phase,
+            })),
+        );
+        const waiting_close_channels = all
+          .filter((c) => CLOSING_PHASES.includes(c.state.phase))
+          .map((c) => {
+            const channel = this.channelView(c);
+            return { channel, limbo_balance: (closingPayout(c.state) ?? BigInt(channel.local_balance)).toString(), closing_txid: c.state.close?.closingTxid ?? '', state: c.state.phase };
+          });
+        const total_limbo_balance = waiting_close_channels.reduce((sum, w) => sum + BigInt(w.limbo_balance), 0n).toString();
+        return { total_limbo_balance, pending_open_channels, waiting_close_channels };
+      },
       listchannels: async () => ({ channels: this.ready().channels.list().filter((c) => c.state.phase === 'NORMAL').map((c) => this.channelView(c)) }),
+      closedchannels: async () => ({
+        channels: this.ready()
+          .channels.list()
+          .filter((c) => c.state.phase === 'CLOSED' || c.state.phase === 'FAILED')
+          .map((c) => {
+            const st = c.state;
+            const closed = st.phase === 'CLOSED';
+            // Open means both sides sent channel_ready: a failure after that leaves funds in the 2-of-2.
+            const wasOpen = !!st.sentChannelReady && !!st.remoteSecondPoint;
+            return {
+              channel_point: st.funding ? `${st.funding.txid}:${st.funding.vout}` : '',
+              chan_id: st.shortChannelId !== undefined ? formatScid(st.shortChannelId) : '',
+              remote_pubkey: c.peer,
+              capacity: st.capacitySat.toString(),
+              closing_tx_hash: st.close?.closingTxid ?? '',
+              settled_balance: (closed ? (closingPayout(st) ?? 0n) : 0n).toString(),
+              time_locked_balance: '0',
+              close_type: closed ? 'COOPERATIVE_CLOSE' : wasOpen ? 'ABANDONED' : 'FUNDING_CANCELED',
+              open_initiator: st.funder ? 'INITIATOR_LOCAL' : 'INITIATOR_REMOTE',
+              ...(closed ? {} : { failure_reason: st.failure ?? 'unknown' }),
+            } satisfies ClosedChannelView;
+          }),
+      }),
       channelbalance: async () => {
         let local = 0n;
         let remote = 0n;
@@ -469,6 +593,46 @@ export class CoulombNode {
           features: inv.features ? describeFeatures(inv.features) : {},
         };
       },
+      addinvoice: async ({ memo, value, value_msat, description_hash, expiry, cltv_expiry, private: priv }) => {
+        const amountMsat = value_msat !== undefined ? BigInt(value_msat) : BigInt(value ?? 0) * 1000n;
+        // Private channels are invisible to payers' graphs: the invoice names them as route hints.
+        const hints = priv
+          ? privateRouteHints(
+              this.ready()
+                .channels.list()
+                .filter((c) => c.private && c.state.phase === 'NORMAL' && c.state.shortChannelId !== undefined)
+                .map((c) => ({ peer: hex.decode(c.peer), shortChannelId: c.state.shortChannelId! })),
+            )
+          : [];
+        const inv = await invoiceCall(() =>
+          this.invoices.create({
+            ...(amountMsat > 0n ? { amountMsat } : {}),
+            ...(memo !== undefined ? { memo } : {}),
+            ...(description_hash ? { descriptionHash: hex.decode(description_hash.toLowerCase()) } : {}),
+            ...(expiry !== undefined ? { expirySec: expiry } : {}),
+            ...(cltv_expiry !== undefined ? { minFinalCltvExpiryDelta: cltv_expiry } : {}),
+            routeHints: hints,
+            private: priv ?? false,
+          }),
+        );
+        return { r_hash: inv.paymentHash, payment_request: inv.paymentRequest, add_index: String(inv.addIndex), payment_addr: inv.paymentSecret };
+      },
+      listinvoices: async ({ pending_only, index_offset, num_max_invoices, reversed }) => {
+        const page = this.invoices.list({ pendingOnly: pending_only ?? false, indexOffset: index_offset ?? 0, numMaxInvoices: num_max_invoices ?? 100, reversed: reversed ?? false });
+        return { invoices: page.invoices.map(invoiceView), first_index_offset: String(page.firstIndexOffset), last_index_offset: String(page.lastIndexOffset) };
+      },
+      lookupinvoice: async ({ r_hash }) => {
+        const inv = this.invoices.lookup(r_hash);
+        if (!inv) throw new ApiError('not_found', `there is no invoice with payment hash ${r_hash.toLowerCase()}`);
+        return invoiceView(inv);
+      },
+      cancelinvoice: async ({ payment_hash }) => {
+        await invoiceCall(() => this.invoices.cancel(payment_hash));
+        return {};
+      },
+      listpayments: async () => ({ payments: this.payments.list().map(paymentView) }),
+      sendpayment: (input) => this.pay(input),
+      payinvoice: (input) => this.pay(input),
       playground_mine: async ({ blocks, addr }) => {
         const pg = this.playground();
         const hashes = await this.chain.rpc.call<string[]>('generatetoaddress', blocks, addr ?? pg.faucet.address);

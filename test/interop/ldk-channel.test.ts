@@ -138,7 +138,7 @@ describe('Coulomb ↔ LDK channels', () => {
     const r = ldk.channelManager.close_channel(theirs.get_channel_id(), Buffer.from(us.node.nodeId, 'hex'));
     expect(r.is_ok()).toBeTruthy();
     ldk.processEvents();
-    await waitFor('our side to publish the agreed closing transaction', async () => ((await h.pendingchannels({})).pending_open_channels.some((p) => p.state === 'CLOSING') ? true : undefined), 15_000);
+    await waitFor('our side to publish the agreed closing transaction', async () => ((await h.pendingchannels({})).waiting_close_channels.some((w) => w.state === 'CLOSING' && w.closing_txid !== '') ? true : undefined), 15_000);
     await h.playground_mine({ blocks: 1 });
     await us.node.chain.source.poke();
     expect((await h.listchannels({})).channels.some((c) => c.channel_point === inbound.channel_point)).toBe(false);

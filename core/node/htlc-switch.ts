@@ -1,0 +1,392 @@
+/**
+ * The HTLC switch: where HTLCs meet payments. It sends our payments (route, onion, HTLC on the first
+ * channel), reads the onion of every HTLC that reaches us (settle it against an invoice, or forward it
+ * with our fee policy), carries preimages back and failures back, and tells the payment ledger how each
+ * attempt ended.
+ *
+ * Every outgoing HTLC's origin (our payment, or the incoming HTLC it forwards) is stored before the
+ * HTLC leaves, so after a crash a preimage from downstream still reaches upstream.
+ */
+import { randomBytes } from 'node:crypto';
+import { hex } from '@scure/base';
+import { sha256 } from '../crypto/hash.ts';
+import { createOnion, peelOnion, OnionError, sharedSecrets } from '../onion/sphinx.ts';
+import { createFailurePacket, decodeFailure, obfuscateFailure } from '../onion/failure.ts';
+import { decodeFailureMessage, decodePayload, encodeFailureMessage, encodePayload, failureName, PayloadError } from '../onion/wire.ts';
+import type { FailureMessage } from '../onion/wire.ts';
+import type { Invoice } from '../invoice/bolt11.ts';
+import { openStore } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import type { ChannelManager, HtlcEvent } from './channels.ts';
+import type { Htlc } from '../channel/updates.ts';
+import type { InvoiceRegistry } from '../payments/invoices.ts';
+import type { PaymentStore, PaymentEntry, Route } from '../payments/payments.ts';
+import type { Logger } from '../log/logger.ts';
+import { ApiError } from '../api/contract.ts';
+
+/** Our forwarding policy: what we charge and the blocks we keep between incoming and outgoing expiry. */
+export const FORWARDING_POLICY = { feeBaseMsat: 1000n, feeProportionalMillionths: 100n, cltvExpiryDelta: 40 };
+/** Blocks added to the final expiry, so blocks found while the payment travels do not fail it. */
+const FINAL_CLTV_BUFFER = 3;
+
+type Origin =
+  | { kind: 'local'; paymentHash: string; attemptId: number; sessionKey: string; hops: string[]; route: { totalTimeLock: number; totalAmtMsat: string; totalFeesMsat: string; hops: { pubkey: string; shortChannelId: string; amtToForwardMsat: string; feeMsat: string; expiry: number }[] }; done?: boolean }
+  | { kind: 'relay'; inChannel: string; inId: string; sharedSecret: string; done?: boolean };
+
+interface SwitchDb {
+  /** `<channel key>:<htlc id>` of each outgoing HTLC → where it came from. */
+  origins: Record<string, Origin>;
+  /** Incoming HTLCs we forwarded: `<channel>:<id>` → the outgoing `<channel>:<id>`. */
+  forwarded: Record<string, string>;
+}
+
+type Outcome = { ok: true; preimage: Uint8Array } | { ok: false; reason: string; permanent: boolean; failingHop?: number };
+
+export interface SwitchOptions {
+  dir: string;
+  channels: ChannelManager;
+  invoices: InvoiceRegistry;
+  payments: PaymentStore;
+  nodeSecret: Uint8Array;
+  nodeId: string;
+  height: () => number;
+  log: Logger;
+}
+
+function routeToRecord(r: Route): Extract<Origin, { kind: 'local' }>['route'] {
+  return {
+    totalTimeLock: r.totalTimeLock,
+    totalAmtMsat: r.totalAmtMsat.toString(),
+    totalFeesMsat: r.totalFeesMsat.toString(),
+    hops: r.hops.map((h) => ({ pubkey: h.pubkey, shortChannelId: h.shortChannelId.toString(), amtToForwardMsat: h.amtToForwardMsat.toString(), feeMsat: h.feeMsat.toString(), expiry: h.expiry })),
+  };
+}
+
+function routeFromRecord(r: Extract<Origin, { kind: 'local' }>['route']): Route {
+  return {
+    totalTimeLock: r.totalTimeLock,
+    totalAmtMsat: BigInt(r.totalAmtMsat),
+    totalFeesMsat: BigInt(r.totalFeesMsat),
+    hops: r.hops.map((h) => ({ pubkey: h.pubkey, shortChannelId: BigInt(h.shortChannelId), amtToForwardMsat: BigInt(h.amtToForwardMsat), feeMsat: BigInt(h.feeMsat), expiry: h.expiry })),
+  };
+}
+
+/** A candidate way to the payee: the first channel, and the hops after it (the last is the payee). */
+interface Candidate {
+  channel: string;
+  hops: { pubkey: Uint8Array; shortChannelId: bigint; feeBaseMsat: number; feeProportionalMillionths: number; cltvExpiryDelta: number }[];
+  firstScid: bigint;
+}
+
+export class HtlcSwitch {
+  private readonly waiters = new Map<string, (o: Outcome) => void>();
+  private readonly incomingAmounts = new Map<string, bigint>();
+
+  private constructor(
+    private readonly db: Store<SwitchDb>,
+    private readonly o: SwitchOptions,
+  ) {}
+
+  static async open(o: SwitchOptions): Promise<HtlcSwitch> {
+    const db = await openStore<SwitchDb>({ dir: o.dir, name: 'htlc-switch', version: 1, migrations: [], defaults: () => ({ origins: {}, forwarded: {} }) });
+    const sw = new HtlcSwitch(db, o);
+    o.channels.setHtlcHandler((e) => sw.onEvent(e));
+    o.invoices.onCancel((_hash, ids) => void sw.failIncoming(ids, { type: 'incorrect_or_unknown_payment_details', htlc_msat: 0n, height: o.height() }));
+    return sw;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  /** After a restart: incoming HTLCs nobody resolved yet are looked at again (every step is idempotent). */
+  resume(): void {
+    for (const { channel, htlc } of this.o.channels.unresolvedIncoming()) void this.onLockedIn(channel, htlc).catch((e: unknown) => this.o.log.error('resuming an HTLC failed', { error: String(e) }));
+    for (const set of this.o.invoices.heldSets()) {
+      if (set.complete) continue;
+      const wait = Math.max(0, set.mppDeadline - Date.now());
+      setTimeout(() => void this.mppTimeout(set.paymentHash), wait).unref();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Sending
+
+  /** The ways we know to the payee: a direct channel, or a channel to the first node of a route hint. */
+  private candidates(inv: Invoice, amountMsat: bigint): Candidate[] {
+    const payee = hex.encode(inv.payee);
+    const open = this.o.channels.list().filter((c) => c.state.phase === 'NORMAL' && c.state.shortChannelId !== undefined);
+    const out: Candidate[] = [];
+    for (const c of open) {
+      if (c.peer === payee) out.push({ channel: c.key, hops: [], firstScid: c.state.shortChannelId! });
+    }
+    for (const hint of inv.routeHints) {
+      if (!hint.length) continue;
+      const first = hex.encode(hint[0]!.pubkey);
+      for (const c of open) {
+        if (c.peer !== first) continue;
+        out.push({ channel: c.key, hops: hint.map((h) => ({ pubkey: h.pubkey, shortChannelId: h.shortChannelId, feeBaseMsat: h.feeBaseMsat, feeProportionalMillionths: h.feeProportionalMillionths, cltvExpiryDelta: h.cltvExpiryDelta })), firstScid: c.state.shortChannelId! });
+      }
+    }
+    // Channels that can carry the whole amount first, the fullest first.
+    const room = (key: string): bigint => this.o.channels.spendableMsat(this.o.channels.get(key)!);
+    return out.filter((c) => room(c.channel) >= amountMsat).sort((a, b) => (room(b.channel) > room(a.channel) ? 1 : -1));
+  }
+
+  /** Route amounts and expiries, from the payee back to us (BOLT 4 / BOLT 7 fee arithmetic). */
+  private buildRoute(inv: Invoice, amountMsat: bigint, c: Candidate): { route: Route; payloads: Uint8Array[]; pubkeys: Uint8Array[]; firstAmount: bigint; firstCltv: number } {
+    const finalCltv = this.o.height() + inv.minFinalCltvExpiryDelta + FINAL_CLTV_BUFFER;
+    // Nodes after our peer: each hint hop forwards to the next, the last hint hop forwards to the payee.
+    const nodes = [...c.hops.map((h) => h.pubkey), inv.payee];
+    const payloads: Uint8Array[] = [];
+    const routeHops: Route['hops'] = [];
+    let amt = amountMsat;
+    let cltv = finalCltv;
+    payloads.unshift(encodePayload({ amountMsat: amt, outgoingCltv: cltv, paymentSecret: inv.paymentSecret, totalMsat: amountMsat, ...(inv.metadata ? { paymentMetadata: inv.metadata } : {}) }));
+    routeHops.unshift({ pubkey: hex.encode(inv.payee), shortChannelId: c.hops.length ? c.hops[c.hops.length - 1]!.shortChannelId : c.firstScid, amtToForwardMsat: amt, feeMsat: 0n, expiry: cltv });
+    for (let i = c.hops.length - 1; i >= 0; i--) {
+      const h = c.hops[i]!;
+      const fee = BigInt(h.feeBaseMsat) + (amt * BigInt(h.feeProportionalMillionths)) / 1_000_000n;
+      payloads.unshift(encodePayload({ amountMsat: amt, outgoingCltv: cltv, shortChannelId: h.shortChannelId }));
+      amt += fee;
+      cltv += h.cltvExpiryDelta;
+      routeHops.unshift({ pubkey: hex.encode(h.pubkey), shortChannelId: i === 0 ? c.firstScid : c.hops[i - 1]!.shortChannelId, amtToForwardMsat: amt - fee, feeMsat: fee, expiry: cltv });
+    }
+    return { route: { totalTimeLock: cltv, totalAmtMsat: amt, totalFeesMsat: amt - amountMsat, hops: routeHops }, payloads, pubkeys: nodes, firstAmount: amt, firstCltv: cltv };
+  }
+
+  /**
+   * Pays an invoice: tries each way we know until one succeeds or none is left. Resolves with the
+   * payment's record (SUCCEEDED, FAILED, or IN_FLIGHT when the timeout passed with an HTLC still out).
+   */
+  async pay(inv: Invoice, paymentRequest: string, amountMsat: bigint, opts: { timeoutMs: number; feeLimitMsat?: bigint }): Promise<PaymentEntry> {
+    const hashHex = hex.encode(inv.paymentHash);
+    const begun = await this.o.payments.begin({ paymentHash: inv.paymentHash, paymentRequest, destination: inv.payee, amountMsat, ...(opts.feeLimitMsat !== undefined ? { feeLimitMsat: opts.feeLimitMsat } : {}) });
+    if (!begun.started) return begun.payment;
+    const candidates = this.candidates(inv, amountMsat);
+    if (!candidates.length) {
+      await this.o.payments.fail(hashHex, this.o.channels.list().some((c) => c.state.phase === 'NORMAL') ? 'FAILURE_REASON_NO_ROUTE' : 'FAILURE_REASON_INSUFFICIENT_BALANCE');
+      throw new ApiError('failed_precondition', this.noRouteReason(inv, amountMsat));
+    }
+    const deadline = Date.now() + opts.timeoutMs;
+    let lastReason = 'no way to the payee worked';
+    for (const c of candidates) {
+      const built = this.buildRoute(inv, amountMsat, c);
+      if (opts.feeLimitMsat !== undefined && built.route.totalFeesMsat > opts.feeLimitMsat) {
+        lastReason = `the fees (${built.route.totalFeesMsat} msat) are over the limit of ${opts.feeLimitMsat} msat`;
+        continue;
+      }
+      const attemptId = await this.o.payments.attempt(hashHex, built.route);
+      const sessionKey = new Uint8Array(randomBytes(32));
+      const onion = createOnion(sessionKey, built.pubkeys.map((pubkey, i) => ({ pubkey, payload: built.payloads[i]! })), inv.paymentHash);
+      const origin: Origin = { kind: 'local', paymentHash: hashHex, attemptId, sessionKey: hex.encode(sessionKey), hops: built.pubkeys.map((p) => hex.encode(p)), route: routeToRecord(built.route) };
+      let key = '';
+      const outcome = new Promise<Outcome>((resolve) => {
+        this.waiters.set(`${hashHex}:${attemptId}`, resolve);
+      });
+      try {
+        await this.o.channels.addHtlc(c.channel, { amountMsat: built.firstAmount, paymentHash: inv.paymentHash, cltvExpiry: built.firstCltv, onion }, async (id) => {
+          key = `${c.channel}:${id}`;
+          await this.db.update((d) => void (d.origins[key] = origin));
+        });
+      } catch (e) {
+        this.waiters.delete(`${hashHex}:${attemptId}`);
+        lastReason = (e as Error).message;
+        await this.o.payments.failAttempt(hashHex, attemptId, { code: 'local_refusal' });
+        continue;
+      }
+      const result = await Promise.race([outcome, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, deadline - Date.now())).unref())]);
+      if (!result) return this.o.payments.get(hashHex)!; // still in flight; its end is recorded when it comes
+      if (result.ok) return this.o.payments.get(hashHex)!;
+      lastReason = result.reason;
+      if (result.permanent && result.failingHop === built.pubkeys.length - 1) break; // the payee said no
+    }
+    const p = this.o.payments.get(hashHex)!;
+    if (p.status === 'IN_FLIGHT' && !p.attempts.some((a) => a.status === 'IN_FLIGHT')) {
+      await this.o.payments.fail(hashHex, /incorrect or unknown payment details/.test(lastReason) ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_NO_ROUTE');
+    }
+    throw new ApiError('failed_precondition', `the payment failed: ${lastReason}`);
+  }
+
+  private noRouteReason(inv: Invoice, amountMsat: bigint): string {
+    const open = this.o.channels.list().filter((c) => c.state.phase === 'NORMAL');
+    if (!open.length) return 'there is no open channel to pay through; open a channel first';
+    const best = open.reduce((m, c) => (this.o.channels.spendableMsat(c) > m ? this.o.channels.spendableMsat(c) : m), 0n);
+    if (best < amountMsat) return `no channel can send ${amountMsat / 1000n} sat right now (the most any channel can send is ${best / 1000n} sat)`;
+    return `no known way to ${hex.encode(inv.payee).slice(0, 16)}…: there is no channel to it and the invoice has no route hint through one of our peers`;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Events from channels
+
+  private async onEvent(e: HtlcEvent): Promise<void> {
+    if (e.type === 'locked_in') return this.onLockedIn(e.channel, e.htlc);
+    const key = `${e.channel}:${e.id}`;
+    const origin = structuredClone(this.db.data.origins[key]) as Origin | undefined;
+    if (!origin) {
+      this.o.log.warn('an outgoing HTLC of unknown origin was resolved', { htlc: key, event: e.type });
+      return;
+    }
+    if (origin.done) return;
+    if (e.type === 'fulfilled') {
+      if (origin.kind === 'relay') {
+        await this.o.channels.resolveHtlc(origin.inChannel, { type: 'fulfill_htlc', id: BigInt(origin.inId), preimage: e.preimage });
+        this.o.log.info('forwarded payment settled', { in: `${origin.inChannel.slice(0, 8)}:${origin.inId}`, out: key.slice(0, 8) });
+      } else {
+        await this.o.payments.succeed(origin.paymentHash, { preimage: e.preimage, route: routeFromRecord(origin.route) });
+        this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.({ ok: true, preimage: e.preimage });
+      }
+      await this.db.update((d) => void (d.origins[key] = { ...d.origins[key]!, done: true } as Origin));
+      return;
+    }
+    // Failed.
+    if (origin.kind === 'relay') {
+      const ss = hex.decode(origin.sharedSecret);
+      let reason: Uint8Array;
+      if (e.reason) reason = obfuscateFailure(ss, e.reason);
+      else if (e.malformed) reason = this.failureFor(ss, { type: 'invalid_onion_hmac', sha256_of_onion: e.malformed.sha256OfOnion }, e.malformed.code);
+      else reason = this.failureFor(ss, { type: 'temporary_channel_failure', channel_update: new Uint8Array(0) });
+      await this.o.channels.resolveHtlc(origin.inChannel, { type: 'fail_htlc', id: BigInt(origin.inId), reason });
+    } else {
+      const outcome = this.decodeOutcome(origin, e);
+      await this.o.payments.failAttempt(origin.paymentHash, origin.attemptId, { code: outcome.reason, ...(outcome.failingHop !== undefined ? { failureSourceIndex: outcome.failingHop } : {}) });
+      this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.(outcome);
+    }
+    await this.db.update((d) => void (d.origins[key] = { ...d.origins[key]!, done: true } as Origin));
+  }
+
+  private decodeOutcome(origin: Extract<Origin, { kind: 'local' }>, e: Extract<HtlcEvent, { type: 'failed' }>): Extract<Outcome, { ok: false }> {
+    if (e.local) return { ok: false, reason: e.local, permanent: false };
+    if (e.malformed) return { ok: false, reason: `our peer could not read the onion (${failureName(e.malformed.code)})`, permanent: false, failingHop: 0 };
+    const { secrets } = sharedSecrets(hex.decode(origin.sessionKey), origin.hops.map((h) => hex.decode(h)));
+    const d = e.reason ? decodeFailure(secrets, e.reason) : undefined;
+    if (!d) return { ok: false, reason: 'a node on the way failed the payment with an unreadable error', permanent: false };
+    const msg = decodeFailureMessage(d.message);
+    const who = d.hop === origin.hops.length - 1 ? 'the payee' : `hop ${d.hop + 1} (${origin.hops[d.hop]!.slice(0, 16)}…)`;
+    return { ok: false, reason: `${who} answered ${failureName(msg.code)}`, permanent: (msg.code & 0x4000) !== 0, failingHop: d.hop };
+  }
+
+  /** A failure of our own, for the sender: the message under our shared secret, then our obfuscation layer. */
+  private failureFor(ss: Uint8Array, m: FailureMessage, codeOverride?: number): Uint8Array {
+    let bytes = encodeFailureMessage(m);
+    if (codeOverride !== undefined) {
+      bytes = Uint8Array.from(bytes);
+      bytes[0] = codeOverride >> 8;
+      bytes[1] = codeOverride & 0xff;
+    }
+    return obfuscateFailure(ss, createFailurePacket(ss, bytes));
+  }
+
+  private async failIncoming(htlcIds: string[], m: FailureMessage, sharedSecret?: Uint8Array): Promise<void> {
+    for (const id of htlcIds) {
+      const [channel, n] = id.split(':') as [string, string];
+      const ch = this.o.channels.get(channel);
+      const h = ch?.state.commit?.localSpec.htlcs.find((x) => x.incoming && x.id === BigInt(n));
+      if (!h) continue;
+      const ss = sharedSecret ?? this.secretOf(h);
+      if (!ss) continue;
+      await this.o.channels.resolveHtlc(channel, { type: 'fail_htlc', id: BigInt(n), reason: this.failureFor(ss, m) });
+    }
+  }
+
+  private secretOf(h: Htlc): Uint8Array | undefined {
+    try {
+      return peelOnion(this.o.nodeSecret, h.onion, h.paymentHash).sharedSecret;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async mppTimeout(paymentHash: string): Promise<void> {
+    const ids = await this.o.invoices.onMppTimeout(paymentHash);
+    await this.failIncoming(ids, { type: 'mpp_timeout' });
+  }
+
+  /** An HTLC irrevocably committed to us: peel its onion, then settle it or forward it. */
+  private async onLockedIn(channel: string, htlc: Htlc): Promise<void> {
+    const inKey = `${channel}:${htlc.id}`;
+    let peeled;
+    try {
+      peeled = peelOnion(this.o.nodeSecret, htlc.onion, htlc.paymentHash);
+    } catch (e) {
+      const code = e instanceof OnionError ? ({ invalid_version: 0xc004, invalid_hmac: 0xc005, invalid_key: 0xc006 } as Record<string, number>)[e.code] ?? 0xc005 : 0xc005;
+      this.o.log.warn('an incoming HTLC carries an unreadable onion', { htlc: inKey, error: String(e) });
+      await this.o.channels.resolveHtlc(channel, { type: 'fail_malformed_htlc', id: htlc.id, sha256OfOnion: sha256(htlc.onion), failureCode: code });
+      return;
+    }
+    const ss = peeled.sharedSecret;
+    const failBack = (m: FailureMessage): Promise<void> => this.o.channels.resolveHtlc(channel, { type: 'fail_htlc', id: htlc.id, reason: this.failureFor(ss, m) });
+    let payload;
+    try {
+      payload = decodePayload(peeled.payload, !peeled.next);
+    } catch (e) {
+      const tlvType = e instanceof PayloadError ? e.tlvType : 0n;
+      return failBack({ type: 'invalid_onion_payload', tlv_type: tlvType, offset: 0 });
+    }
+    const height = this.o.height();
+    if (!peeled.next) {
+      // We are the payee.
+      if (htlc.cltvExpiry < payload.outgoingCltv) return failBack({ type: 'final_incorrect_cltv_expiry', cltv_expiry: htlc.cltvExpiry });
+      if (htlc.amountMsat < payload.amountMsat) return failBack({ type: 'final_incorrect_htlc_amount', incoming_htlc_amt: htlc.amountMsat });
+      this.incomingAmounts.set(inKey, htlc.amountMsat);
+      const decision = await this.o.invoices.onHtlc({
+        paymentHash: htlc.paymentHash,
+        paymentSecret: payload.paymentSecret,
+        amountMsat: htlc.amountMsat,
+        totalMsat: payload.totalMsat ?? payload.amountMsat,
+        cltvExpiry: htlc.cltvExpiry,
+        currentHeight: height,
+        htlcId: inKey,
+        amtToForwardMsat: payload.amountMsat,
+        outgoingCltvValue: payload.outgoingCltv,
+      });
+      if (decision.action === 'hold') {
+        setTimeout(() => void this.mppTimeout(hex.encode(htlc.paymentHash)), Math.max(0, decision.mppDeadline - Date.now())).unref();
+        return;
+      }
+      if (decision.action === 'fail') {
+        this.o.log.info('refused an incoming payment', { hash: hex.encode(htlc.paymentHash).slice(0, 16), why: decision.detail });
+        const m: FailureMessage =
+          decision.reason === 'mpp_timeout'
+            ? { type: 'mpp_timeout' }
+            : decision.reason === 'final_incorrect_cltv_expiry'
+              ? { type: 'final_incorrect_cltv_expiry', cltv_expiry: htlc.cltvExpiry }
+              : decision.reason === 'final_incorrect_htlc_amount'
+                ? { type: 'final_incorrect_htlc_amount', incoming_htlc_amt: htlc.amountMsat }
+                : { type: 'incorrect_or_unknown_payment_details', htlc_msat: htlc.amountMsat, height };
+        await this.failIncoming(decision.htlcIds.filter((id) => id !== inKey), m);
+        if (decision.htlcIds.includes(inKey) || !decision.htlcIds.length) await failBack(m);
+        return;
+      }
+      let paid = 0n;
+      for (const id of decision.htlcIds) {
+        const [ch, n] = id.split(':') as [string, string];
+        paid += this.incomingAmounts.get(id) ?? 0n;
+        await this.o.channels.resolveHtlc(ch, { type: 'fulfill_htlc', id: BigInt(n), preimage: decision.preimage });
+      }
+      await this.o.invoices.markSettled(htlc.paymentHash, paid || htlc.amountMsat);
+      this.o.log.info('payment received', { hash: hex.encode(htlc.paymentHash).slice(0, 16), msat: (paid || htlc.amountMsat).toString() });
+      return;
+    }
+    // We are a hop: forward, if the onion asks for a channel we have and pays our fee.
+    if (this.db.data.forwarded[inKey]) return; // already forwarded (a restart replays locked-in HTLCs)
+    const out = this.o.channels.byScid(payload.shortChannelId!);
+    if (!out || out.state.phase !== 'NORMAL') return failBack({ type: 'unknown_next_peer' });
+    const fee = FORWARDING_POLICY.feeBaseMsat + (payload.amountMsat * FORWARDING_POLICY.feeProportionalMillionths) / 1_000_000n;
+    if (htlc.amountMsat - payload.amountMsat < fee) return failBack({ type: 'fee_insufficient', htlc_msat: htlc.amountMsat, channel_update: new Uint8Array(0) });
+    if (htlc.cltvExpiry - payload.outgoingCltv < FORWARDING_POLICY.cltvExpiryDelta) return failBack({ type: 'incorrect_cltv_expiry', cltv_expiry: htlc.cltvExpiry, channel_update: new Uint8Array(0) });
+    if (payload.outgoingCltv <= height + 2) return failBack({ type: 'expiry_too_soon', channel_update: new Uint8Array(0) });
+    try {
+      await this.o.channels.addHtlc(out.key, { amountMsat: payload.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: payload.outgoingCltv, onion: peeled.next }, async (id) => {
+        const outKey = `${out.key}:${id}`;
+        await this.db.update((d) => {
+          d.origins[outKey] = { kind: 'relay', inChannel: channel, inId: htlc.id.toString(), sharedSecret: hex.encode(ss) };
+          d.forwarded[inKey] = outKey;
+        });
+      });
+    } catch (e) {
+      this.o.log.info('could not forward an HTLC', { htlc: inKey, why: (e as Error).message });
+      return failBack({ type: 'temporary_channel_failure', channel_update: new Uint8Array(0) });
+    }
+  }
+}
