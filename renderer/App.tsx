@@ -15,15 +15,17 @@ import { Home } from './screens/Home.tsx';
 import { Receive } from './screens/Receive.tsx';
 import { Send } from './screens/Send.tsx';
 import { NodeInfo } from './screens/NodeInfo.tsx';
+import { Channels } from './screens/Channels.tsx';
 import { Peers } from './screens/Peers.tsx';
 import { Settings } from './screens/Settings.tsx';
 import type { Theme } from './screens/Settings.tsx';
 
-type Screen = 'home' | 'send' | 'receive' | 'peers' | 'node' | 'settings';
+type Screen = 'home' | 'send' | 'receive' | 'channels' | 'peers' | 'node' | 'settings';
 const NAV: { id: Screen; label: string }[] = [
   { id: 'home', label: 'Home' },
   { id: 'send', label: 'Send' },
   { id: 'receive', label: 'Receive' },
+  { id: 'channels', label: 'Channels' },
   { id: 'peers', label: 'Peers' },
   { id: 'node', label: 'Node' },
   { id: 'settings', label: 'Settings' },
@@ -143,6 +145,7 @@ export function App(): ReactNode {
         {screen === 'home' && <Home unit={unit} playground={playground} go={setScreen} />}
         {screen === 'send' && <Send unit={unit} playground={playground} incomingUri={incomingUri} />}
         {screen === 'receive' && <Receive />}
+        {screen === 'channels' && <Channels unit={unit} playground={playground} counterparty={s.playground?.counterparty_pubkey} counterpartyUri={s.playground?.counterparty_uri} />}
         {screen === 'peers' && <Peers counterparty={s.playground?.counterparty_pubkey} />}
         {screen === 'node' && <NodeInfo />}
         {screen === 'settings' && <Settings theme={theme} setTheme={setTheme} unit={unit} setUnit={setUnit} status={s} onForget={() => status.reload()} />}

@@ -22,7 +22,7 @@ import type { NodeConfig } from '../node/config.ts';
 import { DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT } from '../node/config.ts';
 import { createDispatcher } from '../api/dispatch.ts';
 import type { Dispatcher } from '../api/dispatch.ts';
-import type { ApiResult } from '../api/contract.ts';
+import type { ApiResult, MethodOutput } from '../api/contract.ts';
 import { ApiError } from '../api/contract.ts';
 import { startControlServer } from '../api/control-server.ts';
 import type { ControlServer } from '../api/control-server.ts';
@@ -50,7 +50,14 @@ export interface AppHostOptions {
   peerOptions?: NodeOptions['peerOptions'];
   /** Peer port on real networks (default 9735). */
   peerPort?: number;
+  /**
+   * Playground only: while something waits for a block, mine one about this often (default 5000 ms;
+   * 0 turns the auto-miner off, and blocks come only from `playground mine`).
+   */
+  playgroundBlockIntervalMs?: number;
 }
+
+export const DEFAULT_PLAYGROUND_BLOCK_INTERVAL_MS = 5000;
 
 const settingsFile = z.object({ version: z.literal(1), choice: z.unknown() });
 
@@ -61,6 +68,15 @@ interface Running {
   control: ControlServer;
   logFile: WriteStream;
   counterparty?: Counterparty;
+  miner?: AutoMiner;
+}
+
+/** The playground's auto-miner: its timer, and since when something has been waiting for a block. */
+interface AutoMiner {
+  timer: NodeJS.Timeout;
+  intervalMs: number;
+  waitingSince?: number;
+  busy: boolean;
 }
 
 function choiceNetwork(c: NetworkChoice): string {
@@ -289,6 +305,12 @@ export class AppHost {
         if (this.running === running) void this.stopNode();
       });
       if (playground) {
+        const intervalMs = this.opts.playgroundBlockIntervalMs ?? DEFAULT_PLAYGROUND_BLOCK_INTERVAL_MS;
+        if (intervalMs > 0) {
+          const timer = setInterval(() => void this.autoMine(running), Math.min(1000, Math.max(50, intervalMs / 4)));
+          timer.unref();
+          running.miner = { timer, intervalMs, busy: false };
+        }
         running.counterparty = new Counterparty({ appDir: this.opts.appDir, playgroundDir: datadir, rpc: node.chain.rpc, faucetAddress: node.chain.playground!.faucet.address, log: this.log });
         // The counterparty comes up in the background: the user's screens do not wait for it.
         void running.counterparty
@@ -320,10 +342,54 @@ export class AppHost {
     this.emit({ type: 'changed', what: ['status', 'peers'], sync: this.sync() });
   }
 
+  /**
+   * The playground has no miners of its own, so without this a newcomer's transactions would never
+   * confirm. Once something has waited for a block for about one interval, mine one to the faucet;
+   * then one more each interval for as long as something still waits. Waiting means: a transaction
+   * in the mempool (a send, a channel's funding or closing), or one of our channels whose funding is
+   * confirmed but not yet as deep as the channel needs (minimum_depth) — by then the mempool is empty
+   * again, and the channel would otherwise never open. Nothing waits: no blocks.
+   */
+  private async autoMine(r: Running): Promise<void> {
+    const m = r.miner;
+    if (!m || m.busy || this.running !== r) return;
+    m.busy = true;
+    try {
+      const pg = r.node.chain.playground;
+      if (!pg) return;
+      const mempool = await r.node.chain.rpc.call<string[]>('getrawmempool');
+      const waiting = mempool.length > 0 || (await this.channelWaitsForDepth(r));
+      if (!waiting) {
+        m.waitingSince = undefined;
+        return;
+      }
+      const now = Date.now();
+      m.waitingSince ??= now;
+      if (now - m.waitingSince < m.intervalMs) return;
+      await r.node.chain.rpc.call('generatetoaddress', 1, pg.faucet.address);
+      m.waitingSince = Date.now();
+      if (r.node.state === 'READY') await r.node.chain.source.poke();
+      setImmediate(() => void this.tick());
+    } catch (e) {
+      if (this.running === r) this.log.warn('playground auto-miner: could not mine', { error: String(e) });
+    } finally {
+      m.busy = false;
+    }
+  }
+
+  private async channelWaitsForDepth(r: Running): Promise<boolean> {
+    if (r.node.state !== 'READY') return false;
+    const res = await r.dispatch('pendingchannels', {});
+    if (!res.ok) return false;
+    const { pending_open_channels } = res.result as MethodOutput<'pendingchannels'>;
+    return pending_open_channels.some((p) => p.confirmations > 0 && p.confirmations < p.confirmations_needed);
+  }
+
   private async stopNode(): Promise<void> {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
+    if (r.miner) clearInterval(r.miner.timer);
     await r.counterparty?.stop().catch(() => undefined);
     await r.control.close();
     await r.node.stop();

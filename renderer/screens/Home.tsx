@@ -86,7 +86,7 @@ export function Home({ unit, playground, go }: { unit: Unit; playground: boolean
                   <td className="mono" title={t.tx_hash}>
                     {shortId(t.tx_hash)}
                   </td>
-                  <td>{t.label}</td>
+                  <td className="note">{t.label}</td>
                 </tr>
               ))}
             </tbody>

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { openBrowser, startApp } from './harness.ts';
+import { onboardOnPlayground, openBrowser, startApp } from './harness.ts';
 import type { AppProcess, Browser } from './harness.ts';
 import { cliJson, removeDir, tempDir } from '../helpers/daemon.ts';
 
@@ -39,45 +39,10 @@ describe('the desktop app in a browser, on the playground', () => {
     // The token leaves the address bar once read.
     await expect.poll(() => page.url()).not.toContain('token=');
 
-    // Network choice.
-    await page.getByRole('heading', { name: 'Where should Coulomb run?' }).waitFor();
-    await b.shot('network-choice');
-    await page.getByRole('button', { name: 'Test connection' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('user and password');
-    await page.getByRole('button', { name: 'Use the playground' }).click();
-
-    // A new wallet: the words, a check of three of them, a password.
-    await page.getByRole('button', { name: 'Create a new wallet' }).click({ timeout: 60_000 });
-    await page.locator('[data-testid=seed-words] .w').first().waitFor();
-    const words = await page.locator('[data-testid=seed-words] .w').allTextContents();
-    expect(words).toHaveLength(24);
-    await b.shot('recovery-words');
-    const next = page.getByRole('button', { name: 'Next' });
-    expect(await next.isDisabled()).toBe(true);
-    await page.getByLabel('I have written down all 24 words').check();
-    await next.click();
-    await page.getByRole('heading', { name: 'Check your words' }).waitFor();
-    const labels = await page.locator('.field-label').allTextContents();
-    const positions = labels.map((l) => Number(/#(\d+)/.exec(l)![1]));
-    expect(positions).toHaveLength(3);
-    // A wrong word is caught.
-    await page.getByLabel(`Word #${positions[0]}`).fill('wrong');
-    for (const p of positions.slice(1)) await page.getByLabel(`Word #${p}`).fill(words[p - 1]!);
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain(`Word #${positions[0]} is not right`);
-    await page.getByLabel(`Word #${positions[0]}`).fill(words[positions[0]! - 1]!);
-    await b.shot('confirm-words');
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByLabel('Repeat the password').fill(PASSWORD + 'x');
-    await page.getByRole('button', { name: 'Create wallet' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not the same');
-    await page.getByLabel('Repeat the password').fill(PASSWORD);
-    await b.shot('password');
-    await page.getByRole('button', { name: 'Create wallet' }).click();
+    // Network choice, a new wallet with its words checked, a password: each mistake on the way is caught.
+    await onboardOnPlayground(b, PASSWORD, { careful: true });
 
     // Home: empty, in sync.
-    await page.getByRole('heading', { name: 'Home' }).waitFor({ timeout: 60_000 });
     await page.locator('[data-testid=sync-bar][data-synced=true]').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('sync-status').textContent()).toMatch(/In sync · block \d+/);
     expect(await page.getByText('No transactions yet').isVisible()).toBe(true);
@@ -116,12 +81,14 @@ describe('the desktop app in a browser, on the playground', () => {
     await page.getByTestId('send-result').waitFor({ timeout: 30_000 });
     await b.shot('send-done');
 
-    // A block confirms it (mined through the app node's own control channel, as a user of the CLI would).
-    await cliJson(nodeDir(), 'playground', 'mine', '1');
+    // Nobody mines by hand: the playground's auto-miner confirms the send within seconds.
     await page.getByRole('navigation').getByRole('button', { name: 'Home' }).click();
     const expected = 1_000_000 - 250_000 - fee;
     await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(sats), { timeout: 30_000 }).toBe(expected);
     await expect.poll(() => page.locator('[data-testid=tx-list] tbody tr').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('tx-list').getByText('Waiting for a block').count(), { timeout: 30_000 }).toBe(0);
+    // The CLI reaches the app's node through its control channel and sees the same balance.
+    expect((await cliJson<{ confirmed_balance: string }>(nodeDir(), 'walletbalance')).confirmed_balance).toBe(String(expected));
     await b.shot('home-after-send');
 
     // Node and settings screens; the dark theme.

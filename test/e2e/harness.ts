@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { expect } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { BIN, REPO } from '../helpers/daemon.ts';
 
@@ -69,7 +70,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browser> {
+/** A browser with a fresh profile. Screenshots are numbered in order, after `prefix` when given (so test files do not overwrite each other's). */
+export async function openBrowser(prefix = ''): Promise<Browser> {
   requireChromium();
   const profile = await mkdtemp(join(tmpdir(), 'coulomb-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -86,11 +88,66 @@ export async function openBrowser(): Promise<Browser> {
     page,
     async shot(name) {
       n++;
-      await page.screenshot({ path: join(SHOTS, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
+      await page.screenshot({ path: join(SHOTS, `${prefix ? `${prefix}-` : ''}${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
     },
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The newcomer's way in, through the UI: choose the playground, create a wallet, type three of the 24
+ * words back, choose a password, and arrive at Home. With `careful`, it also makes the usual mistakes
+ * on the way (testing a bitcoind without credentials, a wrong word, two different passwords), checks
+ * each is caught, and takes a screenshot of every step. Returns the 24 words.
+ */
+export async function onboardOnPlayground(b: Browser, password: string, opts: { careful?: boolean } = {}): Promise<string[]> {
+  const { page } = b;
+  const careful = !!opts.careful;
+  await page.getByRole('heading', { name: 'Where should Coulomb run?' }).waitFor();
+  if (careful) {
+    await b.shot('network-choice');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('user and password');
+  }
+  await page.getByRole('button', { name: 'Use the playground' }).click();
+
+  await page.getByRole('button', { name: 'Create a new wallet' }).click({ timeout: 60_000 });
+  await page.locator('[data-testid=seed-words] .w').first().waitFor();
+  const words = await page.locator('[data-testid=seed-words] .w').allTextContents();
+  expect(words).toHaveLength(24);
+  const next = page.getByRole('button', { name: 'Next' });
+  if (careful) {
+    await b.shot('recovery-words');
+    expect(await next.isDisabled()).toBe(true);
+  }
+  await page.getByLabel('I have written down all 24 words').check();
+  await next.click();
+  await page.getByRole('heading', { name: 'Check your words' }).waitFor();
+  const labels = await page.locator('.field-label').allTextContents();
+  const positions = labels.map((l) => Number(/#(\d+)/.exec(l)![1]));
+  expect(positions).toHaveLength(3);
+  if (careful) {
+    // A wrong word is caught.
+    await page.getByLabel(`Word #${positions[0]}`, { exact: true }).fill('wrong');
+    for (const p of positions.slice(1)) await page.getByLabel(`Word #${p}`, { exact: true }).fill(words[p - 1]!);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain(`Word #${positions[0]} is not right`);
+  }
+  for (const p of positions) await page.getByLabel(`Word #${p}`, { exact: true }).fill(words[p - 1]!);
+  if (careful) await b.shot('confirm-words');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  if (careful) {
+    await page.getByLabel('Repeat the password').fill(password + 'x');
+    await page.getByRole('button', { name: 'Create wallet' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not the same');
+  }
+  await page.getByLabel('Repeat the password').fill(password);
+  if (careful) await b.shot('password');
+  await page.getByRole('button', { name: 'Create wallet' }).click();
+  await page.getByRole('heading', { name: 'Home' }).waitFor({ timeout: 60_000 });
+  return words;
 }
