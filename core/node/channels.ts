@@ -18,7 +18,7 @@ import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
 import type { ChannelAction, ChannelState, Step } from '../channel/types.ts';
 import { toStored, fromStored } from '../channel/codec.ts';
 import { canReestablish, reestablishMessage } from '../channel/reestablish.ts';
-import { UPDATE_MESSAGES, commitmentsOf, currentSpec, buildFromSpec } from '../channel/updates.ts';
+import { UPDATE_MESSAGES, commitmentsOf, currentSpec, buildFromSpec, reduce } from '../channel/updates.ts';
 import type { Htlc } from '../channel/updates.ts';
 import { openStore } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
@@ -439,14 +439,17 @@ export class ChannelManager {
   spendableMsat(view: ChannelView): bigint {
     const st = view.state;
     if (st.phase !== 'NORMAL' || !st.remote) return 0n;
-    const spec = currentSpec(st);
-    const c = st.commit;
-    const pendingOut = c ? [...c.localChanges.proposed, ...c.localChanges.signed].reduce((t, u) => t + (u.kind === 'add' ? u.htlc.amountMsat : 0n), 0n) : 0n;
-    let v = spec.toLocalMsat - pendingOut - st.remote.reserveSat * 1000n;
+    const c = commitmentsOf(st);
+    // Both commitments as they will be once our pending updates are signed (our fulfills credit us at once).
+    const theirs = reduce(c.remoteNext?.spec ?? c.remoteSpec, c.localChanges.proposed, c.remoteChanges.acked);
+    const ours = reduce(c.localSpec, [...c.localChanges.acked, ...c.localChanges.signed, ...c.localChanges.proposed], c.remoteChanges.proposed);
+    const spec = theirs.toLocalMsat < ours.toLocalMsat ? theirs : ours;
+    let v = spec.toLocalMsat - st.remote.reserveSat * 1000n;
     if (st.funder) {
+      // Room for the commitment fee at twice today's rate with one more HTLC, as the state machine demands.
       const anchors = st.channelType === 'anchors';
-      const n = BigInt(spec.htlcs.length + 2);
-      v -= (BigInt(Math.floor((spec.feeratePerKw * 2 * ((anchors ? 1124 : 724) + 172 * Number(n))) / 1000)) + (anchors ? 660n : 0n)) * 1000n;
+      const weight = (anchors ? 1124 : 724) + 172 * (theirs.htlcs.length + 1);
+      v -= (BigInt(Math.floor((theirs.feeratePerKw * 2 * weight) / 1000)) + (anchors ? 660n : 0n)) * 1000n;
     }
     return v > 0n ? v : 0n;
   }

@@ -12,7 +12,7 @@ import { hex } from '@scure/base';
 import { sha256 } from '../crypto/hash.ts';
 import { createOnion, peelOnion, OnionError, sharedSecrets } from '../onion/sphinx.ts';
 import { createFailurePacket, decodeFailure, obfuscateFailure } from '../onion/failure.ts';
-import { decodeFailureMessage, decodePayload, encodeFailureMessage, encodePayload, failureName, PayloadError } from '../onion/wire.ts';
+import { decodeFailureMessage, decodePayload, encodeFailureMessage, failureName, framedPayload, PayloadError } from '../onion/wire.ts';
 import type { FailureMessage } from '../onion/wire.ts';
 import type { Invoice } from '../invoice/bolt11.ts';
 import { openStore } from '../store/store.ts';
@@ -142,12 +142,12 @@ export class HtlcSwitch {
     const routeHops: Route['hops'] = [];
     let amt = amountMsat;
     let cltv = finalCltv;
-    payloads.unshift(encodePayload({ amountMsat: amt, outgoingCltv: cltv, paymentSecret: inv.paymentSecret, totalMsat: amountMsat, ...(inv.metadata ? { paymentMetadata: inv.metadata } : {}) }));
+    payloads.unshift(framedPayload({ amountMsat: amt, outgoingCltv: cltv, paymentSecret: inv.paymentSecret, totalMsat: amountMsat, ...(inv.metadata ? { paymentMetadata: inv.metadata } : {}) }));
     routeHops.unshift({ pubkey: hex.encode(inv.payee), shortChannelId: c.hops.length ? c.hops[c.hops.length - 1]!.shortChannelId : c.firstScid, amtToForwardMsat: amt, feeMsat: 0n, expiry: cltv });
     for (let i = c.hops.length - 1; i >= 0; i--) {
       const h = c.hops[i]!;
       const fee = BigInt(h.feeBaseMsat) + (amt * BigInt(h.feeProportionalMillionths)) / 1_000_000n;
-      payloads.unshift(encodePayload({ amountMsat: amt, outgoingCltv: cltv, shortChannelId: h.shortChannelId }));
+      payloads.unshift(framedPayload({ amountMsat: amt, outgoingCltv: cltv, shortChannelId: h.shortChannelId }));
       amt += fee;
       cltv += h.cltvExpiryDelta;
       routeHops.unshift({ pubkey: hex.encode(h.pubkey), shortChannelId: i === 0 ? c.firstScid : c.hops[i - 1]!.shortChannelId, amtToForwardMsat: amt - fee, feeMsat: fee, expiry: cltv });
@@ -165,7 +165,12 @@ export class HtlcSwitch {
     if (!begun.started) return begun.payment;
     const candidates = this.candidates(inv, amountMsat);
     if (!candidates.length) {
+      const short = this.candidates(inv, 0n);
       await this.o.payments.fail(hashHex, this.o.channels.list().some((c) => c.state.phase === 'NORMAL') ? 'FAILURE_REASON_NO_ROUTE' : 'FAILURE_REASON_INSUFFICIENT_BALANCE');
+      if (short.length) {
+        const most = short.reduce((m, c) => (this.o.channels.spendableMsat(this.o.channels.get(c.channel)!) > m ? this.o.channels.spendableMsat(this.o.channels.get(c.channel)!) : m), 0n);
+        throw new ApiError('failed_precondition', `not enough in the channel toward the payee: it can send at most ${most / 1000n} sat now (each side keeps a reserve, and the opener pays the fees)`);
+      }
       throw new ApiError('failed_precondition', this.noRouteReason(inv, amountMsat));
     }
     const deadline = Date.now() + opts.timeoutMs;

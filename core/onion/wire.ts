@@ -2,7 +2,8 @@
  * BOLT 4's wire formats, from the generated table (core/wire/spec/onion_wire.ts): the TLV hop payload
  * each hop finds in its onion layer, and the failure messages a failing node returns.
  */
-import { Reader, Writer, WireError, SchemaCodec } from '../wire/index.ts';
+import { Reader, Writer, WireError, SchemaCodec, encodeBigSize } from '../wire/index.ts';
+import { concatBytes } from '../util/bytes.ts';
 import type { MessageDef } from '../wire/index.ts';
 import { MESSAGES, SUBTYPES, TLV_STREAMS } from '../wire/spec/onion_wire.ts';
 import type { Message as FailureMessage, Payload } from '../wire/spec/onion_wire.ts';
@@ -39,6 +40,12 @@ export function encodePayload(p: HopPayload): Uint8Array {
   const w = new Writer();
   ONION_WIRE.writeTlvStream(w, 'payload', tlvs as unknown as Record<string, unknown>);
   return w.finish();
+}
+
+/** A hop payload as it goes into the onion: its BigSize length, then the TLV stream. */
+export function framedPayload(p: HopPayload): Uint8Array {
+  const body = encodePayload(p);
+  return concatBytes(encodeBigSize(BigInt(body.length)), body);
 }
 
 /** The reason a payload is unusable, as BOLT 4's invalid_onion_payload wants it: the offending type. */
