@@ -118,12 +118,17 @@ export function appDirFrom(argv: readonly string[], env: Readonly<Record<string,
   return fromEnv ? fromEnv : fallback;
 }
 
-/** Links the renderer may hand to the system browser: https only, nothing local or scripted. */
+/**
+ * Links the renderer may hand to the system browser: https, and the playground shop's page on
+ * 127.0.0.1 (plain http on loopback, with a port); nothing else local, nothing scripted.
+ */
 export function isExternalLink(url: string): boolean {
   if (url.length > MAX_URI_LENGTH) return false;
   try {
     const u = new URL(url);
-    return u.protocol === 'https:' && u.username === '' && u.password === '';
+    if (u.username !== '' || u.password !== '') return false;
+    if (u.protocol === 'http:') return u.hostname === '127.0.0.1' && u.port !== '';
+    return u.protocol === 'https:';
   } catch {
     return false;
   }

@@ -142,7 +142,7 @@ export function App(): ReactNode {
       <main>
         <SyncBar sync={sync} />
         {conn === 'lost' ? <ErrorBox error="Lost the connection to Coulomb; trying again…" /> : null}
-        {screen === 'home' && <Home unit={unit} playground={playground} go={setScreen} />}
+        {screen === 'home' && <Home unit={unit} playground={playground} go={setScreen} shopUrl={s.playground?.shop_url} />}
         {screen === 'send' && <Send unit={unit} playground={playground} incomingUri={incomingUri} />}
         {screen === 'receive' && <Receive />}
         {screen === 'channels' && <Channels unit={unit} playground={playground} counterparty={s.playground?.counterparty_pubkey} counterpartyUri={s.playground?.counterparty_uri} />}

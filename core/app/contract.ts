@@ -6,6 +6,10 @@
 import { z } from 'zod';
 import type { MethodName, MethodOutput } from '../api/contract.ts';
 
+/** Channel sizes nodes accept without the large-channel option: at least 20 000 sat, below 2^24 sat. */
+const MIN_PLAYGROUND_CHANNEL_SAT = 20_000;
+const MAX_PLAYGROUND_CHANNEL_SAT = 16_777_215;
+
 const bitcoindNetwork = z.enum(['mainnet', 'testnet', 'testnet4', 'signet', 'regtest']);
 
 export const bitcoindSettings = z
@@ -38,6 +42,26 @@ export const appMethodSchemas = {
   app_forget_network: z.object({}).strict(),
   /** Playground only: a fresh address of the counterparty node's wallet, to send coins to. */
   app_counterparty_address: z.object({}).strict(),
+  /**
+   * Playground only: an invoice of the counterparty node, for `amt` sat (0: the payer chooses), with
+   * route hints for its private channels, so there is something to pay over Lightning.
+   */
+  app_counterparty_invoice: z
+    .object({
+      amt: z.number().int().min(0).max(MAX_PLAYGROUND_CHANNEL_SAT),
+      memo: z.string().max(639).optional(),
+    })
+    .strict(),
+  /** Playground only: the counterparty pays an invoice (ours), and the call returns with the outcome. */
+  app_counterparty_pay: z
+    .object({
+      pay_req: z.string().min(1).max(8000),
+      /** For an invoice without an amount: what the counterparty pays, in sat. */
+      amt: z.number().int().positive().max(MAX_PLAYGROUND_CHANNEL_SAT).optional(),
+    })
+    .strict(),
+  /** Playground only: the counterparty opens a private channel of `amt` sat to our node, which gives us room to receive. */
+  app_counterparty_open_channel: z.object({ amt: z.number().int().min(MIN_PLAYGROUND_CHANNEL_SAT).max(MAX_PLAYGROUND_CHANNEL_SAT) }).strict(),
 } as const;
 
 export type AppMethodName = keyof typeof appMethodSchemas;
@@ -53,7 +77,7 @@ export interface AppStatus {
   node_running: boolean;
   /** Set when the node could not start (a bitcoind that went away, a port in use): for people. */
   node_error?: string;
-  playground?: { counterparty_pubkey: string; counterparty_uri: string };
+  playground?: { counterparty_pubkey: string; counterparty_uri: string; shop_url?: string; shop_pubkey?: string };
 }
 
 export interface AppMethodOutputs {
@@ -62,6 +86,9 @@ export interface AppMethodOutputs {
   app_choose_network: AppStatus;
   app_forget_network: AppStatus;
   app_counterparty_address: { address: string };
+  app_counterparty_invoice: { payment_request: string; r_hash: string };
+  app_counterparty_pay: MethodOutput<'sendpayment'>;
+  app_counterparty_open_channel: { funding_txid: string };
 }
 
 /** Every method the app's front end may call: the node's and the app's. */
@@ -77,7 +104,7 @@ export function isAppMethod(name: string): name is AppMethodName {
  * the sync numbers directly so a progress bar needs no extra call.
  */
 export type AppEvent =
-  | { type: 'changed'; what: ('status' | 'wallet' | 'sync' | 'balance' | 'peers' | 'channels' | 'transactions')[]; sync: SyncSnapshot }
+  | { type: 'changed'; what: ('status' | 'wallet' | 'sync' | 'balance' | 'peers' | 'channels' | 'transactions' | 'invoices' | 'payments')[]; sync: SyncSnapshot }
   /** A `lightning:` or `bitcoin:` link the system handed to the app. */
   | { type: 'open_uri'; uri: string };
 

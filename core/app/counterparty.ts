@@ -29,9 +29,13 @@ export class Counterparty {
   private readonly datadir: string;
   ready = false;
 
-  constructor(private readonly opts: { appDir: string; playgroundDir: string; rpc: BitcoindRpc; faucetAddress: string; log: Logger }) {
-    this.datadir = join(opts.appDir, 'networks', 'playground-counterparty');
-    this.logFile = createWriteStream(join(opts.playgroundDir, 'counterparty.log'), { flags: 'a', mode: 0o600 });
+  /**
+   * `name` is the node's folder and alias (default: the counterparty); `fund` tops its wallet up from
+   * the faucet (the shop, which only receives, needs no coins).
+   */
+  constructor(private readonly opts: { appDir: string; playgroundDir: string; rpc: BitcoindRpc; faucetAddress: string; log: Logger; name?: string; fund?: boolean }) {
+    this.datadir = join(opts.appDir, 'networks', opts.name ?? 'playground-counterparty');
+    this.logFile = createWriteStream(join(opts.playgroundDir, `${(opts.name ?? 'playground-counterparty').replace(/^playground-/, '')}.log`), { flags: 'a', mode: 0o600 });
   }
 
   async start(): Promise<void> {
@@ -44,7 +48,7 @@ export class Counterparty {
         datadir: this.datadir,
         network: 'regtest',
         chain: { kind: 'bitcoind', rpcHost: rpc.url.replace(/^http:\/\//, ''), rpcCookie: join(this.opts.playgroundDir, PLAYGROUND_DIR, '.cookie') },
-        alias: 'playground-counterparty',
+        alias: this.opts.name ?? 'playground-counterparty',
         listen: [{ host: '127.0.0.1', port: 0 }],
         rpcListen: { host: '127.0.0.1', port: 0 },
         externalIps: [],
@@ -67,13 +71,13 @@ export class Counterparty {
     }
     if (this.node.state === 'NO_WALLET') await this.node.create({ password, words: createMnemonic(), newWallet: true });
     else await this.node.unlock(password);
-    if (this.node.wallet.balance().confirmed < FLOAT_SAT) {
+    if (this.opts.fund !== false && this.node.wallet.balance().confirmed < FLOAT_SAT) {
       await this.opts.rpc.call('sendtoaddress', await this.node.wallet.newAddress(), 1);
       await this.opts.rpc.call('generatetoaddress', 1, this.opts.faucetAddress);
       await this.node.chain.source.poke();
     }
     this.ready = true;
-    this.opts.log.info('playground counterparty is up', { node_id: this.node.nodeId });
+    this.opts.log.info(`${this.opts.name ?? 'playground-counterparty'} is up`, { node_id: this.node.nodeId });
   }
 
   async stop(): Promise<void> {

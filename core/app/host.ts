@@ -33,6 +33,7 @@ import { BitcoindRpc } from '../chain/index.ts';
 import { appMethodSchemas, isAppMethod, networkChoice } from './contract.ts';
 import type { AppEvent, AppMethodName, AppMethodOutputs, AppStatus, BitcoindSettings, NetworkChoice, SyncSnapshot } from './contract.ts';
 import { Counterparty } from './counterparty.ts';
+import { Shop } from './shop.ts';
 import type { DEFAULT_SCRYPT } from '../wallet/vault.ts';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -68,6 +69,8 @@ interface Running {
   control: ControlServer;
   logFile: WriteStream;
   counterparty?: Counterparty;
+  /** The playground's pixel shop (a third node, paid through the counterparty). */
+  shop?: Shop;
   miner?: AutoMiner;
 }
 
@@ -227,7 +230,15 @@ export class AppHost {
       datadir: c ? this.datadirFor(c) : '',
       node_running: !!r,
       ...(this.nodeError ? { node_error: this.nodeError } : {}),
-      ...(r?.counterparty?.ready ? { playground: { counterparty_pubkey: r.counterparty.node.nodeId, counterparty_uri: r.counterparty.node.uris()[0] ?? '' } } : {}),
+      ...(r?.counterparty?.ready
+        ? {
+            playground: {
+              counterparty_pubkey: r.counterparty.node.nodeId,
+              counterparty_uri: r.counterparty.node.uris()[0] ?? '',
+              ...(r.shop?.ready ? { shop_url: r.shop.url, shop_pubkey: r.shop.node.node.nodeId } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -316,7 +327,14 @@ export class AppHost {
         void running.counterparty
           .start()
           .then(() => this.afterUnlock(running))
-          .catch((e: unknown) => this.log.warn('playground counterparty did not start', { error: String(e) }));
+          .then(async () => {
+            // Then the shop, whose channel comes from the counterparty.
+            if (this.running !== running) return;
+            running.shop = new Shop({ appDir: this.opts.appDir, playgroundDir: datadir, rpc: node.chain.rpc, faucetAddress: node.chain.playground!.faucet.address, log: this.log, counterparty: running.counterparty! });
+            await running.shop.start();
+            this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
+          })
+          .catch((e: unknown) => this.log.warn('playground counterparty or shop did not start', { error: String(e) }));
       }
       this.log.info('node started', { network: choiceNetwork(choice), datadir });
     } catch (e) {
@@ -378,6 +396,8 @@ export class AppHost {
   }
 
   private async channelWaitsForDepth(r: Running): Promise<boolean> {
+    // The shop's channel (from the counterparty) counts too: the shop opens for business once it is deep enough.
+    if (await r.shop?.channelWaits().catch(() => false)) return true;
     if (r.node.state !== 'READY') return false;
     const res = await r.dispatch('pendingchannels', {});
     if (!res.ok) return false;
@@ -390,6 +410,7 @@ export class AppHost {
     if (!r) return;
     this.running = undefined;
     if (r.miner) clearInterval(r.miner.timer);
+    await r.shop?.stop().catch(() => undefined);
     await r.counterparty?.stop().catch(() => undefined);
     await r.control.close();
     await r.node.stop();

@@ -8,7 +8,7 @@ import type { Unit } from '../format.ts';
 
 const TEST_COINS_SAT = 1_000_000;
 
-export function Home({ unit, playground, go }: { unit: Unit; playground: boolean; go: (screen: 'receive' | 'send') => void }): ReactNode {
+export function Home({ unit, playground, go, shopUrl }: { unit: Unit; playground: boolean; go: (screen: 'receive' | 'send') => void; shopUrl?: string | undefined }): ReactNode {
   const bal = useApi(() => api('walletbalance'), ['balance', 'transactions']);
   const ln = useApi(() => api('channelbalance'), ['channels']);
   const txs = useApi(() => api('listchaintxns'), ['transactions', 'sync']);
@@ -64,6 +64,15 @@ export function Home({ unit, playground, go }: { unit: Unit; playground: boolean
         ) : null}
       </div>
       <ErrorBox error={faucet.error ?? bal.error} />
+      {shopUrl ? (
+        <section className="card shop-card">
+          <h2>Playground shop</h2>
+          <p className="muted">A pixel shop on the playground sells pixels of a shared canvas for 100 sat each. Open a channel to the counterparty, then buy a pixel: your payment travels through the counterparty to the shop.</p>
+          <a className="button-link" href={shopUrl} target="_blank" rel="noopener noreferrer" data-testid="shop-link">
+            Visit the pixel shop
+          </a>
+        </section>
+      ) : null}
       <section className="card">
         <h2>On-chain activity</h2>
         {list.length === 0 ? (

@@ -61,9 +61,10 @@ describe('the app directory', () => {
 });
 
 describe('links handed to the system browser', () => {
-  it('are https only', () => {
+  it('are https, or the playground shop on loopback', () => {
     expect(isExternalLink('https://mempool.space/tx/ab')).toBe(true);
-    for (const bad of ['http://example.com', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'https://user:pw@example.com', 'lightning:lnbc1', 'not a url', 'https://x/' + 'a'.repeat(5000)]) {
+    expect(isExternalLink('http://127.0.0.1:41234/')).toBe(true);
+    for (const bad of ['http://example.com', 'http://127.0.0.1/', 'http://localhost:8080/', 'http://user:pw@127.0.0.1:80/', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'https://user:pw@example.com', 'lightning:lnbc1', 'not a url', 'https://x/' + 'a'.repeat(5000)]) {
       expect(isExternalLink(bad), bad).toBe(false);
     }
   });
