@@ -108,7 +108,7 @@ export const methodSchemas = {
       expiry: z.number().int().min(1).max(31_536_000).optional(),
       /** min_final_cltv_expiry_delta (default 80). */
       cltv_expiry: z.number().int().min(18).max(2016).optional(),
-      /** Add route hints for our private channels. */
+      /** Route hints for our channels (default: yes, as this node announces none; false leaves them out). */
       private: z.boolean().optional(),
     })
     .strict()

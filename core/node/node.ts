@@ -595,15 +595,21 @@ export class CoulombNode {
       },
       addinvoice: async ({ memo, value, value_msat, description_hash, expiry, cltv_expiry, private: priv }) => {
         const amountMsat = value_msat !== undefined ? BigInt(value_msat) : BigInt(value ?? 0) * 1000n;
-        // Private channels are invisible to payers' graphs: the invoice names them as route hints.
-        const hints = priv
-          ? privateRouteHints(
-              this.ready()
-                .channels.list()
-                .filter((c) => c.private && c.state.phase === 'NORMAL' && c.state.shortChannelId !== undefined)
-                .map((c) => ({ peer: hex.decode(c.peer), shortChannelId: c.state.shortChannelId! })),
-            )
-          : [];
+        // This node announces no channel (it does not gossip yet), so payers cannot find our channels in
+        // their graphs: unless told not to (private: false), the invoice names them as route hints —
+        // the five with the most room to receive.
+        const ch = this.ready().channels;
+        const hints =
+          priv === false
+            ? []
+            : privateRouteHints(
+                ch
+                  .list()
+                  .filter((c) => c.state.phase === 'NORMAL' && c.state.shortChannelId !== undefined)
+                  .sort((x, y) => (ch.balances(y).remoteMsat > ch.balances(x).remoteMsat ? 1 : -1))
+                  .slice(0, 5)
+                  .map((c) => ({ peer: hex.decode(c.peer), shortChannelId: c.state.shortChannelId! })),
+              );
         const inv = await invoiceCall(() =>
           this.invoices.create({
             ...(amountMsat > 0n ? { amountMsat } : {}),
