@@ -46,6 +46,16 @@ export const DAEMON_COMMAND: CommandSpec = {
     { name: 'alias', type: 'string', help: 'a name for this node' },
     { name: 'debuglevel', type: 'string', help: 'debug | info | warn | error (default info)' },
     { name: 'quiet', type: 'boolean', help: 'do not copy log lines to stderr' },
+    { name: 'minchansize', type: 'string', help: 'smallest channel we open or accept, sat (default 20000)' },
+    { name: 'maxchansize', type: 'string', help: 'largest channel we open or accept, sat (default 16777215)' },
+    { name: 'maxlocalcsvdelay', type: 'string', help: 'longest to_self_delay we accept on our own funds, blocks (default 2016)' },
+    { name: 'bitcoin.defaultremotedelay', type: 'string', help: 'to_self_delay we ask of peers, blocks (default 144)' },
+    { name: 'bitcoin.defaultchanconfs', type: 'string', help: 'confirmations we want on a peer\'s funding (default 3)' },
+    { name: 'bitcoin.minhtlc', type: 'string', help: 'smallest HTLC we accept, msat (default 1)' },
+    { name: 'default-remote-max-htlcs', type: 'string', help: 'most HTLCs a peer may have pending to us (default 483)' },
+    { name: 'chan.dust_limit', type: 'string', help: 'our dust limit, sat (default 546)' },
+    { name: 'chan.reserve_pct', type: 'string', help: 'reserve we ask peers to keep, percent of capacity (default 1)' },
+    { name: 'chan.max_in_flight_msat', type: 'string', help: 'most a peer may have in flight to us, msat (default: no limit)' },
   ],
 };
 
@@ -287,7 +297,7 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
       { name: 'expiry', type: 'string', help: 'seconds the invoice stays payable (default 86400)' },
       { name: 'description_hash', type: 'string', help: 'SHA-256 of a longer description, hex (put in the invoice instead of the memo)' },
       { name: 'cltv_expiry_delta', type: 'string', help: 'min_final_cltv_expiry_delta in blocks (default 80)' },
-      { name: 'private', type: 'boolean', help: 'add route hints for private channels' },
+      { name: 'private', type: 'boolean', help: 'accepted for lncli compatibility: route hints for our channels are always added (this node announces none)' },
     ],
     method: 'addinvoice',
     toParams: (f) => {

@@ -35,7 +35,36 @@ Global flags:
   --help          help for coulomb or for one command
   --version       print the version`;
 
-function daemonConfig(flags: Record<string, unknown>): NodeConfig {
+/** The channel policy flags (lnd's names where lnd has one), each checked for a sane range. */
+function channelPolicy(flags: Record<string, unknown>): NonNullable<NodeConfig['channel']> {
+  const num = (name: string, min: number, max: number): number | undefined => {
+    const v = flags[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (typeof v !== 'string' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, not "${String(v)}"`);
+    return n;
+  };
+  const config: NonNullable<NonNullable<NodeConfig['channel']>['config']> = {};
+  const limits: NonNullable<NonNullable<NodeConfig['channel']>['limits']> = {};
+  const big = (n: number | undefined): bigint | undefined => (n === undefined ? undefined : BigInt(Math.floor(n)));
+  const set = <T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set(limits, 'minFundingSat', big(num('minchansize', 20_000, 16_777_215)));
+  set(limits, 'maxFundingSat', big(num('maxchansize', 20_000, 2_100_000_000_000_000)));
+  set(limits, 'maxToSelfDelay', num('maxlocalcsvdelay', 144, 10_000));
+  set(config, 'toSelfDelay', num('bitcoin.defaultremotedelay', 144, 2016));
+  set(config, 'minimumDepth', num('bitcoin.defaultchanconfs', 1, 144));
+  set(config, 'htlcMinimumMsat', big(num('bitcoin.minhtlc', 1, 1e12)));
+  set(config, 'maxAcceptedHtlcs', num('default-remote-max-htlcs', 1, 483));
+  set(config, 'dustLimitSat', big(num('chan.dust_limit', 354, 20_000)));
+  const pct = num('chan.reserve_pct', 1, 20);
+  set(config, 'reserveRatio', pct === undefined ? undefined : pct / 100);
+  set(config, 'maxHtlcValueInFlightMsat', big(num('chan.max_in_flight_msat', 1000, 2.1e18)));
+  return { config, limits };
+}
+
+export function daemonConfig(flags: Record<string, unknown>): NodeConfig {
   const networkFlag = (flags.network as string | undefined) ?? 'playground';
   const playground = networkFlag === 'playground';
   const network = (playground ? 'regtest' : networkFlag) as Network;
@@ -68,6 +97,7 @@ function daemonConfig(flags: Record<string, unknown>): NodeConfig {
     externalIps: ((flags.externalip as string[] | undefined) ?? []).map((l) => parseHostPort(l, DEFAULT_PEER_PORT)),
     logLevel: level as NodeConfig['logLevel'],
     logToStderr: !flags.quiet,
+    channel: channelPolicy(flags),
   };
 }
 

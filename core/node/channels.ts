@@ -15,6 +15,7 @@ import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
 import { openChannel, acceptChannel, step } from '../channel/establish.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
+import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
 import type { ChannelAction, ChannelState, Step } from '../channel/types.ts';
 import { toStored, fromStored } from '../channel/codec.ts';
 import { canReestablish, reestablishMessage } from '../channel/reestablish.ts';
@@ -58,6 +59,9 @@ export type HtlcEvent =
 export class ChannelManager {
   /** One operation at a time per channel: every step reads the state the previous one left. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** What we ask of channels and accept from peers (defaults in core/channel/config.ts, overridable by flags). */
+  readonly config: ChannelConfig;
+  readonly limits: ChannelLimits;
   private readonly signSoon = new Set<string>();
   private htlcHandler: ((e: HtlcEvent) => Promise<void>) | undefined;
   private readonly live = new Map<string, { rec: ChannelRecord; state: ChannelState }>();
@@ -65,8 +69,10 @@ export class ChannelManager {
 
   private constructor(
     private readonly db: Store<ChannelsDb>,
-    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; feeratePerKw: () => number; log: Logger },
+    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits> },
   ) {
+    this.config = { ...DEFAULT_CONFIG, ...opts.config };
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     for (const rec of Object.values(db.data.channels)) this.live.set(rec.key, { rec: { ...rec } as ChannelRecord, state: fromStored(rec.state) });
     // On every (re)connection, tell the peer where each of our channels with it stands.
     opts.peers.on('peer_ready', (peer) => {
@@ -80,7 +86,7 @@ export class ChannelManager {
         if (rec.peer !== peer.pubkey) continue;
         void this.serial(rec.key, async () => {
           const c = this.live.get(rec.key)!;
-          await this.apply(rec, step(c.state, { type: 'disconnected' }, DEFAULT_LIMITS));
+          await this.apply(rec, step(c.state, { type: 'disconnected' }, this.limits));
         }).catch((e: unknown) => opts.log.error('channel disconnect handling failed', { error: String(e) }));
       }
     });
@@ -128,7 +134,7 @@ export class ChannelManager {
     const key = found.rec.key;
     await this.serial(key, async () => {
       const c = this.live.get(key)!;
-      await this.apply(c.rec, step(c.state, { type: 'message', msg }, DEFAULT_LIMITS));
+      await this.apply(c.rec, step(c.state, { type: 'message', msg }, this.limits));
     });
     // A peer's update or signature may leave something for us to sign.
     if ((UPDATE_MESSAGES as readonly string[]).includes(msg.type)) this.scheduleSign(key);
@@ -155,7 +161,7 @@ export class ChannelManager {
       void this.serial(key, async () => {
         const c = this.live.get(key);
         if (!c) return;
-        await this.apply(c.rec, step(c.state, { type: 'sign' }, DEFAULT_LIMITS));
+        await this.apply(c.rec, step(c.state, { type: 'sign' }, this.limits));
       }).catch((e: unknown) => this.opts.log.error('signing a commitment failed', { error: String(e) }));
     });
   }
@@ -194,7 +200,7 @@ export class ChannelManager {
       if (!c) throw new ApiError('not_found', 'no such channel');
       const peer = this.opts.peers.get(c.rec.peer);
       if (!peer || peer.state !== 'ready') throw new ApiError('unavailable', 'the channel peer is not connected');
-      const r = step(c.state, { type: 'add_htlc', ...h }, DEFAULT_LIMITS);
+      const r = step(c.state, { type: 'add_htlc', ...h }, this.limits);
       const refused = r.actions.find((a) => a.type === 'add_refused');
       if (refused?.type === 'add_refused') throw new ApiError('failed_precondition', refused.reason);
       const added = r.actions.find((a) => a.type === 'htlc_added');
@@ -211,7 +217,7 @@ export class ChannelManager {
     return this.serial(key, async () => {
       const c = this.live.get(key);
       if (!c) return;
-      const r = step(c.state, input, DEFAULT_LIMITS);
+      const r = step(c.state, input, this.limits);
       const refused = r.actions.find((a) => a.type === 'add_refused');
       if (refused?.type === 'add_refused') this.opts.log.warn('could not resolve an HTLC', { channel: key, id: input.id, reason: refused.reason });
       // A fulfill is stored before it is sent: the preimage must survive a crash.
@@ -245,8 +251,8 @@ export class ChannelManager {
     const r = acceptChannel(msg, {
       chainHash: CHAIN_HASHES[this.opts.network],
       secrets: deriveChannelSecrets(this.opts.seed, this.opts.network, index),
-      config: DEFAULT_CONFIG,
-      limits: DEFAULT_LIMITS,
+      config: this.config,
+      limits: this.limits,
       acceptTypes: ['anchors', 'static_remotekey'],
     });
     const rec: ChannelRecord = { key, peer: peer.pubkey, index, state: null, private: (msg.channel_flags & 1) === 0 };
@@ -257,6 +263,8 @@ export class ChannelManager {
   async openTo(peerKey: string, capacitySat: bigint, pushMsat: bigint, feeratePerKw: number, fundingSatPerVb: number, isPrivate: boolean): Promise<string> {
     const peer = this.opts.peers.get(peerKey);
     if (!peer || peer.state !== 'ready') throw new ApiError('failed_precondition', `not connected to ${peerKey}; connect first (coulomb connect <pubkey>@<host>:<port>)`);
+    if (capacitySat < this.limits.minFundingSat) throw new ApiError('invalid_argument', `a channel of ${capacitySat} sat is below this node's minimum of ${this.limits.minFundingSat} sat (--minchansize)`);
+    if (capacitySat > this.limits.maxFundingSat) throw new ApiError('invalid_argument', `a channel of ${capacitySat} sat is above this node's maximum of ${this.limits.maxFundingSat} sat (--maxchansize)`);
     // Check the wallet can pay before asking anything of the peer.
     const bal = this.opts.wallet.balance();
     if (bal.confirmed - bal.reserved < capacitySat) throw new ApiError('invalid_argument', `not enough confirmed funds: the channel needs ${capacitySat} sat, the wallet has ${bal.confirmed - bal.reserved} sat`);
@@ -272,7 +280,7 @@ export class ChannelManager {
       channelType: peer.features?.supports('option_anchors') ? 'anchors' : 'static_remotekey',
       announce: !isPrivate,
       secrets: deriveChannelSecrets(this.opts.seed, this.opts.network, index),
-      config: DEFAULT_CONFIG,
+      config: this.config,
     });
     const key = hex.encode(tempId);
     const rec: ChannelRecord = { key, peer: peerKey, index, state: null, private: isPrivate };
@@ -314,7 +322,7 @@ export class ChannelManager {
           return;
         }
         rec.fundingTxHex = built.txHex;
-        await this.apply(rec, step(c.state, { type: 'funding_built', txid: built.txid, vout: built.vout }, DEFAULT_LIMITS));
+        await this.apply(rec, step(c.state, { type: 'funding_built', txid: built.txid, vout: built.vout }, this.limits));
         return;
       }
       case 'publish_funding': {
@@ -329,7 +337,7 @@ export class ChannelManager {
       case 'need_shutdown_script': {
         // The peer is closing: we are paid to a fresh address of our wallet.
         const script = this.opts.wallet.scriptFor(await this.opts.wallet.newAddress());
-        await this.apply(rec, step(c.state, { type: 'shutdown_script', script, feeratePerKw: this.opts.feeratePerKw() }, DEFAULT_LIMITS));
+        await this.apply(rec, step(c.state, { type: 'shutdown_script', script, feeratePerKw: this.opts.feeratePerKw() }, this.limits));
         return;
       }
       case 'publish_closing': {
@@ -381,7 +389,7 @@ export class ChannelManager {
     const script = this.opts.wallet.scriptFor(await this.opts.wallet.newAddress());
     await this.serial(c.rec.key, async () => {
       const now = this.live.get(c.rec.key)!;
-      await this.apply(now.rec, step(now.state, { type: 'close', script, feeratePerKw: this.opts.feeratePerKw() }, DEFAULT_LIMITS));
+      await this.apply(now.rec, step(now.state, { type: 'close', script, feeratePerKw: this.opts.feeratePerKw() }, this.limits));
     });
     return done;
   }
@@ -396,7 +404,7 @@ export class ChannelManager {
       const { rec, state } = this.live.get(key)!;
       if (state.phase === 'CLOSING' && state.close?.closingTxid) {
         const info = await this.opts.rpc.call<{ confirmations?: number }>('getrawtransaction', state.close.closingTxid, true).catch(() => undefined);
-        if (info?.confirmations) await this.apply(rec, step(state, { type: 'closing_confirmed' }, DEFAULT_LIMITS));
+        if (info?.confirmations) await this.apply(rec, step(state, { type: 'closing_confirmed' }, this.limits));
         return;
       }
       if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') return;
@@ -416,7 +424,7 @@ export class ChannelManager {
       const block = await this.opts.rpc.call<{ height: number; tx: string[] }>('getblock', info.blockhash, 1);
       const txIndex = block.tx.indexOf(f.txid);
       const scid = (BigInt(block.height) << 40n) | (BigInt(txIndex) << 16n) | BigInt(f.vout);
-      await this.apply(rec, step(state, { type: 'funding_depth', depth: info.confirmations, shortChannelId: scid }, DEFAULT_LIMITS));
+      await this.apply(rec, step(state, { type: 'funding_depth', depth: info.confirmations, shortChannelId: scid }, this.limits));
     }
   }
 

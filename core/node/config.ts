@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Network } from '../keys/node-key.ts';
+import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
 
 export const NETWORKS: readonly Network[] = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'];
 
@@ -41,6 +42,8 @@ export interface NodeConfig {
   logToStderr: boolean;
   /** How often to ask the chain for new blocks (default: 1 s on the playground, 2 s regtest, 10 s otherwise). */
   pollMs?: number;
+  /** Channel policy: what we ask of channels, and what we accept from peers (defaults: core/channel/config.ts). */
+  channel?: { config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits> };
 }
 
 export function defaultDatadir(): string {

@@ -153,6 +153,8 @@ export class CoulombNode {
       broadcaster: this.chain.broadcaster,
       feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
       log: this.log.child('CHAN'),
+      ...(config.channel?.config ? { config: config.channel.config } : {}),
+      ...(config.channel?.limits ? { limits: config.channel.limits } : {}),
     });
     let invoices: InvoiceRegistry | undefined;
     let payments: PaymentStore | undefined;
