@@ -25,7 +25,7 @@ export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
  * An unlocked node with a fresh wallet. By default it runs its own playground chain; pass `chain` to
  * point it at another (e.g. a playground of another test node, to share one chain).
  */
-export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain']): Promise<TestNode> {
+export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain'], channel?: NodeConfig['channel']): Promise<TestNode> {
   const datadir = await tempDir(name);
   const log = memoryLogger('debug');
   const make = (): CoulombNode =>
@@ -41,6 +41,7 @@ export async function startTestNode(name: string, peerOptions?: NodeOptions['pee
         externalIps: [],
         logLevel: 'debug',
         logToStderr: false,
+        ...(channel ? { channel } : {}),
       },
       log,
       ...(peerOptions ? { peerOptions } : {}),

@@ -27,7 +27,8 @@ describe('channel views: pendingchannels and closedchannels', () => {
   beforeAll(async () => {
     alice = await startTestNode('views-alice');
     const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
-    bob = await startTestNode('views-bob', undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie });
+    // Bob takes no channel under 50 000 sat, so Alice's smaller offer is refused by him, not by her.
+    bob = await startTestNode('views-bob', undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, { limits: { minFundingSat: 50_000n } });
     a = alice.node.handlers();
     b = bob.node.handlers();
     const { address } = await a.newaddress({});
@@ -46,10 +47,10 @@ describe('channel views: pendingchannels and closedchannels', () => {
   });
 
   it('list a channel the peer refused as FUNDING_CANCELED, with the reason, on both sides', async () => {
-    await expect(a.openchannel({ node_key: bob.node.nodeId, local_amt: 10_000 })).rejects.toThrow(/below our minimum/);
+    await expect(a.openchannel({ node_key: bob.node.nodeId, local_amt: 30_000 })).rejects.toThrow(/below our minimum/);
     const [ours] = (await a.closedchannels({})).channels;
-    expect(ours).toMatchObject({ remote_pubkey: bob.node.nodeId, capacity: '10000', closing_tx_hash: '', settled_balance: '0', close_type: 'FUNDING_CANCELED', open_initiator: 'INITIATOR_LOCAL' });
-    expect(ours!.failure_reason).toMatch(/the peer refused: funding of 10000 sat is below our minimum/);
+    expect(ours).toMatchObject({ remote_pubkey: bob.node.nodeId, capacity: '30000', closing_tx_hash: '', settled_balance: '0', close_type: 'FUNDING_CANCELED', open_initiator: 'INITIATOR_LOCAL' });
+    expect(ours!.failure_reason).toMatch(/the peer refused: funding of 30000 sat is below our minimum/);
     const theirs = await waitFor('bob to record the refusal', async () => (await b.closedchannels({})).channels[0]);
     expect(theirs).toMatchObject({ remote_pubkey: alice.node.nodeId, close_type: 'FUNDING_CANCELED', open_initiator: 'INITIATOR_REMOTE' });
     expect((await a.pendingchannels({})).pending_open_channels).toEqual([]);
