@@ -381,6 +381,7 @@ export class HtlcSwitch {
     if (htlc.amountMsat - payload.amountMsat < fee) return failBack({ type: 'fee_insufficient', htlc_msat: htlc.amountMsat, channel_update: new Uint8Array(0) });
     if (htlc.cltvExpiry - payload.outgoingCltv < FORWARDING_POLICY.cltvExpiryDelta) return failBack({ type: 'incorrect_cltv_expiry', cltv_expiry: htlc.cltvExpiry, channel_update: new Uint8Array(0) });
     if (payload.outgoingCltv <= height + 2) return failBack({ type: 'expiry_too_soon', channel_update: new Uint8Array(0) });
+    if (payload.amountMsat < (out.state.remote?.htlcMinimumMsat ?? 0n)) return failBack({ type: 'amount_below_minimum', htlc_msat: payload.amountMsat, channel_update: new Uint8Array(0) });
     try {
       await this.o.channels.addHtlc(out.key, { amountMsat: payload.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: payload.outgoingCltv, onion: peeled.next }, async (id) => {
         const outKey = `${out.key}:${id}`;

@@ -106,6 +106,11 @@ export class CoulombNode {
     return this.ready().peers;
   }
 
+  /** The channels; only there once the wallet is unlocked. */
+  get channels(): ChannelManager {
+    return this.ready().channels;
+  }
+
   get wallet(): Wallet {
     return this.ready().wallet;
   }
