@@ -105,4 +105,26 @@ describe('payments between Coulomb nodes', () => {
     expect((await a.sendpayment({ pay_req: inv.payment_request, amt: 777 })).status).toBe('SUCCEEDED');
     await waitFor('settled', async () => ((await b.lookupinvoice({ r_hash: inv.r_hash })).amt_paid_sat === '777' ? true : undefined));
   });
+
+  it('the connection cut while payments are in flight: every payment ends once, paid exactly when its invoice settled', { timeout: 90_000 }, async () => {
+    const invoices = [];
+    for (let i = 0; i < 8; i++) invoices.push(await b.addinvoice({ value: 1_000 + i }));
+    const pays = invoices.map((inv) => a.sendpayment({ pay_req: inv.payment_request, timeout_seconds: 60 }).catch((e: Error) => ({ status: 'REFUSED', payment_error: e.message })));
+    await new Promise((r) => setTimeout(r, 15));
+    await a.disconnect({ pub_key: bob.node.nodeId });
+    await new Promise((r) => setTimeout(r, 300));
+    await a.connect({ addr: bob.uri, perm: true });
+    const results = await Promise.all(pays);
+    // Whatever was in flight finishes after the reconnect; nothing stays pending.
+    await waitFor('every payment to end', async () => ((await a.listpayments({})).payments.every((p) => p.status !== 'IN_FLIGHT') ? true : undefined), 30_000);
+    const payments = new Map((await a.listpayments({})).payments.map((p) => [p.payment_hash, p.status]));
+    for (const [i, inv] of invoices.entries()) {
+      const state = (await b.lookupinvoice({ r_hash: inv.r_hash })).state;
+      const paid = payments.get(inv.r_hash);
+      expect([state, paid], `invoice ${i} (${results[i]!.status})`).toSatisfy(([s, p]: [string, string | undefined]) => (s === 'SETTLED') === (p === 'SUCCEEDED'));
+    }
+    // The channel is healthy: a new payment goes through.
+    const after = await b.addinvoice({ value: 4_321 });
+    expect((await a.sendpayment({ pay_req: after.payment_request })).status).toBe('SUCCEEDED');
+  });
 });
