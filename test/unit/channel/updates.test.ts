@@ -282,4 +282,32 @@ describe('commitment updates (BOLT 2)', () => {
       expect(alice.outbox.at(-1)?.type).toBe('error');
     }
   });
+
+  it('a cooperative close started with an HTLC in flight waits for it, then negotiates with the new balances', async () => {
+    const { alice, bob } = await openPair('static_remotekey');
+    const preimage = new Uint8Array(randomBytes(32));
+    input(alice, { type: 'add_htlc', amountMsat: 70_000_000n, paymentHash: sha256(preimage), cltvExpiry: 500, onion: onion() });
+    settle(alice, bob);
+    const script = (n: number) => Uint8Array.of(0, 20, ...new Uint8Array(20).fill(n));
+    input(alice, { type: 'close', script: script(1), feeratePerKw: 2500 });
+    for (const m of alice.outbox.splice(0)) input(bob, { type: 'message', msg: m });
+    expect(bob.events).toContainEqual({ type: 'need_shutdown_script' });
+    input(bob, { type: 'shutdown_script', script: script(2), feeratePerKw: 2500 });
+    for (const m of bob.outbox.splice(0)) input(alice, { type: 'message', msg: m });
+    // Both said shutdown, but the HTLC is still there: no closing_signed yet, and no new HTLC either.
+    expect([alice.state.phase, bob.state.phase]).toEqual(['SHUTDOWN', 'SHUTDOWN']);
+    expect(alice.outbox.some((m) => m.type === 'closing_signed')).toBe(false);
+    expect(input(alice, { type: 'add_htlc', amountMsat: 1_000_000n, paymentHash: new Uint8Array(32), cltvExpiry: 500, onion: onion() })[0]).toMatchObject({ type: 'add_refused', reason: 'the channel is closing' });
+    // Bob settles it; once both commitments are clean the funder offers a fee and they agree.
+    input(bob, { type: 'fulfill_htlc', id: 0n, preimage });
+    settle(alice, bob);
+    expect([alice.state.phase, bob.state.phase]).toEqual(['CLOSING', 'CLOSING']);
+    const closing = alice.events.find((e) => e.type === 'publish_closing');
+    expect(closing).toBeDefined();
+    expect(alice.state.close!.closingTxid).toBe(bob.state.close!.closingTxid);
+    // Bob's output carries his 400 000 sat plus the 70 000 he was paid.
+    const { Transaction } = await import('bitcoinjs-lib');
+    const tx = Transaction.fromHex(alice.state.close!.closingTxHex!);
+    expect(tx.outs.map((o) => o.value)).toContain(470_000n);
+  });
 });
