@@ -14,17 +14,19 @@ import { Onboarding, Unlock } from './screens/Onboarding.tsx';
 import { Home } from './screens/Home.tsx';
 import { Receive } from './screens/Receive.tsx';
 import { Send } from './screens/Send.tsx';
+import { History } from './screens/History.tsx';
 import { NodeInfo } from './screens/NodeInfo.tsx';
 import { Channels } from './screens/Channels.tsx';
 import { Peers } from './screens/Peers.tsx';
 import { Settings } from './screens/Settings.tsx';
 import type { Theme } from './screens/Settings.tsx';
 
-type Screen = 'home' | 'send' | 'receive' | 'channels' | 'peers' | 'node' | 'settings';
+type Screen = 'home' | 'send' | 'receive' | 'history' | 'channels' | 'peers' | 'node' | 'settings';
 const NAV: { id: Screen; label: string }[] = [
   { id: 'home', label: 'Home' },
   { id: 'send', label: 'Send' },
   { id: 'receive', label: 'Receive' },
+  { id: 'history', label: 'History' },
   { id: 'channels', label: 'Channels' },
   { id: 'peers', label: 'Peers' },
   { id: 'node', label: 'Node' },
@@ -120,6 +122,12 @@ export function App(): ReactNode {
   if (wallet === 'LOCKED') return <Unlock onDone={() => info.reload()} />;
 
   const playground = s.backend === 'playground';
+  // Nodes the screens can name instead of showing a bare key.
+  const known: Record<string, string> = {};
+  if (s.playground) {
+    known[s.playground.counterparty_pubkey] = 'playground counterparty';
+    if (s.playground.shop_pubkey) known[s.playground.shop_pubkey] = 'playground shop';
+  }
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
@@ -143,8 +151,9 @@ export function App(): ReactNode {
         <SyncBar sync={sync} />
         {conn === 'lost' ? <ErrorBox error="Lost the connection to Coulomb; trying again…" /> : null}
         {screen === 'home' && <Home unit={unit} playground={playground} go={setScreen} shopUrl={s.playground?.shop_url} />}
-        {screen === 'send' && <Send unit={unit} playground={playground} incomingUri={incomingUri} />}
-        {screen === 'receive' && <Receive />}
+        {screen === 'send' && <Send unit={unit} playground={playground} network={s.network} known={known} incomingUri={incomingUri} />}
+        {screen === 'receive' && <Receive unit={unit} playground={playground} />}
+        {screen === 'history' && <History unit={unit} known={known} />}
         {screen === 'channels' && <Channels unit={unit} playground={playground} counterparty={s.playground?.counterparty_pubkey} counterpartyUri={s.playground?.counterparty_uri} />}
         {screen === 'peers' && <Peers counterparty={s.playground?.counterparty_pubkey} />}
         {screen === 'node' && <NodeInfo />}

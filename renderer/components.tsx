@@ -2,6 +2,8 @@
 import { cloneElement, useEffect, useId, useState } from 'react';
 import type { ReactElement, ReactNode } from 'react';
 import { renderSVG } from 'uqr';
+import { api } from './api.ts';
+import { sentence } from './lightning.ts';
 import { formatSats } from './format.ts';
 import type { Unit } from './format.ts';
 
@@ -103,4 +105,40 @@ export function useAction(): { busy: boolean; error: string | undefined; run: (f
     }
   };
   return { busy, error, run, setError };
+}
+
+/** What the playground counterparty puts in a channel it opens to us. */
+export const PLAYGROUND_INBOUND_SAT = 500_000;
+
+/**
+ * Playground only: asks the counterparty to open a channel to us. All of it starts on the
+ * counterparty's side, which is exactly the room a newcomer needs to receive over Lightning.
+ */
+export function InboundChannelButton({ unit, className = 'secondary', onOpened }: { unit: Unit; className?: string; onOpened?: () => void }): ReactNode {
+  const act = useAction();
+  const [done, setDone] = useState(false);
+  return (
+    <div className="inbound">
+      <button
+        type="button"
+        className={className}
+        disabled={act.busy || done}
+        onClick={() =>
+          void act.run(async () => {
+            await api('app_counterparty_open_channel', { amt: PLAYGROUND_INBOUND_SAT });
+            setDone(true);
+            onOpened?.();
+          })
+        }
+      >
+        {act.busy ? 'Asking the counterparty…' : 'Get a channel from the counterparty (to receive)'}
+      </button>
+      {done ? (
+        <p className="muted small" role="status">
+          The counterparty is opening a {formatSats(PLAYGROUND_INBOUND_SAT, unit)} channel to you. It is ready in about 20 seconds, once a few blocks confirm it.
+        </p>
+      ) : null}
+      <ErrorBox error={act.error ? sentence(act.error) : undefined} />
+    </div>
+  );
 }

@@ -68,3 +68,13 @@ export function useStored<T extends string>(key: string, initial: T): [T, (v: T)
   }, [key, initial]);
   return [v, set];
 }
+
+/** The time, ticking every `everyMs` (countdowns, "expired" turning true on its own). */
+export function useNow(everyMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}

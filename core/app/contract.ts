@@ -65,6 +65,7 @@ export const appMethodSchemas = {
 } as const;
 
 export type AppMethodName = keyof typeof appMethodSchemas;
+export type AppMethodInput<M extends AppMethodName> = z.infer<(typeof appMethodSchemas)[M]>;
 
 export interface AppStatus {
   /** false until the user has chosen the playground or a bitcoind. */

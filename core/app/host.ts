@@ -9,6 +9,7 @@
  *   networks/<network>/            the node's data directory (wallet, channels, log, control.json)
  *   networks/playground-counterparty/   the playground's second node
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -22,7 +23,7 @@ import type { NodeConfig } from '../node/config.ts';
 import { DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT } from '../node/config.ts';
 import { createDispatcher } from '../api/dispatch.ts';
 import type { Dispatcher } from '../api/dispatch.ts';
-import type { ApiResult, MethodOutput } from '../api/contract.ts';
+import type { ApiHandlers, ApiResult, MethodOutput } from '../api/contract.ts';
 import { ApiError } from '../api/contract.ts';
 import { startControlServer } from '../api/control-server.ts';
 import type { ControlServer } from '../api/control-server.ts';
@@ -31,7 +32,7 @@ import type { Logger, LogSink } from '../log/logger.ts';
 import { readFileIfExists, writeFileDurable } from '../store/durable-file.ts';
 import { BitcoindRpc } from '../chain/index.ts';
 import { appMethodSchemas, isAppMethod, networkChoice } from './contract.ts';
-import type { AppEvent, AppMethodName, AppMethodOutputs, AppStatus, BitcoindSettings, NetworkChoice, SyncSnapshot } from './contract.ts';
+import type { AppEvent, AppMethodInput, AppMethodName, AppMethodOutputs, AppStatus, BitcoindSettings, NetworkChoice, SyncSnapshot } from './contract.ts';
 import { Counterparty } from './counterparty.ts';
 import { Shop } from './shop.ts';
 import type { DEFAULT_SCRYPT } from '../wallet/vault.ts';
@@ -82,6 +83,8 @@ interface AutoMiner {
   busy: boolean;
 }
 
+const digest = (s: string): string => createHash('sha256').update(s).digest('base64');
+
 function choiceNetwork(c: NetworkChoice): string {
   return c.kind === 'playground' ? 'playground' : c.bitcoind.network;
 }
@@ -115,6 +118,10 @@ export class AppHost {
   /** The node of the chosen network, when it runs (tests look inside through this). */
   get node(): CoulombNode | undefined {
     return this.running?.node;
+  }
+
+  get shop(): Shop | undefined {
+    return this.running?.shop;
   }
 
   get counterparty(): Counterparty | undefined {
@@ -174,7 +181,9 @@ export class AppHost {
         return { ok: false, error: { code: 'invalid_argument', message: `invalid ${method} request: ${why}` } };
       }
       try {
-        return { ok: true, result: await this.appCall(method, parsed.data) };
+        const result = await this.appCall(method, parsed.data);
+        setImmediate(() => void this.tick());
+        return { ok: true, result };
       } catch (e) {
         if (e instanceof ApiError) return { ok: false, error: { code: e.code, message: e.message } };
         this.log.error('app call failed', { method, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
@@ -217,6 +226,63 @@ export class AppHost {
         if (!cp) throw new ApiError('failed_precondition', 'there is a counterparty only on the playground');
         return { address: await cp.node.wallet.newAddress() };
       }
+      case 'app_counterparty_invoice': {
+        const { amt, memo } = input as AppMethodInput<'app_counterparty_invoice'>;
+        const inv = await this.asCounterparty('make an invoice', (h) => h.addinvoice({ value: amt, ...(memo !== undefined ? { memo } : {}), private: true }));
+        return { payment_request: inv.payment_request, r_hash: inv.r_hash };
+      }
+      case 'app_counterparty_pay': {
+        const { pay_req, amt } = input as AppMethodInput<'app_counterparty_pay'>;
+        const paid = await this.asCounterparty('pay', (h) => h.sendpayment({ pay_req, ...(amt !== undefined ? { amt } : {}) }));
+        if (paid.status === 'FAILED') {
+          const why = paid.failure_reason.replace(/^FAILURE_REASON_/, '').replace(/_/g, ' ').toLowerCase();
+          throw new ApiError('failed_precondition', `the playground counterparty could not pay: the payment failed (${why})`);
+        }
+        return paid;
+      }
+      case 'app_counterparty_open_channel': {
+        const { amt } = input as AppMethodInput<'app_counterparty_open_channel'>;
+        const r = this.running;
+        const ours = r?.node.state === 'READY' ? r.node.nodeId : '';
+        if (r?.counterparty && !ours) throw new ApiError('failed_precondition', 'unlock the wallet first: the channel is opened to your node');
+        return this.asCounterparty('open a channel', async (h, cp) => {
+          if (cp.node.peers.get(ours)?.state !== 'ready') throw new ApiError('unavailable', 'it is not connected to your node yet; try again in a few seconds');
+          await this.topUpCounterparty(r!, cp, BigInt(amt));
+          return h.openchannel({ node_key: ours, local_amt: amt, private: true });
+        });
+      }
+    }
+  }
+
+  /**
+   * The counterparty's coins may all be in channels or in change still waiting for a block (the shop's
+   * channel comes from it too): then the faucet gives it more, mined at once, before it opens another.
+   */
+  private async topUpCounterparty(r: Running, cp: Counterparty, needSat: bigint): Promise<void> {
+    const b = cp.node.wallet.balance();
+    // The margin pays the funding transaction's fee.
+    if (b.confirmed - b.reserved >= needSat + 10_000n) return;
+    const pg = r.node.chain.playground;
+    if (!pg) return;
+    await r.node.chain.rpc.call('sendtoaddress', await cp.node.wallet.newAddress(), 1);
+    await r.node.chain.rpc.call('generatetoaddress', 1, pg.faucet.address);
+    await cp.node.chain.source.poke();
+    if (r.node.state === 'READY') await r.node.chain.source.poke();
+  }
+
+  /**
+   * Runs one of the playground counterparty's own API calls, for the playground helpers; its refusals
+   * come back as sentences that say who refused.
+   */
+  private async asCounterparty<T>(what: string, fn: (h: ApiHandlers, cp: Counterparty) => Promise<T>): Promise<T> {
+    const cp = this.running?.counterparty;
+    if (!cp) throw new ApiError('failed_precondition', 'there is a counterparty only on the playground');
+    if (!cp.ready) throw new ApiError('unavailable', 'the playground counterparty is still starting; try again in a few seconds');
+    try {
+      return await fn(cp.node.handlers(), cp);
+    } catch (e) {
+      if (e instanceof ApiError) throw new ApiError(e.code, `the playground counterparty could not ${what}: ${e.message}`);
+      throw e;
     }
   }
 
@@ -446,6 +512,10 @@ export class AppHost {
         const ch = await r!.dispatch('listchannels', {});
         const pending = await r!.dispatch('pendingchannels', {});
         now.set('channels', JSON.stringify([ch, pending]));
+        // Invoices and payments change state (paid, failed, canceled) without anything else changing.
+        const invoices = node.invoices.list({ numMaxInvoices: Number.MAX_SAFE_INTEGER }).invoices;
+        now.set('invoices', digest(invoices.map((i) => `${i.addIndex}:${i.state}:${i.htlcs.length}`).join(',')));
+        now.set('payments', digest(node.payments.list().map((p) => `${p.paymentIndex}:${p.status}`).join(',')));
       } catch {
         // The node is going down; the next tick sees it.
       }

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { api, ApiCallError } from '../api.ts';
 import { useApi } from '../hooks.ts';
-import { Amount, CopyButton, Empty, ErrorBox, Field, useAction } from '../components.tsx';
+import { Amount, CopyButton, Empty, ErrorBox, Field, InboundChannelButton, useAction } from '../components.tsx';
 import { formatSats, parseAmount, shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
 import type { MethodOutput } from '../../core/api/contract.ts';
@@ -488,6 +488,12 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
           ) : null}
         </div>
       )}
+      {!panel && playground && counterparty ? (
+        <div className="inbound-row">
+          <span className="muted">A channel you open starts with everything on your side: it pays, but cannot receive yet. For room to receive:</span>
+          <InboundChannelButton unit={unit} className="link" onOpened={() => data.reload()} />
+        </div>
+      ) : null}
       {opened && current.some((r) => r.fundingTxid === opened && r.status === 'opening') ? (
         <div className="ok" role="status" data-testid="open-result">
           The channel is opening: its funding transaction is on its way. It opens once enough blocks confirm it; you can follow it below.

@@ -1,19 +1,51 @@
 /**
- * Send on-chain: address, amount or everything, a fee choice, a review with the real fee, then send.
- * `bitcoin:` links fill the form; `lightning:` invoices are decoded and shown.
+ * Send: one "Pay to" field takes whatever the user has — a Lightning invoice or `lightning:` link (paid
+ * over a channel), a bitcoin address or `bitcoin:` link (paid on-chain) — pasted, typed, or dropped.
+ * Lightning: the invoice decoded (amount, description, payee, expiry, network, the most it could cost
+ * in fees), then Pay, with the proof of payment at the end. On-chain: amount or everything, a fee
+ * choice, a review with the real fee, then send.
  */
 import { useEffect, useState } from 'react';
-import type { ReactNode } from 'react';
+import type { DragEvent, ReactNode } from 'react';
 import { api } from '../api.ts';
-import { ErrorBox, Field, useAction } from '../components.tsx';
-import { formatSats, parseAmount, parseBitcoinUri } from '../format.ts';
+import { useApi, useNow } from '../hooks.ts';
+import { CopyButton, ErrorBox, Field, Spinner, useAction } from '../components.tsx';
+import { formatSats, parseAmount, shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
+import { appNetworkLabel, duration, estimateFee, expiresAt, failureSentence, formatMsat, invoiceNetworkFor, msatToSatCeil, networkLabel, parsePayTarget, sendableSat, sentence } from '../lightning.ts';
 import type { MethodOutput } from '../../core/api/contract.ts';
 
 type Speed = 'fast' | 'normal' | 'slow' | 'custom';
 type Estimate = MethodOutput<'estimatefee'>;
+type Payment = MethodOutput<'sendpayment'>;
 
-export function Send({ unit, playground, incomingUri }: { unit: Unit; playground: boolean; incomingUri: string | undefined }): ReactNode {
+/** What the playground counterparty's invoice asks, for a first payment. */
+const PLAYGROUND_INVOICE_SAT = 5_000;
+
+/** Where a Lightning payment stands once "Pay" is pressed. */
+type Paying =
+  | { phase: 'paying'; amountSat: bigint; payee: string }
+  | { phase: 'paid'; payment: Payment; payee: string }
+  | { phase: 'in_flight'; payment: Payment; payee: string }
+  | { phase: 'failed'; message: string; amountSat: bigint; payee: string };
+
+/** A node's short id, and what it is when we know it (the playground's counterparty or shop). */
+export function NodeName({ pubkey, known }: { pubkey: string; known: Record<string, string> }): ReactNode {
+  return (
+    <span className="channel-peer">
+      <span className="mono" title={pubkey}>
+        {shortId(pubkey)}
+      </span>
+      {known[pubkey] ? <span className="tag">{known[pubkey]}</span> : null}
+    </span>
+  );
+}
+
+function amountText(sats: bigint, unit: Unit): string {
+  return unit === 'sat' ? sats.toString() : formatSats(sats, 'btc').replace(' BTC', '');
+}
+
+export function Send({ unit, playground, network, known, incomingUri }: { unit: Unit; playground: boolean; network: string; known: Record<string, string>; incomingUri: string | undefined }): ReactNode {
   const [to, setTo] = useState('');
   const [amount, setAmount] = useState('');
   const [all, setAll] = useState(false);
@@ -21,39 +53,76 @@ export function Send({ unit, playground, incomingUri }: { unit: Unit; playground
   const [custom, setCustom] = useState('');
   const [review, setReview] = useState<Estimate>();
   const [sent, setSent] = useState<string>();
-  const [invoice, setInvoice] = useState<MethodOutput<'decodepayreq'>>();
+  const [onchainInstead, setOnchainInstead] = useState(false);
+  const [paying, setPaying] = useState<Paying>();
+  const [dragging, setDragging] = useState(false);
   const act = useAction();
 
+  const target = parsePayTarget(to);
+  const invoice = target.kind === 'invoice' ? target.invoice : target.kind === 'onchain' && target.invoice && !onchainInstead ? target.invoice : undefined;
+  const address = target.kind === 'onchain' ? target.address : '';
+
+  /** Whatever arrives in "Pay to": a `bitcoin:` link's amount fills the amount field too. */
   const take = (text: string): void => {
-    const t = text.trim();
-    setInvoice(undefined);
-    const btc = parseBitcoinUri(t);
-    if (btc) {
-      setTo(btc.address);
-      if (btc.amountSat !== undefined) {
-        setAll(false);
-        setAmount(unit === 'sat' ? btc.amountSat.toString() : formatSats(btc.amountSat, 'btc').replace(' BTC', ''));
-      }
-      return;
+    setTo(text);
+    setOnchainInstead(false);
+    act.setError(undefined);
+    const t = parsePayTarget(text);
+    if (t.kind === 'onchain' && t.amountSat !== undefined) {
+      setAll(false);
+      setAmount(amountText(t.amountSat, unit));
     }
-    const ln = /^(?:lightning:)?(ln[a-z0-9]+)$/i.exec(t);
-    if (ln) {
-      setTo(t);
-      void act.run(async () => setInvoice(await api('decodepayreq', { pay_req: ln[1]! })));
-      return;
-    }
-    setTo(t);
   };
 
   useEffect(() => {
-    if (incomingUri) take(incomingUri);
+    if (!incomingUri) return;
+    // A link opened from elsewhere starts over, whatever the screen was showing.
+    setSent(undefined);
+    setReview(undefined);
+    setPaying((p) => (p?.phase === 'paying' ? p : undefined));
+    take(incomingUri);
   }, [incomingUri]);
+
+  const reset = (): void => {
+    setSent(undefined);
+    setReview(undefined);
+    setPaying(undefined);
+    setTo('');
+    setAmount('');
+    setAll(false);
+    setOnchainInstead(false);
+  };
+
+  const onDrop = (e: DragEvent): void => {
+    e.preventDefault();
+    setDragging(false);
+    const file = e.dataTransfer.files[0];
+    if (file) {
+      if (file.size > 10_000) return act.setError('That file is too large to be an invoice or an address.');
+      void file.text().then((t) => take(t.trim()));
+      return;
+    }
+    const text = e.dataTransfer.getData('text/plain') || e.dataTransfer.getData('text/uri-list');
+    if (text) take(text.trim());
+  };
+
+  const pay = async (inv: string, amountSat: bigint, withAmount: boolean, payee: string): Promise<void> => {
+    setPaying({ phase: 'paying', amountSat, payee });
+    try {
+      const r = await api('sendpayment', { pay_req: inv, ...(withAmount ? { amt: Number(amountSat) } : {}) });
+      if (r.status === 'SUCCEEDED') setPaying({ phase: 'paid', payment: r, payee });
+      else if (r.status === 'IN_FLIGHT') setPaying({ phase: 'in_flight', payment: r, payee });
+      else setPaying({ phase: 'failed', message: failureSentence(r), amountSat, payee });
+    } catch (e) {
+      setPaying({ phase: 'failed', message: sentence(e instanceof Error ? e.message : String(e)), amountSat, payee });
+    }
+  };
 
   const params = (): Record<string, unknown> => {
     const amt = parseAmount(amount, unit);
-    if (!to.trim()) throw new Error('Paste the address to send to.');
+    if (!address.trim()) throw new Error('Paste the address to send to.');
     if (!all && (amt === undefined || amt <= 0n)) throw new Error(unit === 'sat' ? 'Type the amount as a whole number of sats.' : 'Type the amount in BTC, like 0.001.');
-    const p: Record<string, unknown> = { addr: to.trim(), ...(all ? { sweepall: true } : { amt: Number(amt) }) };
+    const p: Record<string, unknown> = { addr: address.trim(), ...(all ? { sweepall: true } : { amt: Number(amt) }) };
     if (speed === 'custom') {
       const r = Number(custom);
       if (!(r >= 1)) throw new Error('A custom fee rate is at least 1 sat/vB.');
@@ -62,6 +131,8 @@ export function Send({ unit, playground, incomingUri }: { unit: Unit; playground
     return p;
   };
 
+  if (paying) return <PayingScreen paying={paying} unit={unit} known={known} onDone={reset} onBack={() => setPaying(undefined)} />;
+
   if (sent) {
     return (
       <div className="screen">
@@ -69,17 +140,7 @@ export function Send({ unit, playground, incomingUri }: { unit: Unit; playground
         <section className="card">
           <p data-testid="send-result">The transaction is on its way. It counts as done once a block confirms it.</p>
           <p className="mono small">{sent}</p>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => {
-              setSent(undefined);
-              setReview(undefined);
-              setTo('');
-              setAmount('');
-              setAll(false);
-            }}
-          >
+          <button type="button" className="secondary" onClick={reset}>
             Send more
           </button>
         </section>
@@ -95,7 +156,7 @@ export function Send({ unit, playground, incomingUri }: { unit: Unit; playground
         <section className="card review">
           <dl>
             <dt>To</dt>
-            <dd className="mono">{to.trim()}</dd>
+            <dd className="mono">{address.trim()}</dd>
             <dt>Amount</dt>
             <dd data-testid="review-amount">{formatSats(review.amount_sat, unit)}</dd>
             <dt>Network fee</dt>
@@ -135,64 +196,332 @@ export function Send({ unit, playground, incomingUri }: { unit: Unit; playground
 
   return (
     <div className="screen">
-      <h1>Send bitcoin</h1>
-      <section className="card">
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void act.run(async () => {
-              const p = params();
-              let est = await api('estimatefee', p);
-              if (speed !== 'custom' && speed !== 'normal') est = await api('estimatefee', { ...p, sat_per_vbyte: est.rates[speed] });
-              setReview(est);
-            });
-          }}
-        >
-          <Field label="Pay to" hint="A bitcoin address or a bitcoin: link. Paste or type it.">
-            <input value={to} onChange={(e) => take(e.target.value)} spellCheck={false} autoComplete="off" autoFocus />
-          </Field>
-          {playground ? (
-            <button type="button" className="link" onClick={() => void act.run(async () => setTo((await api('app_counterparty_address')).address))}>
-              Use the playground counterparty’s address
+      <h1>Send</h1>
+      <section
+        className={`card dropzone${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <Field label="Pay to" hint="A Lightning invoice, a bitcoin address, or a lightning: or bitcoin: link. Paste it, type it, or drop it here.">
+          <input value={to} onChange={(e) => take(e.target.value)} spellCheck={false} autoComplete="off" autoFocus data-testid="pay-to" />
+        </Field>
+        <div className="link-row">
+          {to ? (
+            <button type="button" className="link" onClick={reset}>
+              Clear
             </button>
           ) : null}
-          {invoice ? (
-            <div className="notice" role="status">
-              This is a Lightning invoice for {invoice.num_satoshis === '0' ? 'any amount' : formatSats(invoice.num_satoshis, unit)}
-              {invoice.description ? ` (“${invoice.description}”)` : ''}
-              {invoice.expired ? ', and it has expired' : ''}. Paying Lightning invoices needs a channel, which this version of Coulomb cannot use for payments yet.
-            </div>
+          {playground && !to ? (
+            <>
+              <button
+                type="button"
+                className="link"
+                onClick={() =>
+                  void act.run(async () => {
+                    const r = await api('app_counterparty_invoice', { amt: PLAYGROUND_INVOICE_SAT, memo: 'A first payment to the playground counterparty' });
+                    take(r.payment_request);
+                  })
+                }
+              >
+                Get an invoice from the playground counterparty
+              </button>
+              <button type="button" className="link" onClick={() => void act.run(async () => take((await api('app_counterparty_address')).address))}>
+                Use the playground counterparty’s address
+              </button>
+            </>
           ) : null}
-          <div className="row">
-            <Field label={`Amount (${unit === 'sat' ? 'sats' : 'BTC'})`}>
-              <input value={all ? '' : amount} onChange={(e) => setAmount(e.target.value)} disabled={all} inputMode="decimal" placeholder={all ? 'Everything' : ''} />
-            </Field>
-            <label className="check inline">
-              <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} />
-              Send everything
-            </label>
-          </div>
-          <fieldset className="speed">
-            <legend>Fee</legend>
-            {(['fast', 'normal', 'slow', 'custom'] as Speed[]).map((s) => (
-              <label key={s} className="radio">
-                <input type="radio" name="speed" checked={speed === s} onChange={() => setSpeed(s)} />
-                {{ fast: 'Fast (~20 min)', normal: 'Normal (~1 hour)', slow: 'Slow (~1 day)', custom: 'Custom' }[s]}
-              </label>
-            ))}
-            {speed === 'custom' ? (
-              <Field label="sat/vB">
-                <input value={custom} onChange={(e) => setCustom(e.target.value)} inputMode="decimal" />
-              </Field>
+        </div>
+        {invoice ? (
+          <>
+            {target.kind === 'onchain' ? (
+              <div className="notice">
+                This link offers Lightning too, which is faster and cheaper, so Coulomb pays it over Lightning.{' '}
+                <button type="button" className="link" onClick={() => setOnchainInstead(true)}>
+                  Pay on-chain instead
+                </button>
+              </div>
             ) : null}
-          </fieldset>
-          <ErrorBox error={act.error} />
+            <LightningInvoice
+              key={invoice}
+              invoice={invoice}
+              unit={unit}
+              network={network}
+              known={known}
+              onCancel={reset}
+              onPay={(amountSat, withAmount, payee) => void pay(invoice, amountSat, withAmount, payee)}
+            />
+          </>
+        ) : (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void act.run(async () => {
+                const p = params();
+                let est = await api('estimatefee', p);
+                if (speed !== 'custom' && speed !== 'normal') est = await api('estimatefee', { ...p, sat_per_vbyte: est.rates[speed] });
+                setReview(est);
+              });
+            }}
+          >
+            <div className="row">
+              <Field label={`Amount (${unit === 'sat' ? 'sats' : 'BTC'})`}>
+                <input value={all ? '' : amount} onChange={(e) => setAmount(e.target.value)} disabled={all} inputMode="decimal" placeholder={all ? 'Everything' : ''} />
+              </Field>
+              <label className="check inline">
+                <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} />
+                Send everything
+              </label>
+            </div>
+            <fieldset className="speed">
+              <legend>Fee</legend>
+              {(['fast', 'normal', 'slow', 'custom'] as Speed[]).map((s) => (
+                <label key={s} className="radio">
+                  <input type="radio" name="speed" checked={speed === s} onChange={() => setSpeed(s)} />
+                  {{ fast: 'Fast (~20 min)', normal: 'Normal (~1 hour)', slow: 'Slow (~1 day)', custom: 'Custom' }[s]}
+                </label>
+              ))}
+              {speed === 'custom' ? (
+                <Field label="sat/vB">
+                  <input value={custom} onChange={(e) => setCustom(e.target.value)} inputMode="decimal" />
+                </Field>
+              ) : null}
+            </fieldset>
+            <ErrorBox error={act.error} />
+            <div className="actions">
+              <button type="submit" className="primary" disabled={act.busy}>
+                {act.busy ? 'Working out the fee…' : 'Review'}
+              </button>
+            </div>
+          </form>
+        )}
+        {invoice ? <ErrorBox error={act.error} /> : null}
+      </section>
+    </div>
+  );
+}
+
+/** A decoded invoice, everything that can refuse it, and the Pay button. */
+function LightningInvoice({
+  invoice,
+  unit,
+  network,
+  known,
+  onCancel,
+  onPay,
+}: {
+  invoice: string;
+  unit: Unit;
+  network: string;
+  known: Record<string, string>;
+  onCancel: () => void;
+  onPay: (amountSat: bigint, withAmount: boolean, payee: string) => void;
+}): ReactNode {
+  const decoded = useApi(() => api('decodepayreq', { pay_req: invoice }), []);
+  const channels = useApi(() => api('listchannels'), ['channels']);
+  const info = useApi(() => api('getinfo'), ['status']);
+  const now = useNow(1000);
+  const [amount, setAmount] = useState('');
+  const [error, setError] = useState<string>();
+
+  const inv = decoded.data;
+  if (decoded.error) {
+    return (
+      <div className="lightning-invoice">
+        <ErrorBox error={sentence(decoded.error)} />
+      </div>
+    );
+  }
+  if (!inv) return <Spinner label="Reading the invoice…" />;
+
+  const hasAmount = inv.num_msat !== '0';
+  const typed = parseAmount(amount, unit);
+  const amountMsat = hasAmount ? BigInt(inv.num_msat) : typed !== undefined && typed > 0n ? typed * 1000n : 0n;
+  const ourId = info.data?.identity_pubkey ?? '';
+  const list = channels.data?.channels ?? [];
+  const fee = estimateFee(inv, amountMsat, ourId, list);
+  const feeMax = msatToSatCeil(fee.maxMsat);
+  const ends = expiresAt(inv);
+  const expired = now >= ends;
+  const ours = invoiceNetworkFor(network);
+  const wrongNetwork = inv.network !== ours;
+  const own = ourId !== '' && inv.destination === ourId;
+  const sendable = sendableSat(list);
+  const refusal = wrongNetwork
+    ? `This invoice is for ${networkLabel(inv.network, network)}, but Coulomb is on ${appNetworkLabel(network)}: it cannot be paid from here.`
+    : expired
+      ? `This invoice expired ${duration(now - ends)} ago and can no longer be paid. Ask the payee for a new one.`
+      : own
+        ? 'This invoice is one of your own: a node cannot pay itself.'
+        : undefined;
+  const warning = refusal
+    ? undefined
+    : list.every((c) => !c.active)
+      ? 'You have no active channel to pay through. Open one on the Channels screen first.'
+      : fee.via === 'none'
+        ? 'None of your channels leads to this payee: you have no channel to it, and the invoice names no node you have a channel with. The payment would most likely fail.'
+        : amountMsat > 0n && msatToSatCeil(amountMsat + fee.maxMsat) > sendable
+          ? `Your channels can send about ${formatSats(sendable, unit)} now, less than this payment and its fees.`
+          : undefined;
+
+  const submit = (): void => {
+    setError(undefined);
+    if (!hasAmount && (typed === undefined || typed <= 0n)) {
+      setError(unit === 'sat' ? 'This invoice leaves the amount to you: type it as a whole number of sats.' : 'This invoice leaves the amount to you: type it in BTC, like 0.0001.');
+      return;
+    }
+    onPay(amountMsat / 1000n, !hasAmount, inv.destination);
+  };
+
+  return (
+    <div className="lightning-invoice" aria-label="Lightning invoice" role="group">
+      <h2>Lightning invoice</h2>
+      <dl>
+        <dt>Amount</dt>
+        <dd data-testid="invoice-amount">
+          {hasAmount ? (
+            <strong>{formatMsat(inv.num_msat, unit)}</strong>
+          ) : (
+            <Field label={`Amount (${unit === 'sat' ? 'sats' : 'BTC'})`} hint="This invoice leaves the amount to you.">
+              <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" autoFocus />
+            </Field>
+          )}
+        </dd>
+        <dt>Description</dt>
+        <dd data-testid="invoice-description">{inv.description || (inv.description_hash ? <span className="muted">Given by its hash only</span> : <span className="muted">None</span>)}</dd>
+        <dt>Pay to</dt>
+        <dd>
+          <NodeName pubkey={inv.destination} known={known} />
+        </dd>
+        <dt>Expires</dt>
+        <dd data-testid="invoice-expiry" className={expired ? 'error-text' : undefined}>
+          {expired ? `Expired ${duration(now - ends)} ago` : `In ${duration(ends - now)}`}
+        </dd>
+        <dt>Network</dt>
+        <dd className={wrongNetwork ? 'error-text' : undefined}>{networkLabel(inv.network, network)}</dd>
+        <dt>Fees, at most</dt>
+        <dd data-testid="invoice-fee">
+          {formatSats(feeMax, unit)}{' '}
+          <span className="muted">
+            {fee.via === 'direct' ? '— you have a channel to the payee' : fee.via === 'hint' && fee.through ? `— through ${known[fee.through] ?? shortId(fee.through)}, which charges for forwarding` : ''}
+          </span>
+        </dd>
+        {amountMsat > 0n ? (
+          <>
+            <dt>Total, at most</dt>
+            <dd data-testid="invoice-total">
+              <strong>{formatSats(msatToSatCeil(amountMsat) + feeMax, unit)}</strong>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {refusal ? <ErrorBox error={refusal} /> : null}
+      {warning ? <div className="notice">{warning}</div> : null}
+      <ErrorBox error={error} />
+      <div className="actions">
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" className="primary" disabled={!!refusal} onClick={submit}>
+          {amountMsat > 0n ? `Pay ${formatMsat(amountMsat, unit)}` : 'Pay'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** "Paying…", then the proof of payment, or the sentence that says why not. */
+function PayingScreen({ paying, unit, known, onDone, onBack }: { paying: Paying; unit: Unit; known: Record<string, string>; onDone: () => void; onBack: () => void }): ReactNode {
+  if (paying.phase === 'paying') {
+    return (
+      <div className="screen">
+        <h1>Paying…</h1>
+        <section className="card pay-status" aria-busy="true">
+          <Spinner label={`Paying ${formatSats(paying.amountSat, unit)} over Lightning. This usually takes a second or two.`} />
+          <p className="muted">
+            To <NodeName pubkey={paying.payee} known={known} />
+          </p>
+        </section>
+      </div>
+    );
+  }
+  if (paying.phase === 'failed') {
+    return (
+      <div className="screen">
+        <h1>The payment did not go through</h1>
+        <section className="card pay-status">
+          <div className="error" role="alert" data-testid="pay-failure">
+            {paying.message}
+          </div>
+          <p className="muted">Nothing left your channels: a Lightning payment either arrives whole or not at all.</p>
           <div className="actions">
-            <button type="submit" className="primary" disabled={act.busy}>
-              {act.busy ? 'Working out the fee…' : 'Review'}
+            <button type="button" className="secondary" onClick={onDone}>
+              Done
+            </button>
+            <button type="button" className="primary" onClick={onBack}>
+              Back to the invoice
             </button>
           </div>
-        </form>
+        </section>
+      </div>
+    );
+  }
+  const p = paying.payment;
+  if (paying.phase === 'in_flight') {
+    return (
+      <div className="screen">
+        <h1>Still on its way</h1>
+        <section className="card pay-status">
+          <p data-testid="pay-in-flight">
+            The payment of {formatSats(p.value_sat, unit)} has not finished yet. It will either arrive or come back to you on its own; History shows how it ends.
+          </p>
+          <div className="actions">
+            <button type="button" className="primary" onClick={onDone}>
+              Done
+            </button>
+          </div>
+        </section>
+      </div>
+    );
+  }
+  return (
+    <div className="screen">
+      <h1>Paid</h1>
+      <section className="card pay-status">
+        <div className="paid-mark" data-testid="pay-result">
+          <span className="check-mark" aria-hidden="true">
+            ✓
+          </span>
+          <span>
+            <strong className="big-amount">{formatMsat(p.value_msat, unit)}</strong>
+            <span className="muted">
+              {' '}
+              to <NodeName pubkey={paying.payee} known={known} />
+            </span>
+          </span>
+        </div>
+        <dl>
+          <dt>Fee</dt>
+          <dd data-testid="pay-fee">{formatMsat(p.fee_msat, unit)}</dd>
+          <dt>Proof of payment</dt>
+          <dd>
+            <div className="secret-row">
+              <code className="secret" data-testid="pay-preimage">
+                {p.payment_preimage}
+              </code>
+              <CopyButton text={p.payment_preimage} what="proof of payment" />
+            </div>
+            <span className="field-hint">The payment’s preimage: only the payee could reveal it, and only by being paid.</span>
+          </dd>
+        </dl>
+        <div className="actions">
+          <button type="button" className="primary" onClick={onDone}>
+            Done
+          </button>
+        </div>
       </section>
     </div>
   );

@@ -103,7 +103,8 @@ describe('channels in the desktop app, on the playground', () => {
     await expect.poll(() => page.getByTestId('channel-list').getByTestId('channel').first().getAttribute('data-status'), { timeout: 15_000 }).toBe('closing');
     const closing = page.getByTestId('channel-list').getByTestId('channel').first();
     expect(await closing.getByTestId('channel-state').textContent()).toMatch(/^Closing/);
-    expect(await closing.getByRole('button', { name: 'Copy closing transaction id' }).isVisible()).toBe(true);
+    // The closing transaction exists once both sides agreed on its fee.
+    await closing.getByRole('button', { name: 'Copy closing transaction id' }).waitFor({ timeout: 15_000 });
     await b.shot('channel-closing');
 
     const closed = page.getByTestId('closed-list').getByTestId('channel').first();

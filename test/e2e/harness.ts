@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { expect } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { BIN, REPO } from '../helpers/daemon.ts';
@@ -150,4 +151,28 @@ export async function onboardOnPlayground(b: Browser, password: string, opts: { 
   await page.getByRole('button', { name: 'Create wallet' }).click();
   await page.getByRole('heading', { name: 'Home' }).waitFor({ timeout: 60_000 });
   return words;
+}
+
+/**
+ * One call to the running app over browser mode's WebSocket, as its page makes them: for what a test
+ * needs from outside the screens (an invoice of the playground counterparty to paste, say).
+ */
+export async function appCall<T = unknown>(app: AppProcess, method: string, params: Record<string, unknown> = {}): Promise<T> {
+  const url = new URL(app.url);
+  const token = /token=([\w-]+)/.exec(url.hash)![1]!;
+  const ws = new WebSocket(`ws://${url.host}/api`, { headers: { origin: url.origin } });
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      ws.on('error', reject);
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'auth', token })));
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { type?: string; id?: number; ok?: boolean; result?: T; error?: { message: string } };
+        if (msg.type === 'ready') ws.send(JSON.stringify({ id: 1, method, params }));
+        else if (msg.id === 1 && msg.ok) resolve(msg.result as T);
+        else if (msg.id === 1) reject(new Error(`${method}: ${msg.error?.message}`));
+      });
+    });
+  } finally {
+    ws.close();
+  }
 }

@@ -29,6 +29,9 @@ describe('the playground auto-miner', () => {
     return r.result as AnyOutput<M>;
   }
 
+  const height = (): Promise<number> => host!.node!.chain.rpc.call<number>('getblockcount');
+  const mempool = (): Promise<string[]> => host!.node!.chain.rpc.call<string[]>('getrawmempool');
+
   /** An app on the playground with a funded wallet, once the counterparty is up and connected. */
   async function startHost(opts: Partial<AppHostOptions>): Promise<void> {
     dir = await tempDir('auto-miner');
@@ -37,12 +40,15 @@ describe('the playground auto-miner', () => {
     await call('app_choose_network', { kind: 'playground' });
     await call('create', { password: 'a test password', words: createMnemonic(), new_wallet: true });
     await waitFor('the counterparty to connect', () => (host!.counterparty?.ready && host!.node!.peers.get(host!.counterparty.node.nodeId)?.state === 'ready') || undefined, 30_000);
+    // The shop opens too, its channel mined by the same auto-miner: let that settle before measuring.
+    if (opts.playgroundBlockIntervalMs !== 0) {
+      await waitFor('the shop to open', () => host!.status().playground?.shop_url || undefined, 60_000);
+      await waitFor('the shop channel to be deep enough', async () => ((await mempool()).length === 0 && !(await host!.shop!.channelWaits()) ? true : undefined), 60_000);
+    }
     const { address } = await call('newaddress');
     await call('playground_faucet', { addr: address, amt: 2_000_000 });
   }
 
-  const height = (): Promise<number> => host!.node!.chain.rpc.call<number>('getblockcount');
-  const mempool = (): Promise<string[]> => host!.node!.chain.rpc.call<string[]>('getrawmempool');
 
   it('mines a block once a transaction has waited about one interval, and no more once nothing waits', { timeout: 60_000 }, async () => {
     await startHost({ playgroundBlockIntervalMs: 400 });

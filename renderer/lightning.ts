@@ -1,0 +1,179 @@
+/**
+ * Lightning for the screens, without React: what a pasted text is (an invoice, an address, a link),
+ * the most an invoice could cost in fees over the ways we know to its payee, how much our channels
+ * can receive, and the node's failures as sentences for people.
+ */
+import type { ChannelView, MethodOutput, PaymentView } from '../core/api/contract.ts';
+import { formatSats, parseAmount } from './format.ts';
+import type { Unit } from './format.ts';
+
+export type Decoded = MethodOutput<'decodepayreq'>;
+
+/** What the user pasted into "Pay to". */
+export type PayTarget =
+  | { kind: 'empty' }
+  | { kind: 'invoice'; invoice: string }
+  /** An address, or a `bitcoin:` link (BIP 21); `invoice` when the link offers Lightning too. */
+  | { kind: 'onchain'; address: string; amountSat?: bigint; label?: string; invoice?: string };
+
+const INVOICE = /^ln(?:bc|tbs|tb|bcrt)[a-z0-9]*1[02-9ac-hj-np-z]+$/;
+
+/** Tells an invoice (bare or as a `lightning:` link) from an address or a `bitcoin:` link. */
+export function parsePayTarget(text: string): PayTarget {
+  const t = text.trim();
+  if (!t) return { kind: 'empty' };
+  const ln = /^(?:lightning:)?(\S+)$/i.exec(t.replace(/^lightning:\/\//i, 'lightning:'));
+  if (ln && INVOICE.test(ln[1]!.toLowerCase())) return { kind: 'invoice', invoice: ln[1]!.toLowerCase() };
+  const m = /^bitcoin:([^?]*)(?:\?(.*))?$/i.exec(t);
+  if (m) {
+    const q = new URLSearchParams(m[2] ?? '');
+    const amount = q.get('amount');
+    const sats = amount ? parseAmount(amount, 'btc') : undefined;
+    const lightning = q.get('lightning')?.trim().toLowerCase();
+    return {
+      kind: 'onchain',
+      address: m[1]!,
+      ...(sats !== undefined ? { amountSat: sats } : {}),
+      ...(q.get('label') ? { label: q.get('label')! } : {}),
+      ...(lightning && INVOICE.test(lightning) ? { invoice: lightning } : {}),
+    };
+  }
+  return { kind: 'onchain', address: t };
+}
+
+/** The invoice network (BOLT 11 prefix) payable from the app's network. */
+export function invoiceNetworkFor(appNetwork: string): string {
+  if (appNetwork === 'playground') return 'regtest';
+  if (appNetwork === 'testnet4') return 'testnet';
+  return appNetwork;
+}
+
+/** An invoice network, named for people. */
+export function networkLabel(invoiceNetwork: string, appNetwork: string): string {
+  if (invoiceNetwork === 'regtest' && appNetwork === 'playground') return 'Playground';
+  return { mainnet: 'Bitcoin (mainnet)', testnet: 'Testnet', signet: 'Signet', regtest: 'Regtest' }[invoiceNetwork] ?? invoiceNetwork;
+}
+
+/** The app's network, named for people. */
+export function appNetworkLabel(appNetwork: string): string {
+  return appNetwork === 'playground' ? 'the playground' : appNetwork === 'mainnet' ? 'Bitcoin (mainnet)' : appNetwork;
+}
+
+export interface FeeEstimate {
+  /** The most the fees could be over the ways we know, msat. */
+  maxMsat: bigint;
+  /**
+   * direct: we have a channel to the payee (no fees); hint: through a node the invoice names, which
+   * charges its fee; none: no known way (the payment would fail), with the fee the hints would ask.
+   */
+  via: 'direct' | 'hint' | 'none';
+  /** For `hint`: the node the payment would go through first. */
+  through?: string;
+}
+
+/** BOLT 7 fee arithmetic along one route hint, from the payee back: what each hop adds. */
+function hintFeeMsat(hops: Decoded['route_hints'][number]['hop_hints'], amountMsat: bigint): bigint {
+  let amt = amountMsat;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const h = hops[i]!;
+    amt += BigInt(h.fee_base_msat) + (amt * BigInt(h.fee_proportional_millionths)) / 1_000_000n;
+  }
+  return amt - amountMsat;
+}
+
+/**
+ * The most an invoice could cost in fees, the way the node chooses: a direct channel to the payee
+ * costs nothing, a route hint starting at one of our channel peers costs what its hops ask. A hint
+ * that starts at our own node describes our own channel to the payee, which is the direct way.
+ */
+export function estimateFee(inv: Decoded, amountMsat: bigint, ourId: string, channels: ChannelView[]): FeeEstimate {
+  const active = new Set(channels.filter((c) => c.active).map((c) => c.remote_pubkey));
+  const hints = inv.route_hints.map((r) => r.hop_hints).filter((hops) => hops.length > 0 && hops[0]!.node_id !== ourId);
+  let best: FeeEstimate | undefined;
+  if (active.has(inv.destination)) best = { maxMsat: 0n, via: 'direct' };
+  for (const hops of hints) {
+    if (!active.has(hops[0]!.node_id)) continue;
+    const fee = hintFeeMsat(hops, amountMsat);
+    if (!best || fee > best.maxMsat) best = { maxMsat: fee, via: 'hint', through: hops[0]!.node_id };
+  }
+  if (best) return best;
+  return { maxMsat: hints.reduce((m, hops) => (hintFeeMsat(hops, amountMsat) > m ? hintFeeMsat(hops, amountMsat) : m), 0n), via: 'none' };
+}
+
+/** msat rounded up to whole sats (fees are shown as the most they could be). */
+export function msatToSatCeil(msat: bigint): bigint {
+  return (msat + 999n) / 1000n;
+}
+
+/** Roughly what a channel's other side must keep (1% of the capacity, at least the dust limit). */
+function reserveOf(c: ChannelView): bigint {
+  const r = (BigInt(c.capacity) + 99n) / 100n;
+  return r < 354n ? 354n : r;
+}
+
+/** About how much our active channels can receive now: the other sides' balances above their reserves. */
+export function receivableSat(channels: ChannelView[]): bigint {
+  return channels.filter((c) => c.active).reduce((sum, c) => {
+    const room = BigInt(c.remote_balance) - reserveOf(c);
+    return room > 0n ? sum + room : sum;
+  }, 0n);
+}
+
+/** About how much our active channels can send now: our balances above our reserves. */
+export function sendableSat(channels: ChannelView[]): bigint {
+  return channels.filter((c) => c.active).reduce((sum, c) => {
+    const room = BigInt(c.local_balance) - reserveOf(c);
+    return room > 0n ? sum + room : sum;
+  }, 0n);
+}
+
+/** The node's messages are sentences without the capital and the full stop; screens want both. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const s = t[0]!.toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(s) ? s : `${s}.`;
+}
+
+/** Why a payment failed, for people (listpayments' failure_reason). */
+export function failureSentence(p: Pick<PaymentView, 'status' | 'failure_reason'>): string {
+  if (p.status !== 'FAILED') return '';
+  switch (p.failure_reason) {
+    case 'FAILURE_REASON_TIMEOUT':
+      return 'The payment took too long and was given up.';
+    case 'FAILURE_REASON_NO_ROUTE':
+      return 'No way to the payee worked: there is no channel to them, or none with enough room.';
+    case 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS':
+      return 'The payee refused it: the invoice is unknown to them, already paid, or for another amount.';
+    case 'FAILURE_REASON_INSUFFICIENT_BALANCE':
+      return 'Your channels do not hold enough to pay it.';
+    case 'FAILURE_REASON_CANCELED':
+      return 'The payment was canceled.';
+    default:
+      return 'The payment failed on its way.';
+  }
+}
+
+/** A duration for people: "2 days", "5 h 12 min", "3 min 20 s", "40 s". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s >= 2 * 86_400) return `${Math.floor(s / 86_400)} days`;
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${s} s`;
+}
+
+/** When an invoice stops being payable, ms since the epoch. */
+export function expiresAt(inv: { timestamp: string; expiry: string } | { creation_date: string; expiry: string }): number {
+  const start = 'timestamp' in inv ? inv.timestamp : inv.creation_date;
+  return (Number(start) + Number(inv.expiry)) * 1000;
+}
+
+/** An amount in msat: whole sats as usual; a fraction of a sat (fees) with up to three decimals in sats. */
+export function formatMsat(msat: bigint | string, unit: Unit): string {
+  const v = BigInt(msat);
+  if (v % 1000n === 0n) return formatSats(v / 1000n, unit);
+  if (unit === 'btc') return formatSats(msatToSatCeil(v), unit);
+  const frac = (v % 1000n).toString().padStart(3, '0').replace(/0+$/, '');
+  return `${formatSats(v / 1000n, 'sat').replace(' sat', '')}.${frac} sat`;
+}
