@@ -350,16 +350,22 @@ function sendCommit(s: ChannelState, c: Commitments): Step {
   return { state: withCommit(s, next), actions: [{ type: 'store' }, { type: 'send', msg }] };
 }
 
-/** Updates nobody signed are forgotten on a disconnect; our adds among them failed back to their payments. */
+/**
+ * Updates nobody signed are forgotten on a disconnect (BOLT 2): the peer's, and our adds, which are
+ * failed back to their payments. Our fulfills, fails and fee updates stay proposed and are sent again
+ * after channel_reestablish (`onReestablishUpdates`): the peer forgot them, but an incoming HTLC we
+ * settled must still be settled (the preimage may already be paid out upstream), and one we failed
+ * must still be failed; dropping them would leave the HTLC hanging until it expires on-chain.
+ */
 function onDisconnect(s: ChannelState, c: Commitments): Step {
   const droppedAdds = c.localChanges.proposed.filter((u): u is Extract<Update, { kind: 'add' }> => u.kind === 'add');
   const theirAdds = c.remoteChanges.proposed.filter((u) => u.kind === 'add').length;
-  if (!c.localChanges.proposed.length && !c.remoteChanges.proposed.length) return { state: s, actions: [] };
+  if (!droppedAdds.length && !c.remoteChanges.proposed.length) return { state: s, actions: [] };
   const next: Commitments = {
     ...c,
     localNextHtlcId: c.localNextHtlcId - BigInt(droppedAdds.length),
     remoteNextHtlcId: c.remoteNextHtlcId - BigInt(theirAdds),
-    localChanges: { ...c.localChanges, proposed: [] },
+    localChanges: { ...c.localChanges, proposed: c.localChanges.proposed.filter((u) => u.kind !== 'add') },
     remoteChanges: { ...c.remoteChanges, proposed: [] },
   };
   return {
@@ -598,6 +604,9 @@ export function onReestablishUpdates(s: ChannelState, m: { next_commitment_numbe
     else messages.push(...commit(), revoke());
   } else if (resendRevoke) messages.push(revoke());
   else if (resendCommit) messages.push(...commit());
+  // Then our updates that are in no commitment_signed yet: kept over the disconnect, or made while
+  // no connection could carry them. The peer has none of them; the next signature covers them.
+  messages.push(...c.localChanges.proposed.map((u) => updateMessage(s, u)));
   return { messages };
 }
 

@@ -65,6 +65,14 @@ export class ChannelManager {
   private readonly signSoon = new Set<string>();
   private htlcHandler: ((e: HtlcEvent) => Promise<void>) | undefined;
   private readonly live = new Map<string, { rec: ChannelRecord; state: ChannelState }>();
+  /**
+   * The connection each channel's commitment updates may go out on: the one the channel was opened
+   * on, or the one the peer's channel_reestablish came in on; forgotten when it closes. Until then,
+   * update_*, commitment_signed and revoke_and_ack are held back (one produced from the previous
+   * connection's traffic must not reach the next connection, before or instead of what the
+   * reestablish calls for); nothing is lost: the reestablish step resends what the peer is missing.
+   */
+  private readonly linkedTo = new Map<string, Peer>();
   private readonly waiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();
 
   private constructor(
@@ -74,16 +82,24 @@ export class ChannelManager {
     this.config = { ...DEFAULT_CONFIG, ...opts.config };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     for (const rec of Object.values(db.data.channels)) this.live.set(rec.key, { rec: { ...rec } as ChannelRecord, state: fromStored(rec.state) });
-    // On every (re)connection, tell the peer where each of our channels with it stands.
+    // On every (re)connection, tell the peer where each of our channels with it stands. In the
+    // channel's queue: messages that arrived on the previous connection may still be in it, and
+    // channel_reestablish must describe the state after them (or the peer resends what we already
+    // hold, and we take it for something new).
     opts.peers.on('peer_ready', (peer) => {
-      for (const { rec, state } of this.live.values()) {
-        if (rec.peer === peer.pubkey && canReestablish(state)) peer.send(reestablishMessage(state));
+      for (const { rec } of this.live.values()) {
+        if (rec.peer !== peer.pubkey) continue;
+        void this.serial(rec.key, async () => {
+          const c = this.live.get(rec.key);
+          if (c && peer.state === 'ready' && canReestablish(c.state)) peer.send(reestablishMessage(c.state));
+        }).catch((e: unknown) => opts.log.error('channel reestablish failed', { error: String(e) }));
       }
     });
     // Updates nobody signed are forgotten when the connection drops (BOLT 2).
     opts.peers.on('peer_closed', (peer) => {
       for (const { rec } of [...this.live.values()]) {
         if (rec.peer !== peer.pubkey) continue;
+        if (this.linkedTo.get(rec.key) === peer) this.linkedTo.delete(rec.key);
         void this.serial(rec.key, async () => {
           const c = this.live.get(rec.key)!;
           await this.apply(rec, step(c.state, { type: 'disconnected' }, this.limits));
@@ -134,10 +150,14 @@ export class ChannelManager {
     const key = found.rec.key;
     await this.serial(key, async () => {
       const c = this.live.get(key)!;
+      // The peer's channel_reestablish opens this connection to commitment updates: what the step
+      // resends (and whatever was held back meanwhile) goes out on it.
+      if (msg.type === 'channel_reestablish' && peer.state === 'ready') this.linkedTo.set(key, peer);
       await this.apply(c.rec, step(c.state, { type: 'message', msg }, this.limits));
     });
-    // A peer's update or signature may leave something for us to sign.
-    if ((UPDATE_MESSAGES as readonly string[]).includes(msg.type)) this.scheduleSign(key);
+    // A peer's update or signature may leave something for us to sign, and so may our updates
+    // resent after channel_reestablish.
+    if ((UPDATE_MESSAGES as readonly string[]).includes(msg.type) || msg.type === 'channel_reestablish') this.scheduleSign(key);
   }
 
   /** Runs `fn` after every earlier operation on this channel has finished. */
@@ -256,6 +276,7 @@ export class ChannelManager {
       acceptTypes: ['anchors', 'static_remotekey'],
     });
     const rec: ChannelRecord = { key, peer: peer.pubkey, index, state: null, private: (msg.channel_flags & 1) === 0 };
+    this.linkedTo.set(key, peer);
     await this.apply(rec, r);
   }
 
@@ -284,6 +305,7 @@ export class ChannelManager {
     });
     const key = hex.encode(tempId);
     const rec: ChannelRecord = { key, peer: peerKey, index, state: null, private: isPrivate };
+    this.linkedTo.set(key, peer);
     const done = new Promise<string>((resolve, reject) => {
       this.waiters.set(key, { resolve, reject });
       setTimeout(() => reject(new ApiError('unavailable', 'the peer did not complete the channel opening within 60 s')), 60_000).unref();
@@ -309,6 +331,10 @@ export class ChannelManager {
         return;
       case 'send': {
         const peer = this.opts.peers.get(rec.peer);
+        if ((UPDATE_MESSAGES as readonly string[]).includes(a.msg.type) && (!peer || this.linkedTo.get(rec.key) !== peer || peer.state !== 'ready')) {
+          this.opts.log.debug('commitment update held until channel_reestablish', { peer: rec.peer, type: a.msg.type });
+          return;
+        }
         if (!peer || !peer.send(a.msg)) this.opts.log.warn('could not send to peer (not connected)', { peer: rec.peer, type: a.msg.type });
         return;
       }

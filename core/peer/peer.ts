@@ -75,12 +75,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     conn.on('message', (bytes) => this.onBytes(bytes));
     conn.on('drain', () => this.onDrain());
     conn.on('close', (reason) => this.onClosed(reason));
-    conn.start();
     this.after(timings.initTimeoutMs, () => {
       if (this.state === 'awaiting_init') this.close(`peer sent no init within ${timings.initTimeoutMs / 1000}s`);
     });
     // BOLT 1: init is the first message both sides send.
     this.send(buildInit(policy, ourAddrForThem));
+    // Bytes that came with the handshake (often the peer's init, sometimes more) are handed over
+    // synchronously by start(): wait until whoever made this Peer has attached its listeners, or
+    // 'ready' and the first messages are emitted to nobody (the channels never hear of the peer).
+    queueMicrotask(() => conn.start());
   }
 
   get address(): string {

@@ -53,6 +53,13 @@ export interface LdkNodeOptions {
   configure?: (config: ldk.UserConfig) => void;
   /** Send this `init` instead of LDK's own (to probe how a peer judges it). */
   initOverride?: InitOverride;
+  /**
+   * Every LDK event (ChannelManager and ChainMonitor), handed over whenever LDK signals it has some.
+   * Called after LDK's own `process_pending_events` has returned, so the handler may call back into
+   * LDK (claim_funds, process_pending_htlc_forwards…). Without it, events stay queued in LDK until
+   * someone processes them (e.g. `fundPendingChannel`).
+   */
+  onEvent?: (event: ldk.Event, node: LdkNode) => void;
 }
 
 export interface LdkNode {
@@ -72,6 +79,13 @@ export interface LdkNode {
   ownInitFeatures(): Uint8Array;
   /** Runs PeerManager.process_events now (after driving the ChannelManager by hand). */
   processEvents(): void;
+  /** Hands pending LDK events to `onEvent` now (it also happens on every wake-up); returns how many. */
+  handleEvents(): number;
+  /** Feeds LDK (ChannelManager and ChainMonitor) every block after `fedHeight` up to `height`, in
+   *  order, none skipped; `block(h)` gives a block's raw bytes. */
+  syncTo(height: number, block: (h: number) => Uint8Array): void;
+  /** The height of the last block fed through `syncTo`. */
+  readonly fedHeight: number;
   readonly logs: string[];
   readonly broadcasted: Uint8Array[];
   readonly channelManager: ldk.ChannelManager;
@@ -110,6 +124,8 @@ class LdkNodeImpl implements LdkNode {
   /** The armed wake-up; replaced on every re-arm so only the live one is kept alive. */
   private wake: { future: ldk.Future; callback: ldk.FutureCallback } | undefined;
   private stopped = false;
+  private readonly onEvent: LdkNodeOptions['onEvent'];
+  fedHeight = 0;
 
   constructor(opts: LdkNodeOptions) {
     if ((opts.network ?? 'regtest') !== 'regtest') throw new Error('only regtest is supported');
@@ -117,6 +133,7 @@ class LdkNodeImpl implements LdkNode {
     if (seed.length !== 32) throw new Error('seed must be 32 bytes');
     const minLevel = LEVELS[opts.logLevel ?? 'debug'];
     const feerate = opts.feerateSatPerKw ?? 253;
+    this.onEvent = opts.onEvent;
     const network = ldk.Network.LDKNetwork_Regtest;
 
     const logger = ldk.Logger.new_impl({
@@ -312,6 +329,42 @@ class LdkNodeImpl implements LdkNode {
     this.checkWaiters();
   }
 
+  handleEvents(): number {
+    const onEvent = this.onEvent;
+    if (this.stopped || !onEvent) return 0;
+    const events: ldk.Event[] = [];
+    const collect = ldk.EventHandler.new_impl({
+      handle_event: (e) => {
+        events.push(e);
+        return ldk.Result_NoneReplayEventZ.constructor_ok();
+      },
+    });
+    this.channelManager.as_EventsProvider().process_pending_events(collect);
+    this.chainMonitor.as_EventsProvider().process_pending_events(collect);
+    for (const e of events) {
+      try {
+        onEvent(e, this);
+      } catch (err) {
+        // One bad event must not lose the others (LDK already considers them handled).
+        this.logs.push(`HARNESS ${this.alias}: onEvent threw on ${e.constructor.name}: ${String(err)}`);
+      }
+    }
+    if (events.length) this.processEvents();
+    return events.length;
+  }
+
+  syncTo(height: number, block: (h: number) => Uint8Array): void {
+    this.assertRunning();
+    for (let h = this.fedHeight + 1; h <= height; h++) {
+      const raw = block(h);
+      this.channelManager.as_Listen().block_connected(raw, h);
+      this.chainMonitor.as_Listen().block_connected(raw, h);
+    }
+    if (height > this.fedHeight) this.fedHeight = height;
+    this.processEvents();
+    this.handleEvents();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     for (const t of this.timers) clearInterval(t);
@@ -360,6 +413,7 @@ class LdkNodeImpl implements LdkNode {
           this.wakeScheduled = false;
           if (this.stopped) return;
           this.channelManager.get_and_clear_needs_persistence();
+          this.handleEvents();
           this.processEvents();
           this.armWakeup();
         });

@@ -251,6 +251,25 @@ describe('commitment updates (BOLT 2)', () => {
     expect(alice.events).toContainEqual({ type: 'htlc_fulfilled', id: 0n, preimage });
   });
 
+  it('a fulfill the peer never saw signed survives a disconnect and is sent again after reestablish', async () => {
+    const { alice, bob } = await openPair('static_remotekey');
+    const preimage = new Uint8Array(randomBytes(32));
+    input(alice, { type: 'add_htlc', amountMsat: 10_000_000n, paymentHash: sha256(preimage), cltvExpiry: 500, onion: onion() });
+    settle(alice, bob);
+    // Bob settles; the connection drops before he signs (his update_fulfill_htlc may or may not have arrived).
+    input(bob, { type: 'fulfill_htlc', id: 0n, preimage });
+    bob.outbox.length = 0;
+    input(alice, { type: 'disconnected' });
+    input(bob, { type: 'disconnected' });
+    input(alice, { type: 'message', msg: reestablishMessage(bob.state) });
+    input(bob, { type: 'message', msg: reestablishMessage(alice.state) });
+    expect(bob.outbox.map((m) => m.type)).toEqual(['update_fulfill_htlc']);
+    settle(alice, bob);
+    expect(isQuiet(alice.state) && isQuiet(bob.state)).toBe(true);
+    expect(alice.events).toContainEqual({ type: 'htlc_fulfilled', id: 0n, preimage });
+    expect(balances(bob)).toEqual([410_000_000n, 590_000_000n]);
+  });
+
   it('a hostile peer: a bad signature, a wrong preimage, an unknown HTLC, a replayed id each fail the channel with a reason', async () => {
     for (const attack of ['sig', 'preimage', 'unknown', 'id'] as const) {
       const { alice, bob } = await openPair('static_remotekey');

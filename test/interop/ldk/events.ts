@@ -1,0 +1,159 @@
+/**
+ * Answers an LDK node's events the way a small wallet would, and records what happened, so tests can
+ * pay and be paid by LDK: channels LDK is asked to fund are funded from a test coin, inbound channel
+ * requests are accepted (anchors channels need that), HTLCs are forwarded and claimed as soon as LDK
+ * says they can be, and every payment's end (sent, failed, claimed, forwarded) is kept by payment hash.
+ *
+ * Pass `driver.onEvent` as the node's `onEvent` option; the harness calls it outside LDK's own event
+ * processing, so calling back into LDK here is safe.
+ */
+import * as ldk from 'lightningdevkit';
+import { fundingTransaction } from './funding.ts';
+import type { FundingCoin } from './funding.ts';
+import type { LdkNode } from './node.ts';
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export interface SentPayment {
+  preimage: string;
+  feeMsat: bigint | undefined;
+}
+
+export interface FailedPayment {
+  reason: string;
+}
+
+export interface ClaimedPayment {
+  amountMsat: bigint;
+  /** How many HTLCs made up the claimed payment. */
+  htlcs: number;
+}
+
+export interface ForwardedPayment {
+  feeMsat: bigint | undefined;
+  outboundMsat: bigint | undefined;
+}
+
+type Waiter = { done: () => boolean; resolve: () => void };
+
+export class LdkEventDriver {
+  /** Outgoing payments that LDK reports as sent (preimage received), by payment hash. */
+  readonly sent = new Map<string, SentPayment>();
+  /** Outgoing payments LDK gave up on, by payment hash. */
+  readonly failed = new Map<string, FailedPayment>();
+  /** Incoming payments LDK claimed (PaymentClaimed), by payment hash. */
+  readonly claimed = new Map<string, ClaimedPayment>();
+  /** How often LDK reported each incoming payment as claimable (it must be claimed once). */
+  readonly claimable = new Map<string, number>();
+  /** Failed path attempts LDK reported (a retried payment can have several). */
+  readonly pathFailures: { hash: string; permanently: boolean; scid?: bigint }[] = [];
+  readonly forwarded: ForwardedPayment[] = [];
+  readonly htlcHandlingFailed: string[] = [];
+  readonly closed: { channelId: string; reason: string }[] = [];
+  /** Every event's class name, in order (for a test's failure message). */
+  readonly seen: string[] = [];
+  /** What the driver could not do (no funding coin, an inbound channel LDK would not accept…). */
+  readonly errors: string[] = [];
+  /** The coin LDK's next FundingGenerationReady is paid from (used once). */
+  fundingCoin: FundingCoin | undefined;
+
+  private readonly waiters = new Set<Waiter>();
+  private forwardScheduled = false;
+
+  constructor(private readonly opts: { acceptInbound?: boolean } = {}) {}
+
+  readonly onEvent = (e: ldk.Event, node: LdkNode): void => {
+    this.seen.push(e.constructor.name);
+    if (e instanceof ldk.Event_FundingGenerationReady) {
+      const coin = this.fundingCoin;
+      this.fundingCoin = undefined;
+      if (!coin) this.errors.push(`${node.alias}: asked to fund a channel, but no funding coin was given`);
+      else if (!node.channelManager.funding_transaction_generated(e.temporary_channel_id, e.counterparty_node_id, fundingTransaction(coin, e)).is_ok()) this.errors.push(`${node.alias}: LDK refused the funding transaction`);
+    } else if (e instanceof ldk.Event_OpenChannelRequest) {
+      // Only reached with `manually_accept_inbound_channels` (which anchors channels need).
+      if (this.opts.acceptInbound ?? true) {
+        // user_channel_id 0: its 16 bytes read the same in both byte orders (see LDK-NOTES.md).
+        const r = node.channelManager.accept_inbound_channel(e.temporary_channel_id, e.counterparty_node_id, 0n);
+        if (!r.is_ok()) this.errors.push(`${node.alias}: accept_inbound_channel failed`);
+      }
+    } else if (e instanceof ldk.Event_PendingHTLCsForwardable) {
+      // LDK suggests waiting `time_forwardable` (to batch and blur timing); tests want speed.
+      if (!this.forwardScheduled) {
+        this.forwardScheduled = true;
+        setImmediate(() => {
+          this.forwardScheduled = false;
+          try {
+            node.channelManager.process_pending_htlc_forwards();
+            node.processEvents();
+          } catch {
+            // the node was stopped in between
+          }
+        });
+      }
+    } else if (e instanceof ldk.Event_PaymentClaimable) {
+      const hash = hexOf(e.payment_hash);
+      this.claimable.set(hash, (this.claimable.get(hash) ?? 0) + 1);
+      const purpose = e.purpose;
+      if (purpose instanceof ldk.PaymentPurpose_Bolt11InvoicePayment && purpose.payment_preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some) {
+        node.channelManager.claim_funds(purpose.payment_preimage.some);
+      } else {
+        node.channelManager.fail_htlc_backwards(e.payment_hash);
+      }
+    } else if (e instanceof ldk.Event_PaymentClaimed) {
+      this.claimed.set(hexOf(e.payment_hash), { amountMsat: e.amount_msat, htlcs: e.htlcs.length });
+    } else if (e instanceof ldk.Event_PaymentSent) {
+      const fee = e.fee_paid_msat instanceof ldk.Option_u64Z_Some ? e.fee_paid_msat.some : undefined;
+      this.sent.set(hexOf(e.payment_hash), { preimage: hexOf(e.payment_preimage), feeMsat: fee });
+    } else if (e instanceof ldk.Event_PaymentFailed) {
+      const hash = e.payment_hash instanceof ldk.Option_ThirtyTwoBytesZ_Some ? hexOf(e.payment_hash.some) : hexOf(e.payment_id);
+      const reason = e.reason instanceof ldk.Option_PaymentFailureReasonZ_Some ? (ldk.PaymentFailureReason[e.reason.some] ?? String(e.reason.some)) : 'unknown';
+      this.failed.set(hash, { reason });
+    } else if (e instanceof ldk.Event_PaymentPathFailed) {
+      const scid = e.short_channel_id instanceof ldk.Option_u64Z_Some ? e.short_channel_id.some : undefined;
+      this.pathFailures.push({ hash: hexOf(e.payment_hash), permanently: Boolean(e.payment_failed_permanently), ...(scid !== undefined ? { scid } : {}) });
+    } else if (e instanceof ldk.Event_PaymentForwarded) {
+      this.forwarded.push({
+        feeMsat: e.total_fee_earned_msat instanceof ldk.Option_u64Z_Some ? e.total_fee_earned_msat.some : undefined,
+        outboundMsat: e.outbound_amount_forwarded_msat instanceof ldk.Option_u64Z_Some ? e.outbound_amount_forwarded_msat.some : undefined,
+      });
+    } else if (e instanceof ldk.Event_HTLCHandlingFailed) {
+      this.htlcHandlingFailed.push(e.failed_next_destination.constructor.name);
+    } else if (e instanceof ldk.Event_ChannelClosed) {
+      this.closed.push({ channelId: hexOf(e.channel_id.get_a()), reason: e.reason.to_str() });
+    }
+    this.checkWaiters();
+  };
+
+  /** Resolves once `done()` holds, checked after every event; rejects after `timeoutMs`. */
+  until(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        done,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (events seen: ${this.seen.slice(-20).join(', ')})`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Resolves when the outgoing payment with this hash ended, either way. */
+  paymentEnded(hash: string, timeoutMs = 15_000): Promise<'sent' | 'failed'> {
+    return this.until(`payment ${hash.slice(0, 16)} to end`, () => this.sent.has(hash) || this.failed.has(hash), timeoutMs).then(() => (this.sent.has(hash) ? 'sent' : 'failed'));
+  }
+
+  private checkWaiters(): void {
+    for (const w of this.waiters) {
+      if (w.done()) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+}
