@@ -61,7 +61,14 @@ export function App(): ReactNode {
 
   useEffect(() => onConnection(setConn), []);
   useEffect(() => {
-    document.documentElement.dataset.theme = theme;
+    // "Like the system" follows the system's setting, live; the stylesheet knows only light and dark.
+    const dark = window.matchMedia('(prefers-color-scheme: dark)');
+    const apply = (): void => {
+      document.documentElement.dataset.theme = theme === 'system' ? (dark.matches ? 'dark' : 'light') : theme;
+    };
+    apply();
+    dark.addEventListener('change', apply);
+    return () => dark.removeEventListener('change', apply);
   }, [theme]);
   useEffect(
     () =>

@@ -59,6 +59,29 @@ export const DAEMON_COMMAND: CommandSpec = {
   ],
 };
 
+/** sendpayment and payinvoice: lncli has both names for paying an invoice. */
+function payCommand(name: 'sendpayment' | 'payinvoice', summary: string): ClientCommand {
+  return {
+    name,
+    usage: `${name} --pay_req <invoice> [--amt <sat>] [--timeout_seconds N] [--fee_limit_sat N]`,
+    summary,
+    flags: [
+      { name: 'pay_req', type: 'string', help: 'the BOLT 11 invoice to pay', positional: 0 },
+      { name: 'amt', type: 'string', help: 'amount in satoshis, for an invoice without one' },
+      { name: 'timeout_seconds', type: 'string', help: 'how long to wait for the outcome (default 60)' },
+      { name: 'fee_limit_sat', type: 'string', help: 'the most to pay in routing fees' },
+      { name: 'force', type: 'boolean', help: 'accepted for lncli compatibility; Coulomb never asks for confirmation' },
+    ],
+    method: name,
+    toParams: (f) => ({
+      pay_req: str(f, 'pay_req', `the invoice: coulomb ${name} --pay_req <invoice>`),
+      ...(f.amt !== undefined ? { amt: int(f.amt, '--amt') } : {}),
+      ...(f.timeout_seconds !== undefined ? { timeout_seconds: int(f.timeout_seconds, '--timeout_seconds') } : {}),
+      ...(f.fee_limit_sat !== undefined ? { fee_limit_sat: int(f.fee_limit_sat, '--fee_limit_sat') } : {}),
+    }),
+  };
+}
+
 export const CLIENT_COMMANDS: ClientCommand[] = [
   {
     name: 'getinfo',
@@ -347,44 +370,8 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     method: 'cancelinvoice',
     toParams: (f) => ({ payment_hash: str(f, 'paymenthash', 'the payment hash: coulomb cancelinvoice <payment_hash>') }),
   },
-  {
-    name: 'sendpayment',
-    usage: 'sendpayment --pay_req <invoice> [--amt <sat>] [--timeout_seconds N] [--fee_limit_sat N]',
-    summary: 'Pays a Lightning invoice and prints the outcome (preimage, fee, route) or why it failed.',
-    flags: [
-      { name: 'pay_req', type: 'string', help: 'the BOLT 11 invoice to pay', positional: 0 },
-      { name: 'amt', type: 'string', help: 'amount in satoshis, for an invoice without one' },
-      { name: 'timeout_seconds', type: 'string', help: 'how long to wait for the outcome (default 60)' },
-      { name: 'fee_limit_sat', type: 'string', help: 'the most to pay in routing fees' },
-      { name: 'force', type: 'boolean', help: 'accepted for lncli compatibility; Coulomb never asks for confirmation' },
-    ],
-    method: 'sendpayment',
-    toParams: (f) => ({
-      pay_req: str(f, 'pay_req', 'the invoice: coulomb sendpayment --pay_req <invoice>'),
-      ...(f.amt !== undefined ? { amt: int(f.amt, '--amt') } : {}),
-      ...(f.timeout_seconds !== undefined ? { timeout_seconds: int(f.timeout_seconds, '--timeout_seconds') } : {}),
-      ...(f.fee_limit_sat !== undefined ? { fee_limit_sat: int(f.fee_limit_sat, '--fee_limit_sat') } : {}),
-    }),
-  },
-  {
-    name: 'payinvoice',
-    usage: 'payinvoice --pay_req <invoice> [--amt <sat>] [--timeout_seconds N] [--fee_limit_sat N]',
-    summary: 'Pays a Lightning invoice (the same as sendpayment).',
-    flags: [
-      { name: 'pay_req', type: 'string', help: 'the BOLT 11 invoice to pay', positional: 0 },
-      { name: 'amt', type: 'string', help: 'amount in satoshis, for an invoice without one' },
-      { name: 'timeout_seconds', type: 'string', help: 'how long to wait for the outcome (default 60)' },
-      { name: 'fee_limit_sat', type: 'string', help: 'the most to pay in routing fees' },
-      { name: 'force', type: 'boolean', help: 'accepted for lncli compatibility; Coulomb never asks for confirmation' },
-    ],
-    method: 'payinvoice',
-    toParams: (f) => ({
-      pay_req: str(f, 'pay_req', 'the invoice: coulomb payinvoice --pay_req <invoice>'),
-      ...(f.amt !== undefined ? { amt: int(f.amt, '--amt') } : {}),
-      ...(f.timeout_seconds !== undefined ? { timeout_seconds: int(f.timeout_seconds, '--timeout_seconds') } : {}),
-      ...(f.fee_limit_sat !== undefined ? { fee_limit_sat: int(f.fee_limit_sat, '--fee_limit_sat') } : {}),
-    }),
-  },
+  payCommand('sendpayment', 'Pays a Lightning invoice and prints the outcome (preimage, fee, route) or why it failed.'),
+  payCommand('payinvoice', 'Pays a Lightning invoice (the same as sendpayment).'),
   {
     name: 'listpayments',
     usage: 'listpayments',
