@@ -4,7 +4,9 @@
  * from the balances, and the signatures are the 64-byte compact ones BOLT 2 messages carry.
  */
 import { buildCommitment } from '../tx/commitment.ts';
-import type { Commitment, CommitmentHtlc } from '../tx/commitment.ts';
+import type { Commitment, CommitmentHtlc, CommitmentKeys } from '../tx/commitment.ts';
+import { hex } from '@scure/base';
+import { FIRST_INDEX, perCommitmentSecret } from '../tx/shachain.ts';
 import { derivePubkey, obscuringFactor, revocationPubkey } from '../tx/keys.ts';
 import { fundingScript } from '../tx/scripts.ts';
 import { secp } from '../crypto/secp256k1.ts';
@@ -19,6 +21,42 @@ export interface Balances {
 
 export function initialBalances(s: ChannelState): Balances {
   return { funderMsat: s.capacitySat * 1000n - s.pushMsat, fundeeMsat: s.pushMsat };
+}
+
+/**
+ * A commitment's keys: point arithmetic that depends only on the holder's per-commitment point and
+ * both sides' basepoints, so the same commitment (signed, then verified, then shown) derives them once.
+ */
+const KEY_CACHE_SIZE = 256;
+const keyCache = new Map<string, CommitmentKeys>();
+
+export function commitmentKeys(own: SideParams, other: SideParams, point: Uint8Array): CommitmentKeys {
+  const id = hex.encode(point) + hex.encode(own.basepoints.htlcBasepoint) + hex.encode(other.basepoints.htlcBasepoint);
+  const hit = keyCache.get(id);
+  if (hit) return hit;
+  const keys: CommitmentKeys = {
+    revocationPubkey: revocationPubkey(other.basepoints.revocationBasepoint, point),
+    localDelayedPubkey: derivePubkey(own.basepoints.delayedPaymentBasepoint, point),
+    localHtlcPubkey: derivePubkey(own.basepoints.htlcBasepoint, point),
+    remoteHtlcPubkey: derivePubkey(other.basepoints.htlcBasepoint, point),
+    remotePaymentPubkey: other.basepoints.paymentBasepoint,
+  };
+  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(id, keys);
+  return keys;
+}
+
+const pointCache = new Map<string, Uint8Array>();
+
+/** Our per-commitment point for a commitment number (the shachain secret's public key), remembered. */
+export function perCommitmentPoint(commitmentSeed: Uint8Array, commitmentNumber: bigint): Uint8Array {
+  const id = hex.encode(commitmentSeed) + commitmentNumber.toString();
+  const hit = pointCache.get(id);
+  if (hit) return hit;
+  const p = secp.getPublicKey(perCommitmentSecret(commitmentSeed, FIRST_INDEX - commitmentNumber));
+  if (pointCache.size >= KEY_CACHE_SIZE) pointCache.delete(pointCache.keys().next().value!);
+  pointCache.set(id, p);
+  return p;
 }
 
 /** The commitment held by `holder` ('local' is us) at `commitmentNumber`, with its per-commitment point. */
@@ -41,13 +79,7 @@ export function commitmentFor(s: ChannelState, holder: 'local' | 'remote', point
     toLocalMsat: holderIsFunder ? balances.funderMsat : balances.fundeeMsat,
     toRemoteMsat: holderIsFunder ? balances.fundeeMsat : balances.funderMsat,
     htlcs,
-    keys: {
-      revocationPubkey: revocationPubkey(other.basepoints.revocationBasepoint, point),
-      localDelayedPubkey: derivePubkey(own.basepoints.delayedPaymentBasepoint, point),
-      localHtlcPubkey: derivePubkey(own.basepoints.htlcBasepoint, point),
-      remoteHtlcPubkey: derivePubkey(other.basepoints.htlcBasepoint, point),
-      remotePaymentPubkey: other.basepoints.paymentBasepoint,
-    },
+    keys: commitmentKeys(own, other, point),
   });
 }
 

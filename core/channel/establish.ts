@@ -7,12 +7,11 @@ import { hex } from '@scure/base';
 import { secp } from '../crypto/secp256k1.ts';
 import { FeatureSet } from '../wire/index.ts';
 import type { AcceptChannelMessage, FundingCreatedMessage, FundingSignedMessage, Message, OpenChannelMessage } from '../wire/index.ts';
-import { perCommitmentSecret, FIRST_INDEX } from '../tx/shachain.ts';
 import { fundingScript, p2wsh } from '../tx/scripts.ts';
 import { commitmentFee } from '../tx/commitment.ts';
 import { basepointsOf } from '../keys/channel-keys.ts';
 import type { ChannelSecrets } from '../keys/channel-keys.ts';
-import { commitmentFor, initialBalances, signCommitment, verifyCommitmentSig } from './commitments.ts';
+import { commitmentFor, initialBalances, perCommitmentPoint, signCommitment, verifyCommitmentSig } from './commitments.ts';
 import { reserveFor } from './config.ts';
 import type { ChannelConfig, ChannelLimits } from './config.ts';
 import type { ChannelAction, ChannelInput, ChannelState, ChannelTypeName, SideParams, Step } from './types.ts';
@@ -41,7 +40,7 @@ export function channelIdFrom(txid: string, vout: number): Uint8Array {
 }
 
 export function pointAt(secrets: ChannelSecrets, commitmentNumber: bigint): Uint8Array {
-  return secp.getPublicKey(perCommitmentSecret(secrets.commitmentSeed, FIRST_INDEX - commitmentNumber));
+  return perCommitmentPoint(secrets.commitmentSeed, commitmentNumber);
 }
 
 function localSide(secrets: ChannelSecrets, cfg: ChannelConfig, capacitySat: bigint): SideParams {

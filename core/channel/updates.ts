@@ -21,8 +21,8 @@ import { FIRST_INDEX, perCommitmentSecret, SecretStore, ShachainError } from '..
 import type { StoredSecret } from '../tx/shachain.ts';
 import { buildHtlcTx, commitmentFee, isTrimmed, SIGHASH_ALL, SIGHASH_SINGLE_ANYONECANPAY, ANCHOR_SAT } from '../tx/commitment.ts';
 import type { Commitment, CommitmentHtlc } from '../tx/commitment.ts';
-import { derivePrivkey, derivePubkey, revocationPubkey } from '../tx/keys.ts';
-import { commitmentFor, initialBalances, signCommitment, verifyCommitmentSig } from './commitments.ts';
+import { derivePrivkey } from '../tx/keys.ts';
+import { commitmentFor, commitmentKeys, initialBalances, perCommitmentPoint, signCommitment, verifyCommitmentSig } from './commitments.ts';
 import type { ChannelLimits } from './config.ts';
 import type { ChannelState, Step, ChannelAction } from './types.ts';
 import type { CommitmentSignedMessage, Message, RevokeAndAckMessage, UpdateAddHtlcMessage } from '../wire/index.ts';
@@ -198,6 +198,7 @@ function htlcTxs(s: ChannelState, holder: 'local' | 'remote', c: Commitment, poi
   const remote = s.remote!;
   const anchors = s.channelType === 'anchors';
   const [own, other] = holder === 'local' ? [s.local, remote] : [remote, s.local];
+  const keys = commitmentKeys(own, other, point);
   const txid = c.tx.getId();
   const out: { tx: ReturnType<typeof buildHtlcTx>['tx']; witnessScript: Uint8Array; valueSat: bigint }[] = [];
   c.outputs.forEach((o, i) => {
@@ -209,8 +210,8 @@ function htlcTxs(s: ChannelState, holder: 'local' | 'remote', c: Commitment, poi
       feeratePerKw,
       anchors,
       toSelfDelay: other.toSelfDelay,
-      revocationPubkey: revocationPubkey(other.basepoints.revocationBasepoint, point),
-      localDelayedPubkey: derivePubkey(own.basepoints.delayedPaymentBasepoint, point),
+      revocationPubkey: keys.revocationPubkey,
+      localDelayedPubkey: keys.localDelayedPubkey,
     });
     out.push({ tx, witnessScript: o.witnessScript, valueSat: o.amountSat });
   });
@@ -429,7 +430,7 @@ function onCommit(s: ChannelState, c: Commitments, m: CommitmentSignedMessage): 
   if (!verifyCommitmentSig(s, tx, m.signature)) return fail(s, `commitment_signed: the signature does not sign our commitment ${index}`);
   const txs = htlcTxs(s, 'local', tx, point, spec.feeratePerKw);
   if (m.htlc_signature.length !== txs.length) return fail(s, `commitment_signed carries ${m.htlc_signature.length} HTLC signatures for ${txs.length} HTLC outputs`);
-  const theirHtlcKey = derivePubkey(s.remote!.basepoints.htlcBasepoint, point);
+  const theirHtlcKey = commitmentKeys(s.local, s.remote!, point).remoteHtlcPubkey;
   const sighash = htlcSighash(s);
   for (const [i, h] of txs.entries()) {
     if (!secp.verify(m.htlc_signature[i]!, h.tx.hashForWitnessV0(0, h.witnessScript, h.valueSat, sighash), theirHtlcKey)) return fail(s, `commitment_signed: HTLC signature ${i} does not verify`);
@@ -487,7 +488,7 @@ function onRevoke(s: ChannelState, c: Commitments, m: RevokeAndAckMessage): Step
 }
 
 function pointAt(s: ChannelState, index: bigint): Uint8Array {
-  return secp.getPublicKey(perCommitmentSecret(s.secrets.commitmentSeed, FIRST_INDEX - index));
+  return perCommitmentPoint(s.secrets.commitmentSeed, index);
 }
 
 // ---------------------------------------------------------------------------------------------------
