@@ -135,6 +135,18 @@ export function commitmentsOf(s: ChannelState): Commitments {
   };
 }
 
+const NO_ONION = new Uint8Array(0);
+
+/**
+ * A spec as it is kept: an HTLC's 1366-byte onion only where it is still needed — with the incoming
+ * HTLCs of our own commitment (to settle or forward them, also after a restart). Outgoing onions live
+ * in the add updates until the peer has them; the peer's commitment needs none. Every commitment would
+ * otherwise carry (and store) a copy of every onion.
+ */
+function keep(spec: Spec, holder: 'local' | 'remote'): Spec {
+  return { ...spec, htlcs: spec.htlcs.map((h) => (holder === 'local' && h.incoming) || h.onion.length === 0 ? h : { ...h, onion: NO_ONION }) };
+}
+
 /** Applies updates to a spec: `ours` are our updates, `theirs` the peer's. */
 export function reduce(spec: Spec, ours: readonly Update[], theirs: readonly Update[]): Spec {
   let { toLocalMsat, toRemoteMsat, feeratePerKw } = spec;
@@ -342,7 +354,7 @@ function sendCommit(s: ChannelState, c: Commitments): Step {
   const msg: CommitmentSignedMessage = { type: 'commitment_signed', channel_id: s.channelId!, signature: signCommitment(s, tx), htlc_signature };
   const next: Commitments = {
     ...c,
-    remoteNext: { spec, point: c.remoteNextPoint, msg },
+    remoteNext: { spec: keep(spec, 'remote'), point: c.remoteNextPoint, msg },
     localChanges: { ...c.localChanges, proposed: [], signed: c.localChanges.proposed },
     remoteChanges: { ...c.remoteChanges, acked: [], signed: c.remoteChanges.acked },
     lastSent: 'commit',
@@ -444,7 +456,7 @@ function onCommit(s: ChannelState, c: Commitments, m: CommitmentSignedMessage): 
   const next: Commitments = {
     ...c,
     localIndex: index,
-    localSpec: spec,
+    localSpec: keep(spec, 'local'),
     localSig: m.signature,
     localHtlcSigs: m.htlc_signature,
     localChanges: { ...c.localChanges, acked: [] },
