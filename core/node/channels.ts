@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hex } from '@scure/base';
-import type { Message, OpenChannelMessage } from '../wire/index.ts';
+import type { ChannelUpdateMessage, Message, OpenChannelMessage } from '../wire/index.ts';
+import { FORWARDING_POLICY, readChannelUpdate, signChannelUpdate } from '../channel/channel-update.ts';
+import { secp } from '../crypto/secp256k1.ts';
 import { CHAIN_HASHES } from '../wire/index.ts';
 import type { Peer } from '../peer/peer.ts';
 import type { PeerManager } from '../peer/manager.ts';
@@ -36,6 +38,8 @@ interface ChannelRecord {
   state: unknown;
   fundingTxHex?: string;
   private: boolean;
+  /** The peer's forwarding policy for this channel, from its channel_update. */
+  remotePolicy?: { feeBaseMsat: number; feeProportionalMillionths: number; cltvExpiryDelta: number };
 }
 
 interface ChannelsDb {
@@ -77,7 +81,7 @@ export class ChannelManager {
 
   private constructor(
     private readonly db: Store<ChannelsDb>,
-    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits> },
+    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits>; nodeSecret?: Uint8Array },
   ) {
     this.config = { ...DEFAULT_CONFIG, ...opts.config };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -106,6 +110,7 @@ export class ChannelManager {
         }).catch((e: unknown) => opts.log.error('channel disconnect handling failed', { error: String(e) }));
       }
     });
+    opts.peers.onMessage('channel_update', (peer, msg) => void this.onChannelUpdate(peer, msg as ChannelUpdateMessage).catch((e: unknown) => opts.log.warn('channel_update handling failed', { error: String(e) })));
     for (const type of ['open_channel', 'accept_channel', 'funding_created', 'funding_signed', 'channel_ready', 'channel_reestablish', 'shutdown', 'closing_signed', 'error', ...UPDATE_MESSAGES] as const) {
       opts.peers.onMessage(type, (peer, msg) => void this.onMessage(peer, msg).catch((e: unknown) => opts.log.error('channel message failed', { peer: peer.pubkey, type, error: String(e) })));
     }
@@ -154,6 +159,8 @@ export class ChannelManager {
       // resends (and whatever was held back meanwhile) goes out on it.
       if (msg.type === 'channel_reestablish' && peer.state === 'ready') this.linkedTo.set(key, peer);
       await this.apply(c.rec, step(c.state, { type: 'message', msg }, this.limits));
+      // After a reconnect the peer hears our policy for the channel again (BOLT 7, private channels).
+      if (msg.type === 'channel_reestablish') this.sendChannelUpdate(key);
     });
     // A peer's update or signature may leave something for us to sign, and so may our updates
     // resent after channel_reestablish.
@@ -196,6 +203,55 @@ export class ChannelManager {
     if (!fn) return;
     // Outside the channel's queue: the handler may act on this channel again.
     setImmediate(() => void fn(e).catch((err: unknown) => this.opts.log.error('HTLC handling failed', { channel: e.channel, event: e.type, error: err instanceof Error ? (err.stack ?? err.message) : String(err) })));
+  }
+
+  /** Tells the channel's peer our forwarding policy for it (a channel_update sent to the peer alone). */
+  private sendChannelUpdate(key: string): void {
+    const c = this.live.get(key);
+    const secret = this.opts.nodeSecret;
+    if (!c || !secret || c.state.phase !== 'NORMAL' || c.state.shortChannelId === undefined || !c.state.remote) return;
+    const peer = this.opts.peers.get(c.rec.peer);
+    if (!peer || peer.state !== 'ready') return;
+    const inFlightMax = c.state.remote.maxHtlcValueInFlightMsat;
+    const capacity = c.state.capacitySat * 1000n;
+    peer.send(
+      signChannelUpdate({
+        chainHash: CHAIN_HASHES[this.opts.network],
+        shortChannelId: c.state.shortChannelId,
+        ourNodeId: secp.getPublicKey(secret),
+        peerNodeId: hex.decode(c.rec.peer),
+        nodeSecret: secret,
+        timestamp: Math.floor(Date.now() / 1000),
+        policy: {
+          feeBaseMsat: Number(FORWARDING_POLICY.feeBaseMsat),
+          feeProportionalMillionths: Number(FORWARDING_POLICY.feeProportionalMillionths),
+          cltvExpiryDelta: FORWARDING_POLICY.cltvExpiryDelta,
+          htlcMinimumMsat: c.state.remote.htlcMinimumMsat > 0n ? c.state.remote.htlcMinimumMsat : 1n,
+          htlcMaximumMsat: inFlightMax < capacity ? inFlightMax : capacity,
+        },
+      }),
+    );
+  }
+
+  /** The peer's channel_update for one of our channels with it: its policy, kept for our invoices' route hints. */
+  private async onChannelUpdate(peer: Peer, m: ChannelUpdateMessage): Promise<void> {
+    const c = [...this.live.values()].find(({ rec, state }) => rec.peer === peer.pubkey && state.shortChannelId === m.short_channel_id);
+    if (!c || !this.opts.nodeSecret) return; // gossip about channels not ours: this node does not keep a graph
+    const policy = readChannelUpdate(m, { chainHash: CHAIN_HASHES[this.opts.network], ourNodeId: secp.getPublicKey(this.opts.nodeSecret), peerNodeId: hex.decode(peer.pubkey) });
+    if (typeof policy === 'string') {
+      this.opts.log.warn('ignored a channel_update', { peer: peer.pubkey, why: policy });
+      return;
+    }
+    await this.serial(c.rec.key, async () => {
+      const now = this.live.get(c.rec.key)!;
+      now.rec.remotePolicy = { feeBaseMsat: policy.feeBaseMsat, feeProportionalMillionths: policy.feeProportionalMillionths, cltvExpiryDelta: policy.cltvExpiryDelta };
+      await this.db.update((d) => void (d.channels[now.rec.key] = { ...now.rec, state: toStored(now.state) }));
+    });
+  }
+
+  /** The peer's forwarding policy for a channel, once its channel_update came. */
+  remotePolicy(key: string): ChannelRecord['remotePolicy'] {
+    return this.live.get(key)?.rec.remotePolicy;
   }
 
   /** The open channel with this short channel id, if any. */
@@ -375,6 +431,7 @@ export class ChannelManager {
       }
       case 'ready':
         this.opts.log.info('channel is open', { peer: rec.peer, channel_id: hex.encode(c.state.channelId!) });
+        this.sendChannelUpdate(rec.key);
         return;
       case 'htlc_locked_in':
         this.emitHtlc({ type: 'locked_in', channel: rec.key, htlc: a.htlc });

@@ -24,8 +24,9 @@ import type { PaymentStore, PaymentEntry, Route } from '../payments/payments.ts'
 import type { Logger } from '../log/logger.ts';
 import { ApiError } from '../api/contract.ts';
 
-/** Our forwarding policy: what we charge and the blocks we keep between incoming and outgoing expiry. */
-export const FORWARDING_POLICY = { feeBaseMsat: 1000n, feeProportionalMillionths: 100n, cltvExpiryDelta: 40 };
+import { FORWARDING_POLICY } from '../channel/channel-update.ts';
+
+export { FORWARDING_POLICY };
 /** Blocks added to the final expiry, so blocks found while the payment travels do not fail it. */
 const FINAL_CLTV_BUFFER = 3;
 

@@ -160,6 +160,7 @@ export class CoulombNode {
       log: this.log.child('CHAN'),
       ...(config.channel?.config ? { config: config.channel.config } : {}),
       ...(config.channel?.limits ? { limits: config.channel.limits } : {}),
+      nodeSecret: keys.nodeSecret,
     });
     let invoices: InvoiceRegistry | undefined;
     let payments: PaymentStore | undefined;
@@ -615,7 +616,7 @@ export class CoulombNode {
                   .filter((c) => c.state.phase === 'NORMAL' && c.state.shortChannelId !== undefined)
                   .sort((x, y) => (ch.balances(y).remoteMsat > ch.balances(x).remoteMsat ? 1 : -1))
                   .slice(0, 5)
-                  .map((c) => ({ peer: hex.decode(c.peer), shortChannelId: c.state.shortChannelId! })),
+                  .map((c) => ({ peer: hex.decode(c.peer), shortChannelId: c.state.shortChannelId!, policy: ch.remotePolicy(c.key) })),
               );
         const inv = await invoiceCall(() =>
           this.invoices.create({

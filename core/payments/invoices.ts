@@ -547,6 +547,7 @@ export class InvoiceRegistry {
  */
 export const DEFAULT_HINT_POLICY = { feeBaseMsat: 1000, feeProportionalMillionths: 200, cltvExpiryDelta: 144 } as const;
 
-export function privateRouteHints(channels: { peer: Uint8Array; shortChannelId: bigint }[]): RouteHintHop[][] {
-  return channels.map((c) => [{ pubkey: c.peer, shortChannelId: c.shortChannelId, ...DEFAULT_HINT_POLICY }]);
+/** One single-hop route hint per channel: the peer's own policy when its channel_update told us, else a generous guess. */
+export function privateRouteHints(channels: { peer: Uint8Array; shortChannelId: bigint; policy?: { feeBaseMsat: number; feeProportionalMillionths: number; cltvExpiryDelta: number } | undefined }[]): RouteHintHop[][] {
+  return channels.map((c) => [{ pubkey: c.peer, shortChannelId: c.shortChannelId, ...(c.policy ?? DEFAULT_HINT_POLICY) }]);
 }

@@ -50,12 +50,7 @@ describe('payments between Coulomb and LDK', () => {
   const tips = (): number[] => [alice.node.chain.source.status().height, carol.node.chain.source.status().height, ldk1.channelManager.current_best_block().get_height(), ldk2.channelManager.current_best_block().get_height()];
   const ourBalanceWith = async (h: ApiHandlers, peer: string): Promise<bigint> => (await h.listchannels({})).channels.filter((x) => x.remote_pubkey === peer).reduce((t, x) => t + BigInt(x.local_balance), 0n);
   const usable = (l: LdkNode, peer: string): number => l.channelManager.list_channels().filter((x) => x.get_is_usable() && Buffer.from(x.get_counterparty().get_node_id()).toString('hex') === peer).length;
-  /** The short channel id of the channel `h` opened to `peer`. */
-  const scidOf = async (h: ApiHandlers, peer: string): Promise<bigint> => {
-    const ch = (await h.listchannels({})).channels.find((x) => x.remote_pubkey === peer && x.initiator)!;
-    const [block, tx, out] = ch.chan_id.split('x').map(BigInt) as [bigint, bigint, bigint];
-    return (block << 40n) | (tx << 16n) | out;
-  };
+
 
   /** Reconnects `t` to an LDK node once both sides have seen the old connection go; resolves when
    *  LDK can use every channel with `t` again (channel_reestablish done both ways). */
@@ -261,9 +256,10 @@ describe('payments between Coulomb and LDK', () => {
     const paid = await a.sendpayment({ pay_req: inv.payment_request });
     expect(paid.status).toBe('SUCCEEDED');
     expect(paid.htlcs.at(-1)!.route.hops.map((h) => h.pub_key)).toEqual([ldk1.nodeId, carol.node.nodeId]);
-    // The hint claims more than LDK charges (1000 msat + 0 ppm); LDK keeps what was paid.
+    // Carol's hint carries ldk1's own policy, from the channel_update ldk1 sent her: LDK's default
+    // 1000 msat and no proportional fee, exactly what ldk1 keeps.
     const fee = BigInt(paid.fee_msat);
-    expect(fee).toBe(1000n + (30_000_000n * 200n) / 1_000_000n);
+    expect(fee).toBe(1000n);
     await waitFor('carol\'s invoice to settle', async () => ((await c.lookupinvoice({ r_hash: inv.r_hash })).state === 'SETTLED' ? true : undefined));
     await d1.until('ldk1 to report the forward', () => d1.forwarded.length === forwardedBefore + 1);
     expect(d1.forwarded.at(-1)).toEqual({ feeMsat: fee, outboundMsat: 30_000_000n });
@@ -273,11 +269,11 @@ describe('payments between Coulomb and LDK', () => {
   it('ldk1 pays ldk2 through alice, who forwards and keeps her fee', { timeout: 30_000 }, async () => {
     const aliceBefore = BigInt((await a.channelbalance({})).balance);
     const inv = ldkInvoice(ldk2, 40_000_000n, 'via alice');
-    // ldk2's own invoice has no route hint (alice sends no channel_update for private channels), so
-    // ldk1 is told the way: alice's channel to ldk2, with alice's forwarding policy.
-    const hash = ldkPay(ldk1, inv.bolt11, {
-      hints: [[{ src: alice.node.nodeId, scid: await scidOf(a, ldk2.nodeId), feeBaseMsat: Number(FORWARDING_POLICY.feeBaseMsat), feePpm: Number(FORWARDING_POLICY.feeProportionalMillionths), cltvExpiryDelta: FORWARDING_POLICY.cltvExpiryDelta }]],
-    });
+    // alice sent ldk2 a channel_update for their channel, so ldk2's own invoice names her, with her
+    // policy, as the way in; ldk1 pays it as it is.
+    const hints = (await a.decodepayreq({ pay_req: inv.bolt11 })).route_hints.map((r) => r.hop_hints[0]!);
+    expect(hints).toContainEqual(expect.objectContaining({ node_id: alice.node.nodeId, fee_base_msat: Number(FORWARDING_POLICY.feeBaseMsat), fee_proportional_millionths: Number(FORWARDING_POLICY.feeProportionalMillionths), cltv_expiry_delta: FORWARDING_POLICY.cltvExpiryDelta }));
+    const hash = ldkPay(ldk1, inv.bolt11);
     expect(await d1.paymentEnded(hash)).toBe('sent');
     await d2.until('ldk2 to claim', () => d2.claimed.has(hash));
     expect(d2.claimed.get(hash)!.amountMsat).toBe(40_000_000n);

@@ -79,9 +79,13 @@ describe('payments between Coulomb nodes', () => {
   it('Alice pays Carol through Bob, who forwards and keeps his fee', { timeout: 60_000 }, async () => {
     const bobBefore = BigInt((await b.channelbalance({})).balance);
     const inv = await c.addinvoice({ value: 50_000, memo: 'through bob', private: true });
+    // Bob told Carol his policy for their channel (channel_update), so her route hint carries it exactly.
+    const hint = (await c.decodepayreq({ pay_req: inv.payment_request })).route_hints[0]!.hop_hints[0]!;
+    expect(hint).toMatchObject({ node_id: bob.node.nodeId, fee_base_msat: 1000, fee_proportional_millionths: 100, cltv_expiry_delta: 40 });
     const paid = await a.sendpayment({ pay_req: inv.payment_request });
     expect(paid.status).toBe('SUCCEEDED');
-    expect(Number(paid.fee_msat)).toBeGreaterThan(0);
+    // Bob's fee, to the msat: 1000 base + 100 ppm of 50 000 sat.
+    expect(paid.fee_msat).toBe('6000');
     expect(paid.htlcs.at(-1)!.route.hops.map((h) => h.pub_key)).toEqual([bob.node.nodeId, carol.node.nodeId]);
     await waitFor('carol to settle', async () => ((await c.lookupinvoice({ r_hash: inv.r_hash })).state === 'SETTLED' ? true : undefined));
     // Bob gained exactly what Alice paid in fees (his two channels' local balances together).
