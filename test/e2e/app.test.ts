@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { onboardOnPlayground, openBrowser, startApp } from './harness.ts';
+import { firstAmount, onboardOnPlayground, openBrowser, startApp } from './harness.ts';
 import type { AppProcess, Browser } from './harness.ts';
 import { cliJson, removeDir, tempDir } from '../helpers/daemon.ts';
 
@@ -30,8 +30,6 @@ describe('the desktop app in a browser, on the playground', () => {
   });
 
   const nodeDir = (): string => join(appDir, 'networks', 'playground');
-  /** The first amount in a text such as "1 234 sat (2 sat/vB)". */
-  const sats = (text: string | null): number => Number((/^[\d\u202f]+/.exec(text ?? '')?.[0] ?? 'NaN').replace(/\u202f/g, ''));
 
   it('onboards, funds, sends on-chain, and keeps its state across a restart', async () => {
     const { page } = b;
@@ -73,7 +71,7 @@ describe('the desktop app in a browser, on the playground', () => {
     await page.getByRole('button', { name: 'Review' }).click();
     await page.getByTestId('review-fee').waitFor();
     expect(await page.getByTestId('review-amount').textContent()).toBe('250\u202f000 sat');
-    const fee = sats(await page.getByTestId('review-fee').textContent());
+    const fee = firstAmount(await page.getByTestId('review-fee').textContent());
     expect(fee).toBeGreaterThan(100);
     expect(fee).toBeLessThan(10_000);
     await b.shot('send-review');
@@ -84,7 +82,7 @@ describe('the desktop app in a browser, on the playground', () => {
     // Nobody mines by hand: the playground's auto-miner confirms the send within seconds.
     await page.getByRole('navigation').getByRole('button', { name: 'Home' }).click();
     const expected = 1_000_000 - 250_000 - fee;
-    await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(sats), { timeout: 30_000 }).toBe(expected);
+    await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(firstAmount), { timeout: 30_000 }).toBe(expected);
     await expect.poll(() => page.locator('[data-testid=tx-list] tbody tr').count()).toBe(2);
     await expect.poll(() => page.getByTestId('tx-list').getByText('Waiting for a block').count(), { timeout: 30_000 }).toBe(0);
     // The CLI reaches the app's node through its control channel and sees the same balance.
@@ -114,7 +112,7 @@ describe('the desktop app in a browser, on the playground', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.getByRole('heading', { name: 'Home' }).waitFor({ timeout: 60_000 });
-    await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(sats), { timeout: 30_000 }).toBe(expected);
+    await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(firstAmount), { timeout: 30_000 }).toBe(expected);
     await expect.poll(() => page.locator('[data-testid=tx-list] tbody tr').count()).toBe(2);
     await page.locator('[data-testid=sync-bar][data-synced=true]').waitFor({ timeout: 30_000 });
     await b.shot('home-after-restart');

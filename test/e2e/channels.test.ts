@@ -4,32 +4,14 @@
  * watch it confirm by itself and become active, see the Lightning balance on Home, close it
  * cooperatively after reading what that means, and find the coins back on-chain less the fees.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onboardOnPlayground, openBrowser, startApp } from './harness.ts';
-import type { AppProcess, Browser } from './harness.ts';
-import { removeDir, tempDir } from '../helpers/daemon.ts';
+import { describe, expect, it } from 'vitest';
+import { firstAmount, onboardOnPlayground, useAppInBrowser } from './harness.ts';
 
 describe('channels in the desktop app, on the playground', () => {
-  let appDir: string;
-  let app: AppProcess;
-  let b: Browser;
-
-  beforeAll(async () => {
-    appDir = await tempDir('e2e-channels');
-    app = await startApp(appDir);
-    b = await openBrowser('channels');
-  }, 120_000);
-
-  afterAll(async () => {
-    await b?.close();
-    await app?.stop();
-    if (appDir) await removeDir(appDir);
-  });
-
-  /** The first amount in a text such as "1 234 sat". */
-  const sats = (text: string | null): number => Number((/^[\d\u202f]+/.exec(text ?? '')?.[0] ?? 'NaN').replace(/\u202f/g, ''));
+  const ctx = useAppInBrowser('channels');
 
   it('opens a channel to the counterparty, sees it active, closes it, and gets the coins back on-chain', async () => {
+    const { app, b } = ctx;
     const { page } = b;
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true });
     await page.goto(app.url);
@@ -72,7 +54,7 @@ describe('channels in the desktop app, on the playground', () => {
     await expect.poll(() => channel.getByTestId('channel-state').textContent(), { timeout: 30_000 }).toMatch(/^Opening — [12] of 3 confirmations/);
     await expect.poll(() => channel.getAttribute('data-status'), { timeout: 40_000 }).toBe('active');
     expect(await channel.getByTestId('channel-state').textContent()).toBe('Active');
-    const local = sats(await channel.getByTestId('channel-local').textContent());
+    const local = firstAmount(await channel.getByTestId('channel-local').textContent());
     // Ours is the whole channel less the commitment's fee and anchors.
     expect(local).toBeGreaterThan(490_000);
     expect(local).toBeLessThan(500_000);
@@ -87,8 +69,8 @@ describe('channels in the desktop app, on the playground', () => {
 
     // Home shows it as the Lightning balance; on-chain is what is left after the funding.
     await nav('Home').click();
-    await expect.poll(() => page.getByTestId('lightning-balance').textContent().then(sats), { timeout: 10_000 }).toBe(local);
-    const afterOpen = sats(await page.getByTestId('onchain-balance').textContent());
+    await expect.poll(() => page.getByTestId('lightning-balance').textContent().then(firstAmount), { timeout: 10_000 }).toBe(local);
+    const afterOpen = firstAmount(await page.getByTestId('onchain-balance').textContent());
     expect(afterOpen).toBeGreaterThan(495_000);
     expect(afterOpen).toBeLessThan(500_000);
     await b.shot('home-with-channel');
@@ -111,7 +93,7 @@ describe('channels in the desktop app, on the playground', () => {
     await closed.waitFor({ timeout: 30_000 });
     expect(await closed.getAttribute('data-status')).toBe('closed');
     expect(await closed.getByTestId('channel-state').textContent()).toBe('Closed');
-    const settled = sats(await closed.getByTestId('channel-settled').textContent());
+    const settled = firstAmount(await closed.getByTestId('channel-settled').textContent());
     // The close pays back the whole channel less its own small fee.
     expect(settled).toBeGreaterThan(498_000);
     expect(settled).toBeLessThanOrEqual(500_000);
@@ -120,7 +102,7 @@ describe('channels in the desktop app, on the playground', () => {
 
     // Back on-chain: the starting million less only the funding and closing fees.
     await nav('Home').click();
-    await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(sats), { timeout: 15_000 }).toBe(afterOpen + settled);
+    await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(firstAmount), { timeout: 15_000 }).toBe(afterOpen + settled);
     const final = afterOpen + settled;
     expect(final).toBeGreaterThan(995_000);
     expect(final).toBeLessThan(1_000_000);

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { BIN, REPO } from '../helpers/daemon.ts';
+import { BIN, REPO, removeDir, tempDir } from '../helpers/daemon.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SHOTS = join(REPO, 'test-results', 'e2e');
@@ -175,4 +175,37 @@ export async function appCall<T = unknown>(app: AppProcess, method: string, para
   } finally {
     ws.close();
   }
+}
+
+/** The first amount in a text such as "1 234 sat" or "282 sat (2 sat/vB)", as a number of sats. */
+export function firstAmount(text: string | null): number {
+  return Number((/[\d\u202f]+/.exec(text ?? '')?.[0] ?? 'NaN').replace(/\u202f/g, ''));
+}
+
+/**
+ * The app in browser mode on a fresh app folder, and a browser on it, for one describe block: started
+ * before its tests, stopped (and the folder removed) after. Read `app` and `b` inside the tests.
+ */
+export function useAppInBrowser(name: string): { readonly app: AppProcess; readonly b: Browser } {
+  let appDir: string | undefined;
+  let app: AppProcess | undefined;
+  let b: Browser | undefined;
+  beforeAll(async () => {
+    appDir = await tempDir(`e2e-${name}`);
+    app = await startApp(appDir);
+    b = await openBrowser(name);
+  }, 120_000);
+  afterAll(async () => {
+    await b?.close();
+    await app?.stop();
+    if (appDir) await removeDir(appDir);
+  });
+  return {
+    get app() {
+      return app!;
+    },
+    get b() {
+      return b!;
+    },
+  };
 }

@@ -6,33 +6,15 @@
  * watch it turn Paid by itself; find both in History. An invoice of another network is refused
  * before anything is paid.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appCall, onboardOnPlayground, openBrowser, startApp } from './harness.ts';
-import type { AppProcess, Browser } from './harness.ts';
-import { removeDir, tempDir } from '../helpers/daemon.ts';
+import { describe, expect, it } from 'vitest';
+import { appCall, firstAmount, onboardOnPlayground, useAppInBrowser } from './harness.ts';
 import { loadVectors } from '../helpers/vectors.ts';
 
 describe('Lightning in the desktop app, on the playground', () => {
-  let appDir: string;
-  let app: AppProcess;
-  let b: Browser;
-
-  beforeAll(async () => {
-    appDir = await tempDir('e2e-lightning');
-    app = await startApp(appDir);
-    b = await openBrowser('lightning');
-  }, 120_000);
-
-  afterAll(async () => {
-    await b?.close();
-    await app?.stop();
-    if (appDir) await removeDir(appDir);
-  });
-
-  /** The first amount in a text such as "1 234 sat". */
-  const sats = (text: string | null): number => Number((/[\d\u202f]+/.exec(text ?? '')?.[0] ?? 'NaN').replace(/\u202f/g, ''));
+  const ctx = useAppInBrowser('lightning');
 
   it('pays an invoice of the counterparty, is paid by it, and lists both in History', { timeout: 120_000 }, async () => {
+    const { app, b } = ctx;
     const { page } = b;
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true });
     await page.goto(app.url);
@@ -64,8 +46,8 @@ describe('Lightning in the desktop app, on the playground', () => {
     await expect.poll(() => page.getByTestId('channel-list').locator('[data-status=active]').count(), { timeout: 45_000 }).toBe(2);
     await b.shot('channels-both-ways');
     await nav('Home').click();
-    await expect.poll(() => page.getByTestId('lightning-balance').textContent().then(sats), { timeout: 10_000 }).toBeGreaterThan(490_000);
-    const before = sats(await page.getByTestId('lightning-balance').textContent());
+    await expect.poll(() => page.getByTestId('lightning-balance').textContent().then(firstAmount), { timeout: 10_000 }).toBeGreaterThan(490_000);
+    const before = firstAmount(await page.getByTestId('lightning-balance').textContent());
 
     // An invoice of another network is refused before anything is paid.
     const mainnet = loadVectors<{ valid: { invoice: string; network: string; amount_msat: number | null }[] }>('bolt11-invoices.json').valid.find((v) => v.network === 'mainnet' && v.amount_msat)!;
@@ -110,13 +92,13 @@ describe('Lightning in the desktop app, on the playground', () => {
     await b.shot('send-paid');
     await page.getByRole('button', { name: 'Done' }).click();
     await nav('Home').click();
-    await expect.poll(() => page.getByTestId('lightning-balance').textContent().then(sats), { timeout: 10_000 }).toBe(before - 20_000);
+    await expect.poll(() => page.getByTestId('lightning-balance').textContent().then(firstAmount), { timeout: 10_000 }).toBe(before - 20_000);
 
     // Receive: an invoice, paid by the counterparty, turns Paid by itself.
     await nav('Receive').click();
     await page.getByLabel('Amount (sats)').fill('7000');
     await page.getByLabel('Note (optional)').fill('Half the pixel paint back');
-    expect(sats(await page.getByText(/Your channels can receive about/).textContent())).toBeGreaterThan(480_000);
+    expect(firstAmount(await page.getByText(/Your channels can receive about/).textContent())).toBeGreaterThan(480_000);
     await page.getByRole('button', { name: 'Create invoice' }).click();
     const state = page.getByTestId('invoice-state');
     await state.waitFor();

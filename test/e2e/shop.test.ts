@@ -3,30 +3,15 @@
  * its invoice in the app's Send screen and pay; the payment goes through the counterparty to the shop
  * (two hops), and the shop's page turns to Paid and paints the pixel.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { SHOTS, onboardOnPlayground, openBrowser, startApp } from './harness.ts';
-import type { AppProcess, Browser } from './harness.ts';
-import { removeDir, tempDir } from '../helpers/daemon.ts';
+import { onboardOnPlayground, SHOTS, useAppInBrowser } from './harness.ts';
 
 describe('the playground shop, from the desktop app', () => {
-  let appDir: string;
-  let app: AppProcess;
-  let b: Browser;
-
-  beforeAll(async () => {
-    appDir = await tempDir('e2e-shop');
-    app = await startApp(appDir);
-    b = await openBrowser('shop');
-  }, 120_000);
-
-  afterAll(async () => {
-    await b?.close();
-    await app?.stop();
-    if (appDir) await removeDir(appDir);
-  });
+  const ctx = useAppInBrowser('shop');
 
   it('buys a pixel with a two-hop payment and sees it painted', { timeout: 150_000 }, async () => {
+    const { app, b } = ctx;
     const { page, context } = b;
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true });
     await page.goto(app.url);
