@@ -59,6 +59,29 @@ export const DAEMON_COMMAND: CommandSpec = {
   ],
 };
 
+/** sendcoins and estimatefee take the same flags: one sends, the other only prices the send. */
+function onChainSend(name: 'sendcoins' | 'estimatefee', summary: string, sweepHelp: string): ClientCommand {
+  return {
+    name,
+    usage: `${name} --addr <address> --amt <sats> [--sat_per_vbyte N] | --sweepall`,
+    summary,
+    flags: [
+      { name: 'addr', type: 'string', help: 'the address to pay', positional: 0 },
+      { name: 'amt', type: 'string', help: 'amount in satoshis', positional: 1 },
+      { name: 'sat_per_vbyte', type: 'string', help: 'fee rate (default: the chain estimate for about 6 blocks)' },
+      { name: 'sweepall', type: 'boolean', help: sweepHelp },
+      ...(name === 'sendcoins' ? [{ name: 'label', type: 'string' as const, help: 'a note kept with the transaction' }] : []),
+    ],
+    method: name,
+    toParams: (f) => ({
+      addr: str(f, 'addr', `the address: coulomb ${name} --addr <address> --amt <sats>`),
+      ...(f.sweepall ? { sweepall: true } : { amt: int(f.amt ?? '', '--amt') }),
+      ...(f.sat_per_vbyte !== undefined ? { sat_per_vbyte: Number(f.sat_per_vbyte) } : {}),
+      ...(name === 'sendcoins' && typeof f.label === 'string' ? { label: f.label } : {}),
+    }),
+  };
+}
+
 /** sendpayment and payinvoice: lncli has both names for paying an invoice. */
 function payCommand(name: 'sendpayment' | 'payinvoice', summary: string): ClientCommand {
   return {
@@ -170,42 +193,8 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     method: 'walletbalance',
     toParams: () => ({}),
   },
-  {
-    name: 'sendcoins',
-    usage: 'sendcoins --addr <address> --amt <sats> [--sat_per_vbyte N] | --sweepall',
-    summary: 'Sends bitcoin on-chain.',
-    flags: [
-      { name: 'addr', type: 'string', help: 'the address to pay', positional: 0 },
-      { name: 'amt', type: 'string', help: 'amount in satoshis', positional: 1 },
-      { name: 'sat_per_vbyte', type: 'string', help: 'fee rate (default: the chain estimate for about 6 blocks)' },
-      { name: 'sweepall', type: 'boolean', help: 'send everything in the wallet' },
-      { name: 'label', type: 'string', help: 'a note kept with the transaction' },
-    ],
-    method: 'sendcoins',
-    toParams: (f) => ({
-      addr: str(f, 'addr', 'the address: coulomb sendcoins --addr <address> --amt <sats>'),
-      ...(f.sweepall ? { sweepall: true } : { amt: int(f.amt ?? '', '--amt') }),
-      ...(f.sat_per_vbyte !== undefined ? { sat_per_vbyte: Number(f.sat_per_vbyte) } : {}),
-      ...(typeof f.label === 'string' ? { label: f.label } : {}),
-    }),
-  },
-  {
-    name: 'estimatefee',
-    usage: 'estimatefee --addr <address> --amt <sats> [--sat_per_vbyte N] | --sweepall',
-    summary: 'Shows what sendcoins would pay in fees, without sending anything.',
-    flags: [
-      { name: 'addr', type: 'string', help: 'the address to pay', positional: 0 },
-      { name: 'amt', type: 'string', help: 'amount in satoshis', positional: 1 },
-      { name: 'sat_per_vbyte', type: 'string', help: 'fee rate (default: the chain estimate for about 6 blocks)' },
-      { name: 'sweepall', type: 'boolean', help: 'price sending everything in the wallet' },
-    ],
-    method: 'estimatefee',
-    toParams: (f) => ({
-      addr: str(f, 'addr', 'the address: coulomb estimatefee --addr <address> --amt <sats>'),
-      ...(f.sweepall ? { sweepall: true } : { amt: int(f.amt ?? '', '--amt') }),
-      ...(f.sat_per_vbyte !== undefined ? { sat_per_vbyte: Number(f.sat_per_vbyte) } : {}),
-    }),
-  },
+  onChainSend('sendcoins', 'Sends bitcoin on-chain.', 'send everything in the wallet'),
+  onChainSend('estimatefee', 'Shows what sendcoins would pay in fees, without sending anything.', 'price sending everything in the wallet'),
   {
     name: 'bumpfee',
     usage: 'bumpfee --txid <txid> --sat_per_vbyte N',

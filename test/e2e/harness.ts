@@ -209,3 +209,16 @@ export function useAppInBrowser(name: string): { readonly app: AppProcess; reado
     },
   };
 }
+
+/** On Home with test coins, opens the one-click channel to the playground counterparty and waits until it is active. */
+export async function fundAndOpenChannel(b: Browser): Promise<void> {
+  const { page } = b;
+  const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true });
+  await page.getByRole('button', { name: /Get test coins/ }).click();
+  await expect.poll(() => page.getByTestId('onchain-balance').textContent(), { timeout: 30_000 }).toBe('1\u202f000\u202f000 sat');
+  await nav('Channels').click();
+  await page.getByRole('button', { name: 'Open a channel to the playground counterparty' }).click({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Open the channel' }).click();
+  await page.getByTestId('open-result').waitFor({ timeout: 30_000 });
+  await expect.poll(() => page.getByTestId('channel-list').locator('[data-status=active]').count(), { timeout: 60_000 }).toBe(1);
+}

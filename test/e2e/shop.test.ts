@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { onboardOnPlayground, SHOTS, useAppInBrowser } from './harness.ts';
+import { fundAndOpenChannel, onboardOnPlayground, SHOTS, useAppInBrowser } from './harness.ts';
 
 describe('the playground shop, from the desktop app', () => {
   const ctx = useAppInBrowser('shop');
@@ -16,15 +16,8 @@ describe('the playground shop, from the desktop app', () => {
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true });
     await page.goto(app.url);
     await onboardOnPlayground(b, 'a shop password');
-    await page.getByRole('button', { name: /Get test coins/ }).click();
-    await expect.poll(() => page.getByTestId('onchain-balance').textContent(), { timeout: 30_000 }).toBe('1\u202f000\u202f000 sat');
-
-    // A channel to the counterparty, which the shop's own channel hangs off.
-    await nav('Channels').click();
-    await page.getByRole('button', { name: 'Open a channel to the playground counterparty' }).click({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Open the channel' }).click();
-    await page.getByTestId('open-result').waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.getByTestId('channel-list').locator('[data-status=active]').count(), { timeout: 60_000 }).toBe(1);
+    // Test coins, then a channel to the counterparty, which the shop's own channel hangs off.
+    await fundAndOpenChannel(b);
 
     // Home links to the shop; it opens in a new tab.
     await nav('Home').click();
