@@ -125,6 +125,11 @@ export class ChannelManager {
     await this.db.close();
   }
 
+  /** Changes with every stored change to any channel (the app's change events compare it). */
+  get revision(): number {
+    return this.db.revision;
+  }
+
   list(): ChannelView[] {
     return [...this.live.values()].map(({ rec, state }) => ({ key: rec.key, peer: rec.peer, state, private: rec.private }));
   }

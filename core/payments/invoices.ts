@@ -253,6 +253,11 @@ export class InvoiceRegistry {
   private readonly now: () => number;
   private readonly cancelListeners = new Set<(paymentHash: string, htlcIds: string[]) => void>();
 
+  /** Changes with every change to the stored records (the app's change events compare it). */
+  get revision(): number {
+    return this.db.revision;
+  }
+
   private constructor(
     private readonly db: Store<InvoicesDb>,
     private readonly nodeSecret: Uint8Array,

@@ -201,6 +201,11 @@ function entryOf(p: DeepReadonly<PaymentRecord>): PaymentEntry {
 export class PaymentStore {
   private readonly now: () => number;
 
+  /** Changes with every change to the stored records (the app's change events compare it). */
+  get revision(): number {
+    return this.db.revision;
+  }
+
   private constructor(
     private readonly db: Store<PaymentsDb>,
     now: (() => number) | undefined,

@@ -36,6 +36,8 @@ export interface Store<T> {
   readonly file: string;
   /** The current state, read-only to the type checker: change it only through update() or updateLazy(). */
   readonly data: DeepReadonly<T>;
+  /** Counts the changes applied since the store was opened: whoever watches the state compares this. */
+  readonly revision: number;
   /**
    * Applies `fn` (synchronous) to the state and resolves once the result is durable on disk.
    * Updates apply in call order; concurrent ones may share one disk write.
@@ -97,6 +99,7 @@ export async function openStore<T>(opts: StoreOptions<T>): Promise<Store<T>> {
 }
 
 class DurableStore<T> implements Store<T> {
+  revision = 0;
   private closed = false;
   private failure: unknown;
   /** Lazy changes not yet handed to the disk. */
@@ -163,6 +166,7 @@ class DurableStore<T> implements Store<T> {
       this.rollback();
       throw e;
     }
+    this.revision++;
   }
 
   /** Hands the whole current state to the disk; resolves once it (or newer) is durable. */
