@@ -11,6 +11,7 @@ import * as ldk from 'lightningdevkit';
 import { fundingTransaction } from './funding.ts';
 import type { FundingCoin } from './funding.ts';
 import type { LdkNode } from './node.ts';
+import { Conditions } from './conditions.ts';
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -34,8 +35,6 @@ export interface ForwardedPayment {
   outboundMsat: bigint | undefined;
 }
 
-type Waiter = { done: () => boolean; resolve: () => void };
-
 export class LdkEventDriver {
   /** Outgoing payments that LDK reports as sent (preimage received), by payment hash. */
   readonly sent = new Map<string, SentPayment>();
@@ -57,7 +56,7 @@ export class LdkEventDriver {
   /** The coin LDK's next FundingGenerationReady is paid from (used once). */
   fundingCoin: FundingCoin | undefined;
 
-  private readonly waiters = new Set<Waiter>();
+  private readonly conditions = new Conditions();
   private forwardScheduled = false;
 
   constructor(private readonly opts: { acceptInbound?: boolean } = {}) {}
@@ -121,39 +120,16 @@ export class LdkEventDriver {
     } else if (e instanceof ldk.Event_ChannelClosed) {
       this.closed.push({ channelId: hexOf(e.channel_id.get_a()), reason: e.reason.to_str() });
     }
-    this.checkWaiters();
+    this.conditions.check();
   };
 
   /** Resolves once `done()` holds, checked after every event; rejects after `timeoutMs`. */
   until(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        done,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (events seen: ${this.seen.slice(-20).join(', ')})`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.conditions.until(done, timeoutMs, () => `timed out after ${timeoutMs} ms waiting for ${what} (events seen: ${this.seen.slice(-20).join(', ')})`);
   }
 
   /** Resolves when the outgoing payment with this hash ended, either way. */
   paymentEnded(hash: string, timeoutMs = 15_000): Promise<'sent' | 'failed'> {
     return this.until(`payment ${hash.slice(0, 16)} to end`, () => this.sent.has(hash) || this.failed.has(hash), timeoutMs).then(() => (this.sent.has(hash) ? 'sent' : 'failed'));
-  }
-
-  private checkWaiters(): void {
-    for (const w of this.waiters) {
-      if (w.done()) {
-        this.waiters.delete(w);
-        w.resolve();
-      }
-    }
   }
 }

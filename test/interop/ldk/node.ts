@@ -13,6 +13,7 @@ import { initLdkWasm } from './wasm.ts';
 import { parseNodeId, nodeIdHex } from './keys.ts';
 import { leFlagsToWire } from './features.ts';
 import { LdkSocket } from './socket.ts';
+import { Conditions } from './conditions.ts';
 import { channelHandlerWithInit } from './custom-init.ts';
 import type { InitOverride } from './custom-init.ts';
 
@@ -101,7 +102,6 @@ export async function startLdkNode(opts: LdkNodeOptions = {}): Promise<LdkNode> 
   return new LdkNodeImpl(opts);
 }
 
-type Waiter = { done: () => boolean; resolve: () => void };
 
 class LdkNodeImpl implements LdkNode {
   readonly nodeId: string;
@@ -119,7 +119,7 @@ class LdkNodeImpl implements LdkNode {
   private readonly sockets = new Set<LdkSocket>();
   private readonly servers = new Set<Server>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private waiters = new Set<Waiter>();
+  private readonly conditions = new Conditions();
   private wakeScheduled = false;
   /** The armed wake-up; replaced on every re-arm so only the live one is kept alive. */
   private wake: { future: ldk.Future; callback: ldk.FutureCallback } | undefined;
@@ -303,7 +303,7 @@ class LdkNodeImpl implements LdkNode {
   disconnect(pubkeyHex: string): void {
     this.assertRunning();
     this.peerManager.disconnect_by_node_id(parseNodeId(pubkeyHex));
-    this.checkWaiters();
+    this.conditions.check();
   }
 
   tick(): void {
@@ -326,7 +326,7 @@ class LdkNodeImpl implements LdkNode {
   processEvents(): void {
     if (this.stopped) return;
     this.peerManager.process_events();
-    this.checkWaiters();
+    this.conditions.check();
   }
 
   handleEvents(): number {
@@ -374,7 +374,7 @@ class LdkNodeImpl implements LdkNode {
     this.sockets.clear();
     await Promise.all([...this.servers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.servers.clear();
-    this.checkWaiters();
+    this.conditions.check();
   }
 
   private accept(socket: Socket): void {
@@ -424,32 +424,7 @@ class LdkNodeImpl implements LdkNode {
   }
 
   private waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        done,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new Error(`${this.alias}: timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
-    });
-  }
-
-  /** Every peer-state change happens inside one of our calls into LDK, so checking after each
-   *  of them is enough; no polling. */
-  private checkWaiters(): void {
-    for (const w of this.waiters) {
-      if (w.done()) {
-        this.waiters.delete(w);
-        w.resolve();
-      }
-    }
+    return this.conditions.until(done, timeoutMs, () => `${this.alias}: timed out after ${timeoutMs} ms waiting for ${what}`);
   }
 
   private assertRunning(): void {
