@@ -4,30 +4,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { Psbt, networks, script as bscript } from 'bitcoinjs-lib';
-import { PlaygroundChain } from '../../../core/chain/playground/index.ts';
+import { script as bscript } from 'bitcoinjs-lib';
 import { deriveChannelSecrets } from '../../../core/keys/channel-keys.ts';
 import { openChannel, acceptChannel, step } from '../../../core/channel/establish.ts';
 import { commitmentFor, initialBalances, signCommitment } from '../../../core/channel/commitments.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../../../core/channel/config.ts';
-import type { ChannelAction, ChannelState, Step } from '../../../core/channel/types.ts';
+import type { ChannelState, Step } from '../../../core/channel/types.ts';
 import { fundingScript, compareBytes } from '../../../core/tx/scripts.ts';
 import { SIGHASH_ALL } from '../../../core/tx/commitment.ts';
-import { CHAIN_HASHES, decodeMessage, encodeMessage } from '../../../core/wire/index.ts';
-import type { Message, OpenChannelMessage } from '../../../core/wire/index.ts';
-import { newKey, signerFor } from '../../helpers/txbuilder.ts';
+import { CHAIN_HASHES } from '../../../core/wire/index.ts';
+import type { OpenChannelMessage } from '../../../core/wire/index.ts';
+import { chainWithCoin, fundingFrom, wire } from '../../helpers/channel.ts';
 
 const secrets = () => deriveChannelSecrets(new Uint8Array(randomBytes(64)), 'regtest', 0);
 
 /** Messages cross the wire as bytes, exactly as between peers. */
-function wire(actions: ChannelAction[]): Message[] {
-  return actions.flatMap((a) => (a.type === 'send' ? [a.msg] : [])).map((m) => {
-    const d = decodeMessage(encodeMessage(m));
-    if (d.kind !== 'known') throw new Error('unknown message');
-    return d.message;
-  });
-}
-
 function open(type: 'static_remotekey' | 'anchors' = 'static_remotekey'): Step {
   return openChannel({
     temporaryChannelId: new Uint8Array(randomBytes(32)),
@@ -57,11 +48,7 @@ function signedCommitment(s: ChannelState): string {
 
 describe('channel establishment (BOLT 2 v1)', () => {
   it.each(['static_remotekey', 'anchors'] as const)('%s: open, accept, fund, sign, confirm, channel_ready; both first commitments spend the funding', async (type) => {
-    const chain = await PlaygroundChain.open();
-    const miner = newKey();
-    await chain.mine(1, miner.script);
-    await chain.mine(100, newKey().script);
-    const cb = chain.entries[1]!.block.transactions![0]!;
+    const { chain, miner, coinbase: cb } = await chainWithCoin();
 
     let a = open(type);
     const [openMsg] = wire(a.actions);
@@ -72,13 +59,7 @@ describe('channel establishment (BOLT 2 v1)', () => {
     if (build?.type !== 'build_funding') throw new Error('expected build_funding');
 
     // The funder's wallet builds the funding transaction; it is not published yet.
-    const psbt = new Psbt({ network: networks.regtest });
-    psbt.addInput({ hash: cb.getId(), index: 0, witnessUtxo: { script: miner.script, value: cb.outs[0]!.value } });
-    psbt.addOutput({ script: build.script, value: build.amountSat });
-    psbt.addOutput({ script: miner.script, value: cb.outs[0]!.value - build.amountSat - 1000n });
-    psbt.signInput(0, signerFor(miner));
-    psbt.finalizeAllInputs();
-    const fundingTx = psbt.extractTransaction();
+    const fundingTx = fundingFrom(miner, cb, build.script, build.amountSat);
     a = step(a.state, { type: 'funding_built', txid: fundingTx.getId(), vout: 0 }, DEFAULT_LIMITS);
     expect(a.actions.map((x) => x.type)).toEqual(['store', 'send']);
 

@@ -6,8 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { Psbt, networks, script as bscript } from 'bitcoinjs-lib';
-import { PlaygroundChain } from '../../../core/chain/playground/index.ts';
+import { script as bscript } from 'bitcoinjs-lib';
 import { deriveChannelSecrets } from '../../../core/keys/channel-keys.ts';
 import { openChannel, acceptChannel, step } from '../../../core/channel/establish.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../../../core/channel/config.ts';
@@ -21,19 +20,11 @@ import { derivePrivkey, derivePubkey, revocationPubkey } from '../../../core/tx/
 import { FIRST_INDEX, perCommitmentSecret } from '../../../core/tx/shachain.ts';
 import { secp } from '../../../core/crypto/secp256k1.ts';
 import { sha256 } from '../../../core/crypto/hash.ts';
-import { CHAIN_HASHES, decodeMessage, encodeMessage } from '../../../core/wire/index.ts';
+import { CHAIN_HASHES } from '../../../core/wire/index.ts';
 import type { Message, OpenChannelMessage } from '../../../core/wire/index.ts';
-import { newKey, signerFor } from '../../helpers/txbuilder.ts';
+import { chainWithCoin, fundingFrom, wire } from '../../helpers/channel.ts';
 
 type Kind = 'static_remotekey' | 'anchors';
-
-function wire(actions: ChannelAction[]): Message[] {
-  return actions.flatMap((a) => (a.type === 'send' ? [a.msg] : [])).map((m) => {
-    const d = decodeMessage(encodeMessage(m));
-    if (d.kind !== 'known') throw new Error('unknown message');
-    return d.message;
-  });
-}
 
 interface Side {
   state: ChannelState;
@@ -43,23 +34,13 @@ interface Side {
 
 /** Two open channel ends (after channel_ready both ways), funded on a playground chain. */
 async function openPair(type: Kind, pushMsat = 400_000_000n) {
-  const chain = await PlaygroundChain.open();
-  const miner = newKey();
-  await chain.mine(1, miner.script);
-  await chain.mine(100, newKey().script);
-  const cb = chain.entries[1]!.block.transactions![0]!;
+  const { chain, miner, coinbase: cb } = await chainWithCoin();
   let a = openChannel({ temporaryChannelId: new Uint8Array(randomBytes(32)), chainHash: CHAIN_HASHES.regtest, capacitySat: 1_000_000n, pushMsat, feeratePerKw: 2500, channelType: type, announce: false, secrets: deriveChannelSecrets(new Uint8Array(randomBytes(64)), 'regtest', 0), config: DEFAULT_CONFIG });
   let b = acceptChannel(wire(a.actions)[0] as OpenChannelMessage, { chainHash: CHAIN_HASHES.regtest, secrets: deriveChannelSecrets(new Uint8Array(randomBytes(64)), 'regtest', 0), config: DEFAULT_CONFIG, limits: DEFAULT_LIMITS, acceptTypes: ['anchors', 'static_remotekey'] });
   a = step(a.state, { type: 'message', msg: wire(b.actions)[0]! }, DEFAULT_LIMITS);
   const build = a.actions.find((x) => x.type === 'build_funding');
   if (build?.type !== 'build_funding') throw new Error('expected build_funding');
-  const psbt = new Psbt({ network: networks.regtest });
-  psbt.addInput({ hash: cb.getId(), index: 0, witnessUtxo: { script: miner.script, value: cb.outs[0]!.value } });
-  psbt.addOutput({ script: build.script, value: build.amountSat });
-  psbt.addOutput({ script: miner.script, value: cb.outs[0]!.value - build.amountSat - 1000n });
-  psbt.signInput(0, signerFor(miner));
-  psbt.finalizeAllInputs();
-  const fundingTx = psbt.extractTransaction();
+  const fundingTx = fundingFrom(miner, cb, build.script, build.amountSat);
   a = step(a.state, { type: 'funding_built', txid: fundingTx.getId(), vout: 0 }, DEFAULT_LIMITS);
   b = step(b.state, { type: 'message', msg: wire(a.actions)[0]! }, DEFAULT_LIMITS);
   a = step(a.state, { type: 'message', msg: wire(b.actions)[0]! }, DEFAULT_LIMITS);
