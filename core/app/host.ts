@@ -30,6 +30,8 @@ import { createLogger } from '../log/logger.ts';
 import type { Logger, LogSink } from '../log/logger.ts';
 import { readFileIfExists, writeFileDurable } from '../store/durable-file.ts';
 import { BitcoindRpc } from '../chain/index.ts';
+import { CHAIN_NAMES } from '../chain/bitcoind/chain-source.ts';
+import { formatHostPort, parseHostPort } from '../peer/address.ts';
 import { appMethodSchemas, isAppMethod, networkChoice } from './contract.ts';
 import type { AppEvent, AppMethodInput, AppMethodName, AppMethodOutputs, AppStatus, BitcoindSettings, NetworkChoice, SyncSnapshot } from './contract.ts';
 import { Counterparty } from './counterparty.ts';
@@ -86,9 +88,14 @@ function choiceNetwork(c: NetworkChoice): string {
   return c.kind === 'playground' ? 'playground' : c.bitcoind.network;
 }
 
+/** bitcoind's RPC address as host:port, the network's port when none is given (as the daemon's --bitcoind.rpchost). */
 function rpcHostPort(s: BitcoindSettings): string {
-  const host = s.host.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
-  return /:\d+$/.test(host) ? host : `${host}:${DEFAULT_BITCOIND_RPC_PORT[s.network]}`;
+  try {
+    const hp = parseHostPort(s.host.trim().replace(/^https?:\/\//, '').replace(/\/+$/, ''), DEFAULT_BITCOIND_RPC_PORT[s.network]);
+    return formatHostPort(hp.host, hp.port);
+  } catch (e) {
+    throw new ApiError('invalid_argument', (e as Error).message);
+  }
 }
 
 export class AppHost {
@@ -328,8 +335,7 @@ export class AppHost {
     } catch (e) {
       throw new ApiError('unavailable', `${(e as Error).message} (${url})`);
     }
-    const names: Record<string, string> = { main: 'mainnet', test: 'testnet', testnet4: 'testnet4', signet: 'signet', regtest: 'regtest' };
-    const theirs = names[info.chain] ?? info.chain;
+    const theirs = CHAIN_NAMES[info.chain] ?? info.chain;
     if (theirs !== s.network) throw new ApiError('failed_precondition', `that bitcoind is on ${theirs}, not ${s.network}: pick ${theirs} or point at a ${s.network} bitcoind`);
     return { chain: theirs, blocks: info.blocks, headers: info.headers, verification_progress: info.verificationprogress, initial_block_download: info.initialblockdownload, version };
   }

@@ -10,7 +10,8 @@ import { RpcError } from './errors.ts';
 import type { ChainListener, ChainPoint, ChainSource, ChainStatus, MempoolListener } from '../types.ts';
 import type { Network } from '../../keys/node-key.ts';
 
-const CHAIN_NAMES: Record<string, Network> = { main: 'mainnet', test: 'testnet', testnet4: 'testnet4', signet: 'signet', regtest: 'regtest' };
+/** bitcoind's chain names (getblockchaininfo's `chain`) → ours. */
+export const CHAIN_NAMES: Record<string, Network> = { main: 'mainnet', test: 'testnet', testnet4: 'testnet4', signet: 'signet', regtest: 'regtest' };
 
 export class ChainMismatchError extends Error {
   constructor(message: string) {
