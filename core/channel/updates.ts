@@ -250,7 +250,7 @@ function reserveOf(sat: bigint): bigint {
 }
 
 /** The fee the funder pays on a commitment with this spec, seen by `holder` (its dust limit decides trimming). */
-function feeOf(s: ChannelState, spec: Spec, dustLimitSat: bigint, holder: 'local' | 'remote', feeratePerKw = spec.feeratePerKw, extraHtlcs = 0): bigint {
+export function feeOf(s: ChannelState, spec: Spec, dustLimitSat: bigint, holder: 'local' | 'remote', feeratePerKw = spec.feeratePerKw, extraHtlcs = 0): bigint {
   const anchors = s.channelType === 'anchors';
   const untrimmed = spec.htlcs.filter((h) => !isTrimmed({ id: 0n, offered: holder === 'local' ? !h.incoming : h.incoming, amountMsat: h.amountMsat, paymentHash: h.paymentHash, cltvExpiry: h.cltvExpiry }, dustLimitSat, feeratePerKw, anchors)).length;
   return (commitmentFee(untrimmed + extraHtlcs, feeratePerKw, anchors) + (anchors ? 2n * ANCHOR_SAT : 0n)) * 1000n;
@@ -621,6 +621,21 @@ export function onReestablishUpdates(s: ChannelState, m: { next_commitment_numbe
   // no connection could carry them. The peer has none of them; the next signature covers them.
   messages.push(...c.localChanges.proposed.map((u) => updateMessage(s, u)));
   return { messages };
+}
+
+/**
+ * What we can offer in one more HTLC now, in msat: the same arithmetic sendAdd applies, on both
+ * commitments as they will be once our pending updates are signed (our fulfills credit us at once).
+ */
+export function spendableMsat(s: ChannelState): bigint {
+  if (s.phase !== 'NORMAL' || !s.remote) return 0n;
+  const c = commitmentsOf(s);
+  const theirs = reduce(c.remoteNext?.spec ?? c.remoteSpec, c.localChanges.proposed, c.remoteChanges.acked);
+  const ours = reduce(c.localSpec, [...c.localChanges.acked, ...c.localChanges.signed, ...c.localChanges.proposed], c.remoteChanges.proposed);
+  let v = (theirs.toLocalMsat < ours.toLocalMsat ? theirs.toLocalMsat : ours.toLocalMsat) - reserveOf(s.remote.reserveSat);
+  // As the funder: the commitment fee with room for a fee spike (twice the feerate, one more HTLC).
+  if (s.funder) v -= feeOf(s, theirs, s.remote.dustLimitSat, 'remote', theirs.feeratePerKw * 2, 1);
+  return v > 0n ? v : 0n;
 }
 
 /** Current balances (our commitment), in msat. */

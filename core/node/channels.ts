@@ -21,7 +21,7 @@ import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
 import type { ChannelAction, ChannelState, Step } from '../channel/types.ts';
 import { toStored, fromStored } from '../channel/codec.ts';
 import { canReestablish, reestablishMessage } from '../channel/reestablish.ts';
-import { UPDATE_MESSAGES, commitmentsOf, currentSpec, buildFromSpec, reduce } from '../channel/updates.ts';
+import { UPDATE_MESSAGES, commitmentsOf, currentSpec, feeOf, spendableMsat } from '../channel/updates.ts';
 import type { Htlc } from '../channel/updates.ts';
 import { openStore } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
@@ -523,31 +523,16 @@ export class ChannelManager {
   balances(view: ChannelView): { localMsat: bigint; remoteMsat: bigint } {
     const st = view.state;
     const spec = currentSpec(st);
-    const raw = { localMsat: spec.toLocalMsat, remoteMsat: spec.toRemoteMsat };
-    if (!st.funding || !st.remote) return raw;
+    if (!st.funding || !st.remote) return { localMsat: spec.toLocalMsat, remoteMsat: spec.toRemoteMsat };
     // The funder's side is net of the commitment fee (and anchors), as lncli shows it.
-    const c = buildFromSpec(st, 'local', spec, st.commit?.localIndex ?? 0n, st.local.firstPerCommitmentPoint);
-    const amount = (kind: string): bigint => (c.outputs.find((o) => o.kind === kind)?.amountSat ?? 0n) * 1000n;
-    return { localMsat: amount('to_local') || (st.funder ? 0n : raw.localMsat), remoteMsat: amount('to_remote') || (st.funder ? raw.remoteMsat : 0n) };
+    const fee = feeOf(st, spec, st.local.dustLimitSat, 'local');
+    const net = (msat: bigint): bigint => (msat > fee ? msat - fee : 0n);
+    return st.funder ? { localMsat: net(spec.toLocalMsat), remoteMsat: spec.toRemoteMsat } : { localMsat: spec.toLocalMsat, remoteMsat: net(spec.toRemoteMsat) };
   }
 
-  /** What we could send on this channel now, in msat: our balance less the reserve and (as funder) fees with headroom. */
+  /** What we could send on this channel now, in msat (see core/channel/updates.ts). */
   spendableMsat(view: ChannelView): bigint {
-    const st = view.state;
-    if (st.phase !== 'NORMAL' || !st.remote) return 0n;
-    const c = commitmentsOf(st);
-    // Both commitments as they will be once our pending updates are signed (our fulfills credit us at once).
-    const theirs = reduce(c.remoteNext?.spec ?? c.remoteSpec, c.localChanges.proposed, c.remoteChanges.acked);
-    const ours = reduce(c.localSpec, [...c.localChanges.acked, ...c.localChanges.signed, ...c.localChanges.proposed], c.remoteChanges.proposed);
-    const spec = theirs.toLocalMsat < ours.toLocalMsat ? theirs : ours;
-    let v = spec.toLocalMsat - st.remote.reserveSat * 1000n;
-    if (st.funder) {
-      // Room for the commitment fee at twice today's rate with one more HTLC, as the state machine demands.
-      const anchors = st.channelType === 'anchors';
-      const weight = (anchors ? 1124 : 724) + 172 * (theirs.htlcs.length + 1);
-      v -= (BigInt(Math.floor((theirs.feeratePerKw * 2 * weight) / 1000)) + (anchors ? 660n : 0n)) * 1000n;
-    }
-    return v > 0n ? v : 0n;
+    return spendableMsat(view.state);
   }
 }
 
