@@ -9,9 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FieldDef, MessageDef, TlvRecordDef } from '../schema.ts';
 
-export const DEFAULT_CSV = fileURLToPath(new URL('../../../../shared/bolt-wire/peer_wire.csv', import.meta.url));
+export const DEFAULT_CSV = fileURLToPath(new URL('../../../spec/bolt-wire/peer_wire.csv', import.meta.url));
 export const OUTPUT = fileURLToPath(new URL('../spec/peer_wire.ts', import.meta.url));
-export const ONION_CSV = fileURLToPath(new URL('../../../../shared/bolt-wire/onion_wire.csv', import.meta.url));
+export const ONION_CSV = fileURLToPath(new URL('../../../spec/bolt-wire/onion_wire.csv', import.meta.url));
 export const ONION_OUTPUT = fileURLToPath(new URL('../spec/onion_wire.ts', import.meta.url));
 
 /** BOLT 4 failure codes carry flag bits in the table's type column: `PERM|NODE|2`. */
