@@ -8,7 +8,7 @@ import { hex } from '@scure/base';
 import type { ChannelReestablishMessage, Message } from '../wire/index.ts';
 import { pointAt } from './establish.ts';
 import type { ChannelState, Step } from './types.ts';
-import { commitmentsOf, onReestablishUpdates, reestablishFields } from './updates.ts';
+import { commitmentsOf, forgetUnsigned, onReestablishUpdates, reestablishFields } from './updates.ts';
 
 const RESUMABLE = ['WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY', 'NORMAL', 'SHUTDOWN', 'NEGOTIATING'];
 
@@ -51,13 +51,17 @@ export function onReestablish(state: ChannelState, m: ChannelReestablishMessage)
   return { state, actions: resend.map((msg) => ({ type: 'send' as const, msg })) };
 }
 
-function onReestablishOpen(state: ChannelState, m: ChannelReestablishMessage): Step {
+function onReestablishOpen(stored: ChannelState, m: ChannelReestablishMessage): Step {
+  // Whatever the peer sent that no commitment_signed of ours covers is forgotten on both sides, after
+  // a restart as after a disconnect: the peer sends it again.
+  const forgot = forgetUnsigned(stored);
+  const state = forgot.state;
   const { messages, problem } = onReestablishUpdates(state, m);
   if (problem) {
     const reason = `${problem}: our data may be out of date, so nothing is published; restore a current backup`;
     return {
       state: { ...state, phase: 'FAILED', failure: reason },
-      actions: [{ type: 'send', msg: { type: 'error', channel_id: state.channelId!, data: new TextEncoder().encode('channel state mismatch; please force-close') } }, { type: 'failed', reason }, { type: 'store' }],
+      actions: [...forgot.actions, { type: 'send', msg: { type: 'error', channel_id: state.channelId!, data: new TextEncoder().encode('channel state mismatch; please force-close') } }, { type: 'failed', reason }, { type: 'store' }],
     };
   }
   const resend: Message[] = [];
@@ -67,5 +71,5 @@ function onReestablishOpen(state: ChannelState, m: ChannelReestablishMessage): S
   }
   resend.push(...messages);
   if (state.close?.sentShutdown && state.close.localScript) resend.push({ type: 'shutdown', channel_id: state.channelId!, scriptpubkey: state.close.localScript });
-  return { state: { ...state, commit: commitmentsOf(state) }, actions: resend.map((msg) => ({ type: 'send' as const, msg })) };
+  return { state: { ...state, commit: commitmentsOf(state) }, actions: [...forgot.actions, ...resend.map((msg) => ({ type: 'send' as const, msg }))] };
 }

@@ -369,7 +369,15 @@ function sendCommit(s: ChannelState, c: Commitments): Step {
  * after channel_reestablish (`onReestablishUpdates`): the peer forgot them, but an incoming HTLC we
  * settled must still be settled (the preimage may already be paid out upstream), and one we failed
  * must still be failed; dropping them would leave the HTLC hanging until it expires on-chain.
+ *
+ * A restart is a disconnect nobody saw: a stored state may still hold the peer's unsigned updates (a
+ * fulfill is stored as it arrives, for its preimage), so channel_reestablish forgets them again
+ * (`forgetUnsigned`) before it resends anything; after a disconnect that finds nothing left to drop.
  */
+export function forgetUnsigned(s: ChannelState): Step {
+  return s.commit ? onDisconnect(s, s.commit) : { state: s, actions: [] };
+}
+
 function onDisconnect(s: ChannelState, c: Commitments): Step {
   const droppedAdds = c.localChanges.proposed.filter((u): u is Extract<Update, { kind: 'add' }> => u.kind === 'add');
   const theirAdds = c.remoteChanges.proposed.filter((u) => u.kind === 'add').length;

@@ -14,6 +14,7 @@ import type { ChannelAction, ChannelInput, ChannelState } from '../../../core/ch
 import { buildFromSpec, commitmentsOf, isQuiet } from '../../../core/channel/updates.ts';
 import { signCommitment } from '../../../core/channel/commitments.ts';
 import { reestablishMessage } from '../../../core/channel/reestablish.ts';
+import { fromStored, toStored } from '../../../core/channel/codec.ts';
 import { fundingScript, compareBytes } from '../../../core/tx/scripts.ts';
 import { SIGHASH_ALL, buildHtlcTx } from '../../../core/tx/commitment.ts';
 import { derivePrivkey, derivePubkey, revocationPubkey } from '../../../core/tx/keys.ts';
@@ -30,6 +31,8 @@ interface Side {
   state: ChannelState;
   events: ChannelAction[];
   outbox: Message[];
+  /** What the shell last stored (through the channel codec), as a restart would read it back. */
+  disk?: unknown;
 }
 
 /** Two open channel ends (after channel_ready both ways), funded on a playground chain. */
@@ -61,6 +64,7 @@ async function openPair(type: Kind, pushMsat = 400_000_000n) {
 function input(side: Side, i: ChannelInput): ChannelAction[] {
   const r = step(side.state, i, DEFAULT_LIMITS);
   side.state = r.state;
+  if (r.actions.some((x) => x.type === 'store')) side.disk = toStored(r.state);
   side.outbox.push(...wire(r.actions));
   const events = r.actions.filter((x) => x.type !== 'send' && x.type !== 'store');
   side.events.push(...events);
@@ -82,6 +86,16 @@ function settle(x: Side, y: Side, opts: { drop?: (m: Message) => boolean } = {})
     }
   }
   throw new Error('the channel never went quiet');
+}
+
+/**
+ * The process is killed and started again: only what was stored survives (the secrets come back from
+ * the seed), and nothing was disconnected in memory.
+ */
+function restart(side: Side): void {
+  side.state = fromStored(side.disk, side.state.secrets);
+  side.outbox.length = 0;
+  side.events.length = 0;
 }
 
 const onion = () => new Uint8Array(randomBytes(1366));
@@ -249,6 +263,42 @@ describe('commitment updates (BOLT 2)', () => {
     expect(isQuiet(alice.state) && isQuiet(bob.state)).toBe(true);
     expect(alice.events).toContainEqual({ type: 'htlc_fulfilled', id: 0n, preimage });
     expect(balances(bob)).toEqual([410_000_000n, 590_000_000n]);
+  });
+
+  it.each(['alone', 'with an add of the peer'] as const)('a fulfill the payer stored but never saw signed (%s) is taken again after it restarts: the channel survives and the payment settles once', async (variant) => {
+    const { alice, bob } = await openPair('anchors');
+    const preimage = new Uint8Array(randomBytes(32));
+    input(alice, { type: 'add_htlc', amountMsat: 10_000_000n, paymentHash: sha256(preimage), cltvExpiry: 500, onion: onion() });
+    settle(alice, bob);
+    const [a0, b0] = balances(alice);
+    const bobPre = new Uint8Array(randomBytes(32));
+    if (variant === 'with an add of the peer') input(bob, { type: 'add_htlc', amountMsat: 3_000_000n, paymentHash: sha256(bobPre), cltvExpiry: 500, onion: onion() });
+    input(bob, { type: 'fulfill_htlc', id: 0n, preimage });
+    input(bob, { type: 'sign' });
+    // Alice takes Bob's updates (storing the fulfill: the preimage is her proof of payment) and is
+    // killed before his commitment_signed.
+    for (const m of bob.outbox.splice(0)) if (m.type !== 'commitment_signed') input(alice, { type: 'message', msg: m });
+    expect(alice.events).toContainEqual({ type: 'htlc_fulfilled', id: 0n, preimage });
+    restart(alice);
+    input(bob, { type: 'disconnected' });
+    input(alice, { type: 'message', msg: reestablishMessage(bob.state) });
+    input(bob, { type: 'message', msg: reestablishMessage(alice.state) });
+    // Bob sends his updates and signature again; Alice takes them as new, since she never signed them.
+    expect(bob.outbox.map((m) => m.type)).toContain('update_fulfill_htlc');
+    settle(alice, bob);
+    expect([alice.state.phase, bob.state.phase], alice.state.failure ?? bob.state.failure).toEqual(['NORMAL', 'NORMAL']);
+    expect(alice.events.filter((e) => e.type === 'htlc_fulfilled').every((e) => e.type === 'htlc_fulfilled' && e.id === 0n)).toBe(true);
+    if (variant === 'with an add of the peer') {
+      const locked = alice.events.filter((e) => e.type === 'htlc_locked_in');
+      expect(locked).toHaveLength(1);
+      input(alice, { type: 'fulfill_htlc', id: 0n, preimage: bobPre });
+      settle(alice, bob);
+    }
+    expect(isQuiet(alice.state) && isQuiet(bob.state)).toBe(true);
+    // Paid once: the 10 000 sat in flight went to Bob (and his 3 000 came back to Alice when she settled it).
+    const back = variant === 'with an add of the peer' ? 3_000_000n : 0n;
+    expect(balances(alice)).toEqual([a0! + back, b0! + 10_000_000n - back]);
+    expect(balances(bob)).toEqual([b0! + 10_000_000n - back, a0! + back]);
   });
 
   it('a hostile peer: a bad signature, a wrong preimage, an unknown HTLC, a replayed id each fail the channel with a reason', async () => {
