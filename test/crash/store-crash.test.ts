@@ -2,18 +2,39 @@
  * The proof of crash safety: a writer is killed with SIGKILL at random moments, many times; every
  * reopen finds the last state it reported durable (or the one write in flight after it), never a torn,
  * empty or mixed file, and whatever the crash left (temp files, a stale lock) never blocks the next open.
+ *
+ * The writer is bundled to plain JavaScript once, so each of the many spawns is a bare `node` start
+ * rather than a TypeScript transpile: the test's cost is the kills, whatever else the machine is doing.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { openStore, parseLockOwner } from '../../core/store/index.ts';
 import { tempDir, removeDir } from '../helpers/daemon.ts';
 import { payloadSize } from './payload.ts';
 
-const WRITER = fileURLToPath(new URL('./writer.ts', import.meta.url));
+const WRITER_SOURCE = fileURLToPath(new URL('./writer.ts', import.meta.url));
 const KILLS = 60;
+/**
+ * A guard against a hang, not a speed check: each kill needs a process start and a few writes, well
+ * under a second on a loaded machine; a writer that never starts would otherwise wait forever.
+ */
+const PER_KILL_BUDGET_MS = 10_000;
+
+let writer = '';
+let bundleDir = '';
+
+beforeAll(async () => {
+  bundleDir = await tempDir('crash-writer');
+  writer = join(bundleDir, 'writer.mjs');
+  await build({ entryPoints: [WRITER_SOURCE], outfile: writer, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
+});
+afterAll(async () => {
+  if (bundleDir) await removeDir(bundleDir);
+});
 
 interface Run {
   pid: number;
@@ -24,7 +45,7 @@ interface Run {
 
 function runAndKill(dir: string, delayMs: number): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [writer, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (d: Buffer) => {
@@ -42,7 +63,7 @@ function runAndKill(dir: string, delayMs: number): Promise<Run> {
 }
 
 describe('store crash safety', () => {
-  it(`survives ${KILLS} SIGKILLs at random moments`, { timeout: 90_000 }, async () => {
+  it(`survives ${KILLS} SIGKILLs at random moments`, { timeout: KILLS * PER_KILL_BUDGET_MS }, async () => {
     const dir = await tempDir('crash');
     const file = join(dir, 'crash.json');
     try {
