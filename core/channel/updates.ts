@@ -646,6 +646,20 @@ export function spendableMsat(s: ChannelState): bigint {
   return v > 0n ? v : 0n;
 }
 
+/**
+ * May our outgoing HTLC `id` be on a commitment now or later: in either side's commitment, in the one
+ * we signed for the peer, or an add of ours stored and not yet forgotten? When this is false and the
+ * HTLC's end never reached its payment, it failed (a fulfill's preimage is recorded before the channel
+ * moves on), or it never left.
+ */
+export function mayCarryOutgoing(s: ChannelState, id: bigint): boolean {
+  const c = s.commit;
+  if (!c) return false;
+  const inSpec = (spec: Spec | undefined): boolean => !!spec?.htlcs.some((h) => !h.incoming && h.id === id);
+  const changes = [...c.localChanges.proposed, ...c.localChanges.signed, ...c.localChanges.acked];
+  return inSpec(c.localSpec) || inSpec(c.remoteSpec) || inSpec(c.remoteNext?.spec) || changes.some((u) => u.kind === 'add' && u.htlc.id === id);
+}
+
 /** Current balances (our commitment), in msat. */
 export function currentSpec(s: ChannelState): Spec {
   return s.commit?.localSpec ?? initialSpec(s);

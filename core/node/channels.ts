@@ -68,6 +68,7 @@ export class ChannelManager {
   readonly limits: ChannelLimits;
   private readonly signSoon = new Set<string>();
   private htlcHandler: ((e: HtlcEvent) => Promise<void>) | undefined;
+  private preimageHandler: ((channel: string, id: bigint, preimage: Uint8Array) => Promise<void>) | undefined;
   private readonly live = new Map<string, { rec: ChannelRecord; state: ChannelState }>();
   /**
    * The connection each channel's commitment updates may go out on: the one the channel was opened
@@ -201,6 +202,15 @@ export class ChannelManager {
   /** Where HTLC events go (the switch). Events are delivered after the channel's state is stored. */
   setHtlcHandler(fn: (e: HtlcEvent) => Promise<void>): void {
     this.htlcHandler = fn;
+  }
+
+  /**
+   * Where the preimage of an outgoing HTLC goes the moment the peer reveals it. Awaited in the
+   * channel's queue, before the channel moves on: its next commitments drop the HTLC, and a crash
+   * then must not lose the proof of payment (the handler must not wait on this channel).
+   */
+  setPreimageHandler(fn: (channel: string, id: bigint, preimage: Uint8Array) => Promise<void>): void {
+    this.preimageHandler = fn;
   }
 
   private emitHtlc(e: HtlcEvent): void {
@@ -442,6 +452,7 @@ export class ChannelManager {
         this.emitHtlc({ type: 'locked_in', channel: rec.key, htlc: a.htlc });
         return;
       case 'htlc_fulfilled':
+        await this.preimageHandler?.(rec.key, a.id, a.preimage);
         this.emitHtlc({ type: 'fulfilled', channel: rec.key, id: a.id, preimage: a.preimage });
         return;
       case 'htlc_failed':

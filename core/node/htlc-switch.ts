@@ -18,6 +18,7 @@ import type { Invoice } from '../invoice/bolt11.ts';
 import { openStore } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
 import type { ChannelManager, HtlcEvent } from './channels.ts';
+import { mayCarryOutgoing } from '../channel/updates.ts';
 import type { Htlc } from '../channel/updates.ts';
 import type { InvoiceRegistry } from '../payments/invoices.ts';
 import type { PaymentStore, PaymentEntry, Route } from '../payments/payments.ts';
@@ -32,7 +33,8 @@ const FINAL_CLTV_BUFFER = 3;
 
 type Origin =
   | { kind: 'local'; paymentHash: string; attemptId: number; sessionKey: string; hops: string[]; route: { totalTimeLock: number; totalAmtMsat: string; totalFeesMsat: string; hops: { pubkey: string; shortChannelId: string; amtToForwardMsat: string; feeMsat: string; expiry: number }[] }; done?: boolean }
-  | { kind: 'relay'; inChannel: string; inId: string; sharedSecret: string; done?: boolean };
+  /** `preimage` (hex): the outgoing HTLC was fulfilled; the incoming one is settled with it, also after a restart. */
+  | { kind: 'relay'; inChannel: string; inId: string; sharedSecret: string; preimage?: string; done?: boolean };
 
 interface SwitchDb {
   /** `<channel key>:<htlc id>` of each outgoing HTLC → where it came from. */
@@ -82,6 +84,8 @@ interface Candidate {
 export class HtlcSwitch {
   private readonly waiters = new Map<string, (o: Outcome) => void>();
   private readonly incomingAmounts = new Map<string, bigint>();
+  /** Payments whose pay() is still trying routes: it decides when they fail. */
+  private readonly paying = new Set<string>();
 
   private constructor(
     private readonly db: Store<SwitchDb>,
@@ -91,7 +95,9 @@ export class HtlcSwitch {
   static async open(o: SwitchOptions): Promise<HtlcSwitch> {
     const db = await openStore<SwitchDb>({ dir: o.dir, name: 'htlc-switch', version: 1, migrations: [], defaults: () => ({ origins: {}, forwarded: {} }) });
     const sw = new HtlcSwitch(db, o);
+    await sw.failStranded();
     o.channels.setHtlcHandler((e) => sw.onEvent(e));
+    o.channels.setPreimageHandler((channel, id, preimage) => sw.recordPreimage(channel, id, preimage));
     o.invoices.onCancel((_hash, ids) => void sw.failIncoming(ids, { type: 'incorrect_or_unknown_payment_details', htlc_msat: 0n, height: o.height() }));
     return sw;
   }
@@ -100,8 +106,46 @@ export class HtlcSwitch {
     await this.db.close();
   }
 
+  /**
+   * At start-up, before any HTLC moves: a payment attempt whose HTLC no channel can carry (it never
+   * left, or the process stopped before the add was stored, or it failed and the news was lost) is
+   * failed, and so is a payment left with nothing in flight, so its invoice can be paid again. An
+   * attempt whose HTLC a channel still holds, signed or not, is left to the channel: it ends with it.
+   */
+  private async failStranded(): Promise<void> {
+    const originOf = new Map<string, string>();
+    for (const [key, o] of Object.entries(this.db.data.origins)) if (o.kind === 'local') originOf.set(`${o.paymentHash}:${o.attemptId}`, key);
+    const mayBeInFlight = (paymentHash: string, attemptId: number): boolean => {
+      const key = originOf.get(`${paymentHash}:${attemptId}`);
+      if (!key) return false; // the origin is stored before the HTLC leaves: none, so it never left
+      const [channel, id] = key.split(':') as [string, string];
+      const view = this.o.channels.get(channel);
+      return !!view && mayCarryOutgoing(view.state, BigInt(id));
+    };
+    const failed = await this.o.payments.failStranded(mayBeInFlight, { code: 'the node stopped before the payment was committed' }, 'FAILURE_REASON_ERROR');
+    for (const hash of failed) this.o.log.info('a payment interrupted by a stop failed; its invoice can be paid again', { hash: hash.slice(0, 16) });
+  }
+
+  /**
+   * The preimage of one of our outgoing HTLCs, stored before the channel goes on (its next commitments
+   * drop the HTLC): a payment of ours succeeds; a forward keeps it to settle the incoming HTLC with.
+   */
+  private async recordPreimage(channel: string, id: bigint, preimage: Uint8Array): Promise<void> {
+    const key = `${channel}:${id}`;
+    const origin = structuredClone(this.db.data.origins[key]) as Origin | undefined;
+    if (!origin || origin.done) return;
+    if (origin.kind === 'local') await this.o.payments.succeed(origin.paymentHash, { preimage, route: routeFromRecord(origin.route) });
+    else if (!origin.preimage) await this.db.update((d) => void (d.origins[key] = { ...origin, preimage: hex.encode(preimage) }));
+  }
+
   /** After a restart: incoming HTLCs nobody resolved yet are looked at again (every step is idempotent). */
   resume(): void {
+    // Forwards whose preimage came back but whose incoming HTLC may not be settled yet.
+    for (const [key, o] of Object.entries(this.db.data.origins)) {
+      if (o.kind !== 'relay' || o.done || !o.preimage) continue;
+      const [channel, id] = key.split(':') as [string, string];
+      void this.onEvent({ type: 'fulfilled', channel, id: BigInt(id), preimage: hex.decode(o.preimage) }).catch((e: unknown) => this.o.log.error('settling a forward failed', { error: String(e) }));
+    }
     for (const { channel, htlc } of this.o.channels.unresolvedIncoming()) void this.onLockedIn(channel, htlc).catch((e: unknown) => this.o.log.error('resuming an HTLC failed', { error: String(e) }));
     for (const set of this.o.invoices.heldSets()) {
       if (set.complete) continue;
@@ -161,9 +205,19 @@ export class HtlcSwitch {
    * payment's record (SUCCEEDED, FAILED, or IN_FLIGHT when the timeout passed with an HTLC still out).
    */
   async pay(inv: Invoice, paymentRequest: string, amountMsat: bigint, opts: { timeoutMs: number; feeLimitMsat?: bigint }): Promise<PaymentEntry> {
-    const hashHex = hex.encode(inv.paymentHash);
     const begun = await this.o.payments.begin({ paymentHash: inv.paymentHash, paymentRequest, destination: inv.payee, amountMsat, ...(opts.feeLimitMsat !== undefined ? { feeLimitMsat: opts.feeLimitMsat } : {}) });
     if (!begun.started) return begun.payment;
+    const hashHex = hex.encode(inv.paymentHash);
+    this.paying.add(hashHex);
+    try {
+      return await this.tryRoutes(inv, amountMsat, opts);
+    } finally {
+      this.paying.delete(hashHex);
+    }
+  }
+
+  private async tryRoutes(inv: Invoice, amountMsat: bigint, opts: { timeoutMs: number; feeLimitMsat?: bigint }): Promise<PaymentEntry> {
+    const hashHex = hex.encode(inv.paymentHash);
     const candidates = this.candidates(inv, amountMsat);
     if (!candidates.length) {
       const short = this.candidates(inv, 0n);
@@ -257,6 +311,13 @@ export class HtlcSwitch {
       const outcome = this.decodeOutcome(origin, e);
       await this.o.payments.failAttempt(origin.paymentHash, origin.attemptId, { code: outcome.reason, ...(outcome.failingHop !== undefined ? { failureSourceIndex: outcome.failingHop } : {}) });
       this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.(outcome);
+      this.waiters.delete(`${origin.paymentHash}:${origin.attemptId}`);
+      // Nobody is trying other routes (the sender gave up waiting, or the node restarted since): the
+      // payment ends here once nothing of it is in flight.
+      const p = this.o.payments.get(origin.paymentHash);
+      if (!this.paying.has(origin.paymentHash) && p?.status === 'IN_FLIGHT' && !p.attempts.some((a) => a.status === 'IN_FLIGHT')) {
+        await this.o.payments.fail(origin.paymentHash, outcome.permanent && outcome.failingHop === origin.hops.length - 1 ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_ERROR');
+      }
     }
     await this.db.update((d) => void (d.origins[key] = { ...d.origins[key]!, done: true } as Origin));
   }

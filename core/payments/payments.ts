@@ -343,6 +343,42 @@ export class PaymentStore {
     });
   }
 
+  /**
+   * After a restart: each attempt still in flight whose HTLC cannot be (`mayBeInFlight` answers false:
+   * it never left, or it is gone from every commitment without a preimage) fails with `failure`, and a
+   * payment left with nothing in flight fails with `reason`, so its invoice can be paid again. Only the
+   * caller knows what the channels carry: an attempt it is unsure of must be answered true (failing an
+   * HTLC that may still be on a commitment could pay twice). Resolves with the hashes of the payments
+   * it failed.
+   */
+  async failStranded(mayBeInFlight: (paymentHash: string, attemptId: number) => boolean, failure: AttemptFailure, reason: PaymentFailureReason): Promise<string[]> {
+    const stranded = new Map<string, number[]>();
+    for (const p of Object.values(this.db.data.payments)) {
+      if (p.status !== 'IN_FLIGHT') continue;
+      stranded.set(p.paymentHash, p.attempts.filter((a) => a.status === 'IN_FLIGHT' && !mayBeInFlight(p.paymentHash, a.attemptId)).map((a) => a.attemptId));
+    }
+    const failed: string[] = [];
+    const now = this.now();
+    const changes = [...stranded].filter(([key, ids]) => ids.length || !this.db.data.payments[key]!.attempts.some((a) => a.status === 'IN_FLIGHT'));
+    if (!changes.length) return failed;
+    await this.db.update((d) => {
+      for (const [key, ids] of changes) {
+        const rec = d.payments[key]!;
+        for (const a of rec.attempts) {
+          if (!ids.includes(a.attemptId)) continue;
+          a.status = 'FAILED';
+          a.resolveTime = now;
+          a.failure = { ...failure };
+        }
+        if (rec.attempts.some((a) => a.status === 'IN_FLIGHT')) continue;
+        rec.status = 'FAILED';
+        rec.failureReason = reason;
+        failed.push(key);
+      }
+    });
+    return failed;
+  }
+
   get(paymentHash: Uint8Array | string): PaymentEntry | undefined {
     const p = this.db.data.payments[hashKey(paymentHash)];
     return p ? entryOf(p) : undefined;

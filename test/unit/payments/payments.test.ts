@@ -9,6 +9,13 @@ import { hex } from '../../../core/util/bytes.ts';
 import { PaymentStore, PaymentStoreError } from '../../../core/payments/payments.ts';
 import type { Route } from '../../../core/payments/payments.ts';
 import { paymentView } from '../../../core/payments/views.ts';
+import { HtlcSwitch } from '../../../core/node/htlc-switch.ts';
+import type { ChannelManager, ChannelView, HtlcEvent } from '../../../core/node/channels.ts';
+import type { InvoiceRegistry } from '../../../core/payments/invoices.ts';
+import type { ChannelState } from '../../../core/channel/types.ts';
+import type { Htlc, Spec, Update } from '../../../core/channel/updates.ts';
+import { openStore } from '../../../core/store/store.ts';
+import { memoryLogger } from '../../../core/log/logger.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
 
 const PREIMAGE = new Uint8Array(32).fill(7);
@@ -120,6 +127,30 @@ describe('PaymentStore', () => {
     expect(store.get(HASH)!.status).toBe('IN_FLIGHT');
   });
 
+  it('after a restart, fails the attempts no channel can carry and the payments left with nothing in flight; their invoices can be paid again', async () => {
+    const hashes = [1, 2, 3, 4].map((n) => hex.encode(sha256(new Uint8Array(32).fill(n))));
+    for (const h of hashes) await store.begin({ paymentHash: h, destination: DEST, amountMsat: 1_000n });
+    const [carried, lost, mixedLost] = [await store.attempt(hashes[0]!, route(1_000n)), await store.attempt(hashes[1]!, route(1_000n)), await store.attempt(hashes[2]!, route(1_000n))];
+    const mixedCarried = await store.attempt(hashes[2]!, route(1_000n));
+    // hashes[3]: begun, and stopped before its first attempt.
+    clock = T0 + 10;
+    const failed = await store.failStranded((_h, id) => id === carried || id === mixedCarried, { code: 'the node stopped' }, 'FAILURE_REASON_ERROR');
+    expect(failed.sort()).toEqual([hashes[1], hashes[3]].sort());
+    expect(store.get(hashes[0]!)).toMatchObject({ status: 'IN_FLIGHT', attempts: [{ status: 'IN_FLIGHT' }] });
+    expect(store.get(hashes[1]!)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_ERROR', attempts: [{ attemptId: lost, status: 'FAILED', resolveTime: T0 + 10, failure: { code: 'the node stopped' } }] });
+    expect(store.get(hashes[2]!)!.status).toBe('IN_FLIGHT');
+    expect(store.get(hashes[2]!)!.attempts.map((a) => [a.attemptId, a.status])).toEqual([
+      [mixedLost, 'FAILED'],
+      [mixedCarried, 'IN_FLIGHT'],
+    ]);
+    expect(store.get(hashes[3]!)).toMatchObject({ status: 'FAILED', attempts: [] });
+    // Nothing left to fail: nothing changes.
+    const rev = store.revision;
+    expect(await store.failStranded(() => true, { code: 'x' }, 'FAILURE_REASON_ERROR')).toEqual([]);
+    expect(store.revision).toBe(rev);
+    expect((await store.begin({ paymentHash: hashes[1]!, destination: DEST, amountMsat: 1_000n })).started).toBe(true);
+  });
+
   it('keeps payments and attempts across a restart, in order', async () => {
     const other = new Uint8Array(32).fill(8);
     await store.begin({ paymentHash: HASH, destination: DEST, amountMsat: 50_000n });
@@ -158,5 +189,92 @@ describe('PaymentStore', () => {
     });
     expect(v.htlcs[0]).toMatchObject({ attempt_id: '1', status: 'SUCCEEDED', failure: null, route: { total_time_lock: 1200, total_fees_msat: '1000', total_amt_msat: '51000' } });
     expect(v.htlcs[0]!.route.hops[0]).toEqual({ chan_id: '500x1x0', pub_key: HOP, amt_to_forward: '50', amt_to_forward_msat: '50000', fee: '1', fee_msat: '1000', expiry: 1200 });
+  });
+});
+
+/**
+ * The switch at start-up, against channels that hold what a crash left: an attempt whose HTLC a channel
+ * still carries is left alone (it could still be paid); one whose HTLC never left, or was never stored
+ * by its channel, fails, and its invoice can be paid again.
+ */
+describe('the HTLC switch after a restart', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await tempDir('switch');
+  });
+  afterEach(async () => {
+    await removeDir(dir);
+  });
+
+  const CH = 'aa'.repeat(32);
+  const emptySpec = (): Spec => ({ htlcs: [], toLocalMsat: 0n, toRemoteMsat: 0n, feeratePerKw: 253 });
+  const htlc = (id: bigint): Htlc => ({ id, amountMsat: 1_000n, paymentHash: new Uint8Array(32), cltvExpiry: 500, onion: new Uint8Array(0) });
+  /** A channel whose state holds outgoing HTLC 0 in a commitment and HTLC 1 as an add it stored and signed. */
+  const channelState = (): ChannelState => {
+    const signed: Update[] = [{ kind: 'add', htlc: htlc(1n) }];
+    return {
+      phase: 'NORMAL',
+      commit: {
+        localSpec: { ...emptySpec(), htlcs: [{ ...htlc(0n), incoming: false }] },
+        remoteSpec: emptySpec(),
+        localChanges: { proposed: [], signed, acked: [] },
+        remoteChanges: { proposed: [], acked: [], signed: [] },
+      },
+    } as unknown as ChannelState;
+  };
+
+  async function start(origins: Record<string, unknown>) {
+    const db = await openStore<{ origins: Record<string, unknown>; forwarded: Record<string, string> }>({ dir, name: 'htlc-switch', version: 1, migrations: [], defaults: () => ({ origins: {}, forwarded: {} }) });
+    await db.update((d) => void (d.origins = origins));
+    await db.close();
+    let handler: ((e: HtlcEvent) => Promise<void>) | undefined;
+    let onPreimage: ((channel: string, id: bigint, preimage: Uint8Array) => Promise<void>) | undefined;
+    const view: ChannelView = { key: CH, peer: DEST, state: channelState(), private: true };
+    const channels = {
+      get: (key: string) => (key === CH ? view : undefined),
+      list: () => [view],
+      unresolvedIncoming: () => [],
+      setHtlcHandler: (fn: typeof handler) => void (handler = fn),
+      setPreimageHandler: (fn: typeof onPreimage) => void (onPreimage = fn),
+    } as unknown as ChannelManager;
+    const invoices = { onCancel: () => () => undefined, heldSets: () => [] } as unknown as InvoiceRegistry;
+    const payments = await PaymentStore.open({ dir });
+    return { payments, channels, invoices, handler: () => handler!, onPreimage: () => onPreimage! };
+  }
+
+  it('fails only the attempts whose HTLC cannot be in flight, and ends the rest with their channel', async () => {
+    const pre = [1, 2, 3, 4].map((n) => new Uint8Array(32).fill(n));
+    const hashes = pre.map((p) => hex.encode(sha256(p)));
+    // Four payments, each stopped at a different point, as a crash leaves them.
+    {
+      const payments = await PaymentStore.open({ dir });
+      for (const h of hashes) {
+        await payments.begin({ paymentHash: h, destination: DEST, amountMsat: 1_000n });
+        await payments.attempt(h, route(1_000n));
+      }
+      await payments.close();
+    }
+    const origin = (h: number) => ({ kind: 'local', paymentHash: hashes[h], attemptId: h + 1, sessionKey: '00'.repeat(32), hops: [DEST], route: { totalTimeLock: 1200, totalAmtMsat: '1000', totalFeesMsat: '0', hops: [{ pubkey: DEST, shortChannelId: '1', amtToForwardMsat: '1000', feeMsat: '0', expiry: 1200 }] } });
+    // 0: HTLC 0 in a commitment. 1: HTLC 1 signed, not yet revoked. 2: origin stored, the add never
+    // stored by the channel (HTLC 2 is nowhere). 3: stopped before the origin was stored.
+    const t = await start({ [`${CH}:0`]: origin(0), [`${CH}:1`]: origin(1), [`${CH}:2`]: origin(2) });
+    const sw = await HtlcSwitch.open({ dir, channels: t.channels, invoices: t.invoices, payments: t.payments, nodeSecret: new Uint8Array(32).fill(9), nodeId: DEST, height: () => 100, log: memoryLogger() });
+    try {
+      expect(t.payments.list().map((p) => p.status)).toEqual(['IN_FLIGHT', 'IN_FLIGHT', 'FAILED', 'FAILED']);
+      expect(t.payments.get(hashes[2]!)).toMatchObject({ failureReason: 'FAILURE_REASON_ERROR', attempts: [{ status: 'FAILED', failure: { code: expect.stringMatching(/^the node stopped/) } }] });
+      // Each failed invoice can be paid again.
+      for (const h of [hashes[2]!, hashes[3]!]) expect((await t.payments.begin({ paymentHash: h, destination: DEST, amountMsat: 1_000n })).started).toBe(true);
+
+      // The carried ones end with their channel, with nobody waiting on them any more: HTLC 0's
+      // preimage arrives (recorded before the channel moves on), HTLC 1 fails.
+      await t.onPreimage()(CH, 0n, pre[0]!);
+      expect(t.payments.get(hashes[0]!)).toMatchObject({ status: 'SUCCEEDED', preimage: hex.encode(pre[0]!) });
+      await t.handler()({ type: 'failed', channel: CH, id: 1n, local: 'the connection to the peer dropped before the payment was committed' });
+      expect(t.payments.get(hashes[1]!)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_ERROR' });
+      expect((await t.payments.begin({ paymentHash: hashes[1]!, destination: DEST, amountMsat: 1_000n })).started).toBe(true);
+    } finally {
+      await sw.close();
+      await t.payments.close();
+    }
   });
 });
