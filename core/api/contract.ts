@@ -314,7 +314,18 @@ export interface MethodOutputs {
   create: { identity_pubkey: string };
   unlock: { identity_pubkey: string };
   newaddress: { address: string };
-  walletbalance: { total_balance: string; confirmed_balance: string; unconfirmed_balance: string; locked_balance: string };
+  walletbalance: {
+    /** confirmed_balance + unconfirmed_balance, as lnd counts it: immature coins are apart. */
+    total_balance: string;
+    /** Confirmed and spendable: a coinbase output counts once it is mature (100 confirmations). */
+    confirmed_balance: string;
+    unconfirmed_balance: string;
+    locked_balance: string;
+    /** Coinbase outputs (mining rewards) that cannot be spent yet; lnd leaves them out of every field. */
+    immature_balance: string;
+    /** The immature balance by the number of blocks still to be mined before it is spendable, soonest first. */
+    maturing_coins: { blocks_to_maturity: number; amount_sat: string }[];
+  };
   sendcoins: { txid: string };
   estimatefee: {
     fee_sat: string;

@@ -188,7 +188,7 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
   {
     name: 'walletbalance',
     usage: 'walletbalance',
-    summary: 'On-chain balance in satoshis: confirmed, unconfirmed, total.',
+    summary: 'On-chain balance in satoshis: confirmed (spendable), unconfirmed, total, and mining rewards not yet spendable (immature).',
     flags: [],
     method: 'walletbalance',
     toParams: () => ({}),

@@ -450,7 +450,14 @@ export class CoulombNode {
       newaddress: async () => ({ address: await this.wallet.newAddress() }),
       walletbalance: async () => {
         const b = this.wallet.balance();
-        return { total_balance: b.total.toString(), confirmed_balance: b.confirmed.toString(), unconfirmed_balance: b.unconfirmed.toString(), locked_balance: b.reserved.toString() };
+        return {
+          total_balance: b.total.toString(),
+          confirmed_balance: b.confirmed.toString(),
+          unconfirmed_balance: b.unconfirmed.toString(),
+          locked_balance: b.reserved.toString(),
+          immature_balance: b.immature.toString(),
+          maturing_coins: b.maturing.map((m) => ({ blocks_to_maturity: m.blocks, amount_sat: m.amount.toString() })),
+        };
       },
       sendcoins: async ({ addr, amt, sat_per_vbyte, sweepall, label }) => {
         const satPerVb = sat_per_vbyte ?? Math.max(1, Math.ceil(satPerKwToSatPerVb(this.chain.fees.feerateSatPerKw('normal'))));

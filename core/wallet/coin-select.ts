@@ -67,7 +67,7 @@ export function selectCoins<C extends Candidate>(coins: C[], outputs: { script: 
     return { inputs, fee: total - target, change: 0n };
   }
   const have = sorted.reduce((a, c) => a + c.value, 0n);
-  throw new SelectionError(`not enough funds: sending ${target} sat plus fees needs more than the ${have} sat available`);
+  throw new SelectionError(`not enough funds: sending ${target} sat plus fees needs more than the ${have} sat spendable`);
 }
 
 /** Everything to one output ("send all"): returns the amount that output gets after the fee. */

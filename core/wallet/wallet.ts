@@ -9,6 +9,7 @@ import { hex } from '@scure/base';
 import { Bip84Account, btcNetwork } from './bip84.ts';
 import type { Chain } from './bip84.ts';
 import { selectCoins, sweepAmount, SelectionError } from './coin-select.ts';
+import { blocksToMaturity } from './maturity.ts';
 import { openStore } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
 import { tinyBackend } from '../crypto/secp256k1.ts';
@@ -25,6 +26,11 @@ interface CoinRecord {
   index: number;
   /** Block height, or null while unconfirmed. */
   height: number | null;
+  /**
+   * Paid by a coinbase transaction: spendable only once mature (see maturity.ts). Absent from records
+   * stored before it was kept; the wallet fills it in from the history when it opens.
+   */
+  coinbase?: boolean;
   spentBy?: string;
   reserved?: boolean;
 }
@@ -60,10 +66,16 @@ export class WalletError extends Error {
 }
 
 export interface Balance {
+  /** Confirmed and spendable: mined, and mature when paid by a coinbase. */
   confirmed: bigint;
   unconfirmed: bigint;
+  /** confirmed + unconfirmed (immature coins are apart, as in lnd). */
   total: bigint;
   reserved: bigint;
+  /** Coinbase outputs (mining rewards) not yet spendable. */
+  immature: bigint;
+  /** The immature amount by when it becomes spendable, soonest first. */
+  maturing: { blocks: number; amount: bigint }[];
 }
 
 export interface HistoryEntry {
@@ -105,7 +117,22 @@ export class Wallet {
       defaults: () => ({ birthday: opts.birthday, recent: [], issued: 0, used: [-1, -1], coins: {} }),
     });
     const history = await openStore<HistoryState>({ dir: opts.dir, name: 'wallet_history', version: 1, migrations: [], defaults: () => ({ txs: {} }) });
-    return new Wallet(new Bip84Account(opts.seed, opts.network), opts.network, state, history, opts.broadcaster);
+    const wallet = new Wallet(new Bip84Account(opts.seed, opts.network), opts.network, state, history, opts.broadcaster);
+    await wallet.markCoinbases();
+    return wallet;
+  }
+
+  /** Tells coinbase coins in records stored before that was kept, from the transactions in the history. */
+  private async markCoinbases(): Promise<void> {
+    if (Object.values(this.state.data.coins).every((c) => c.coinbase !== undefined)) return;
+    const txs = this.history.data.txs;
+    await this.state.update((s) => {
+      for (const c of Object.values(s.coins)) {
+        if (c.coinbase !== undefined) continue;
+        const rec = txs[c.txid];
+        c.coinbase = rec ? Transaction.fromHex(rec.hex).isCoinbase() : false;
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -183,7 +210,7 @@ export class Wallet {
             const existing = s.coins[k];
             if (!mine.includes(tx)) mine.push(tx);
             if (existing && existing.height === height) return;
-            s.coins[k] = { ...(existing ?? {}), txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height };
+            s.coins[k] = { ...(existing ?? {}), txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height, coinbase: tx.isCoinbase() };
             if (owner.index > s.used[owner.chain]) s.used[owner.chain] = owner.index;
             found = true;
           });
@@ -231,7 +258,7 @@ export class Wallet {
         tx.outs.forEach((o, vout) => {
           const owner = this.scripts.get(hex.encode(o.script));
           if (!owner || s.coins[key(txid, vout)]) return;
-          s.coins[key(txid, vout)] = { txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height: null };
+          s.coins[key(txid, vout)] = { txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height: null, coinbase: false };
           if (owner.index > s.used[owner.chain]) s.used[owner.chain] = owner.index;
           relevant = true;
         });
@@ -267,11 +294,20 @@ export class Wallet {
   private async disconnectBlock(height: number, hash: string): Promise<void> {
     this.state.updateLazy((s) => {
       // Transactions of a disconnected block go back to the mempool: their coins become unconfirmed.
-      for (const c of Object.values(s.coins)) if (c.height === height) c.height = null;
+      // A coinbase exists only in its block: its coins are gone with it.
+      for (const [k, c] of Object.entries(s.coins)) {
+        if (c.height !== height) continue;
+        if (c.coinbase) delete s.coins[k];
+        else c.height = null;
+      }
       if (s.recent[s.recent.length - 1]?.hash === hash) s.recent.pop();
     });
     this.history.updateLazy((h) => {
-      for (const t of Object.values(h.txs)) if (t.height === height) t.height = null;
+      for (const [txid, t] of Object.entries(h.txs)) {
+        if (t.height !== height) continue;
+        if (Transaction.fromHex(t.hex).isCoinbase()) delete h.txs[txid];
+        else t.height = null;
+      }
     });
   }
 
@@ -281,21 +317,56 @@ export class Wallet {
     return Object.values(this.state.data.coins).filter((c) => !c.spentBy);
   }
 
+  /**
+   * Blocks before a coin can be spent, with the chain where this wallet has scanned to: 0 for coins
+   * that are not from a coinbase.
+   */
+  private blocksToMaturity(c: CoinRecord): number {
+    if (!c.coinbase || c.height === null) return 0;
+    return blocksToMaturity(c.height, this.scanFrom?.height ?? 0);
+  }
+
   balance(): Balance {
     let confirmed = 0n;
     let unconfirmed = 0n;
     let reserved = 0n;
+    let immature = 0n;
+    const maturing = new Map<number, bigint>();
     for (const c of this.unspent()) {
       const v = BigInt(c.value);
+      const wait = this.blocksToMaturity(c);
+      if (wait > 0) {
+        immature += v;
+        maturing.set(wait, (maturing.get(wait) ?? 0n) + v);
+        continue;
+      }
       if (c.height === null) unconfirmed += v;
       else confirmed += v;
       if (c.reserved) reserved += v;
     }
-    return { confirmed, unconfirmed, total: confirmed + unconfirmed, reserved };
+    return {
+      confirmed,
+      unconfirmed,
+      total: confirmed + unconfirmed,
+      reserved,
+      immature,
+      maturing: [...maturing].sort(([a], [b]) => a - b).map(([blocks, amount]) => ({ blocks, amount })),
+    };
   }
 
+  /** Why coins from mining cannot help yet, to follow a refusal for want of funds; empty when there are none. */
+  private immatureNote(): string {
+    const { immature, maturing } = this.balance();
+    if (immature === 0n) return '';
+    const last = maturing[maturing.length - 1]!.blocks;
+    const when = maturing.length === 1 ? `in ${last} block${last === 1 ? '' : 's'}` : `over the next ${last} blocks`;
+    return `; ${immature} sat more from mining becomes spendable ${when}`;
+  }
+
+  /** Spendable coins; immature coinbase outputs are left out until they mature, as lnd lists them. */
   listUnspent(tipHeight: number, minConf = 0): { txid: string; vout: number; value: bigint; address: string; confirmations: number; reserved: boolean }[] {
     return this.unspent()
+      .filter((c) => this.blocksToMaturity(c) === 0)
       .map((c) => ({
         txid: c.txid,
         vout: c.vout,
@@ -377,14 +448,17 @@ export class Wallet {
     const out = opts.script;
     if (!(opts.satPerVb >= 1)) throw new WalletError('the fee rate must be at least 1 sat/vB');
     if (opts.satPerVb > 10_000) throw new WalletError(`a fee rate of ${opts.satPerVb} sat/vB is absurd; refusing`);
-    const spendable = this.unspent().filter((c) => !c.reserved).map((c) => ({ ...c, key: key(c.txid, c.vout), v: BigInt(c.value) }));
+    // Never a reserved coin, nor a coinbase output before it matures (the network would refuse the spend).
+    const spendable = this.unspent()
+      .filter((c) => !c.reserved && this.blocksToMaturity(c) === 0)
+      .map((c) => ({ ...c, key: key(c.txid, c.vout), v: BigInt(c.value) }));
     const candidates = spendable.map((c) => ({ key: c.key, value: c.v, rec: c }));
     const psbt = new Psbt({ network: btcNetwork(this.network) });
     psbt.setVersion(2);
     let inputs: typeof candidates;
     try {
       if (opts.all) {
-        if (!candidates.length) throw new SelectionError('the wallet has no coins to send');
+        if (!candidates.length) throw new SelectionError('the wallet has no spendable coins to send');
         const { amount } = sweepAmount(candidates, out, opts.satPerVb);
         inputs = candidates;
         psbt.addOutput({ script: out, value: amount });
@@ -397,7 +471,7 @@ export class Wallet {
         if (sel.change > 0n) psbt.addOutput({ script: this.changeScript().script, value: sel.change });
       }
     } catch (e) {
-      if (e instanceof SelectionError) throw new WalletError(e.message);
+      if (e instanceof SelectionError) throw new WalletError(e.message + this.immatureNote());
       throw e;
     }
     const txHex = this.sign(psbt, inputs.map((i) => i.rec));
@@ -435,7 +509,7 @@ export class Wallet {
       tx.outs.forEach((o, vout) => {
         const owner = this.scripts.get(hex.encode(o.script));
         if (!owner) return;
-        s.coins[key(txid, vout)] = { txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height: null };
+        s.coins[key(txid, vout)] = { txid, vout, value: o.value.toString(), chain: owner.chain, index: owner.index, height: null, coinbase: false };
         if (owner.index > s.used[owner.chain]) s.used[owner.chain] = owner.index;
       });
     });
