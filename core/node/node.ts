@@ -30,6 +30,7 @@ import { WalletError as VaultError } from '../wallet/errors.ts';
 import { satPerKwToSatPerVb } from '../chain/types.ts';
 import { Transaction } from 'bitcoinjs-lib';
 import { ChannelManager, formatScid } from './channels.ts';
+import { channelsRefusedOn } from '../channel/establish.ts';
 import { decodeInvoice, isExpired } from '../invoice/bolt11.ts';
 import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHints } from '../payments/invoices.ts';
 import { PaymentStore } from '../payments/payments.ts';
@@ -504,7 +505,8 @@ export class CoulombNode {
       }),
       openchannel: async ({ node_key, local_amt, push_amt, private: priv, sat_per_vbyte }) => {
         // Safety first: without force-close sweeping and penalty handling, mainnet funds could be lost.
-        if (this.config.network === 'mainnet') throw new ApiError('failed_precondition', 'opening channels on mainnet is refused until force-close and penalty handling are in place; use a test network or the playground');
+        const refused = channelsRefusedOn(this.config.network);
+        if (refused) throw new ApiError('failed_precondition', `opening a channel is refused: ${refused}; use a test network or the playground`);
         const capacity = BigInt(local_amt);
         if ((push_amt ?? 0) > local_amt) throw new ApiError('invalid_argument', 'push_amt cannot be more than local_amt');
         const feeratePerKw = this.chain.fees.feerateSatPerKw('normal');
