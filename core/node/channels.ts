@@ -4,6 +4,8 @@
  * the chain. One durable store holds every channel.
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { hex } from '@scure/base';
 import type { ChannelUpdateMessage, Message, OpenChannelMessage } from '../wire/index.ts';
 import { FORWARDING_POLICY, readChannelUpdate, signChannelUpdate } from '../channel/channel-update.ts';
@@ -15,6 +17,7 @@ import type { Wallet } from '../wallet/wallet.ts';
 import type { BitcoindRpc, Broadcaster } from '../chain/index.ts';
 import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
+import { checkDerivedBasepoints, dropStoredChannelSecrets } from '../keys/at-rest.ts';
 import { openChannel, acceptChannel, channelsRefusedOn, declineOpen, step } from '../channel/establish.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
 import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
@@ -86,7 +89,13 @@ export class ChannelManager {
   ) {
     this.config = { ...DEFAULT_CONFIG, ...opts.config };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    for (const rec of Object.values(db.data.channels)) this.live.set(rec.key, { rec: { ...rec } as ChannelRecord, state: fromStored(rec.state) });
+    for (const rec of Object.values(db.data.channels)) {
+      // Secrets are never stored: derived again from the seed, and checked against the stored basepoints.
+      const secrets = deriveChannelSecrets(opts.seed, opts.network, rec.index);
+      const state = fromStored(rec.state, secrets);
+      checkDerivedBasepoints(rec.key, state.local.basepoints, secrets);
+      this.live.set(rec.key, { rec: { ...rec } as ChannelRecord, state });
+    }
     // On every (re)connection, tell the peer where each of our channels with it stands. In the
     // channel's queue: messages that arrived on the previous connection may still be in it, and
     // channel_reestablish must describe the state after them (or the peer resends what we already
@@ -118,8 +127,16 @@ export class ChannelManager {
   }
 
   static async open(dir: string, opts: ChannelManager['opts']): Promise<ChannelManager> {
-    const db = await openStore<ChannelsDb>({ dir, name: 'channels', version: 1, migrations: [], defaults: () => ({ nextIndex: 0, channels: {} }) });
-    return new ChannelManager(db, opts);
+    const migrations = [(d: unknown) => dropStoredChannelSecrets(d, (index) => deriveChannelSecrets(opts.seed, opts.network, index))];
+    const db = await openStore<ChannelsDb>({ dir, name: 'channels', version: 2, migrations, defaults: () => ({ nextIndex: 0, channels: {} }) });
+    try {
+      // The copy of schema 1 the upgrade keeps holds the secrets it dropped: it must go too.
+      await rm(join(dir, 'channels.v1.bak.json'), { force: true });
+      return new ChannelManager(db, opts);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
   }
 
   async close(): Promise<void> {

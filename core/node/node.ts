@@ -162,6 +162,11 @@ export class CoulombNode {
       ...(config.channel?.config ? { config: config.channel.config } : {}),
       ...(config.channel?.limits ? { limits: config.channel.limits } : {}),
       nodeSecret: keys.nodeSecret,
+    }).catch(async (e: unknown) => {
+      // A channel store this seed cannot open (another wallet's, or damaged) stops the unlock here.
+      await peers.close();
+      await wallet.close();
+      throw new ApiError('failed_precondition', `could not open the channels: ${(e as Error).message}`);
     });
     let invoices: InvoiceRegistry | undefined;
     let payments: PaymentStore | undefined;
