@@ -14,6 +14,7 @@ import { openChainBackend } from './chain-backend.ts';
 import type { ChainBackend } from './chain-backend.ts';
 import { readVaultFile, writeVaultFile } from './vault-file.ts';
 import { PeerManager, ConnectError } from '../peer/manager.ts';
+import { PeerBook } from '../peer/book.ts';
 import type { PeerManagerOptions } from '../peer/manager.ts';
 import { parsePeerAddress, formatHostPort } from '../peer/address.ts';
 import { CHAIN_HASHES } from '../wire/index.ts';
@@ -143,8 +144,13 @@ export class CoulombNode {
     const { config } = this;
     const keys = deriveNodeKeys(seed, config.network);
     const wallet = await Wallet.open({ dir: config.datadir, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster });
+    const book = await PeerBook.open(config.datadir).catch(async (e: unknown) => {
+      await wallet.close();
+      throw e;
+    });
     const peers = new PeerManager({
       ...this.opts.peerOptions,
+      book,
       nodeSecret: keys.nodeSecret,
       policy: { features: ourInitFeatures(), chainHash: CHAIN_HASHES[config.network] },
       log: this.log.child('PEER'),
@@ -168,6 +174,8 @@ export class CoulombNode {
       await wallet.close();
       throw new ApiError('failed_precondition', `could not open the channels: ${(e as Error).message}`);
     });
+    // Peers we have a channel with (until it is closed) are kept connected, across restarts too.
+    peers.keepConnectedTo((pk) => channels.list().some((c) => c.peer === pk && c.state.phase !== 'CLOSED' && c.state.phase !== 'FAILED'));
     let invoices: InvoiceRegistry | undefined;
     let payments: PaymentStore | undefined;
     let htlcSwitch: HtlcSwitch | undefined;
@@ -177,6 +185,7 @@ export class CoulombNode {
       htlcSwitch = await HtlcSwitch.open({ dir: config.datadir, channels, invoices, payments, nodeSecret: keys.nodeSecret, nodeId, height: () => this.tipHeight(), log: this.log.child('HTLC') });
       await this.startServices(wallet, peers, channels, birthday);
       htlcSwitch.resume();
+      await peers.reconnectAll();
     } catch (e) {
       // Leave nothing half-started: the user can fix the cause and unlock again.
       await peers.close();

@@ -16,6 +16,7 @@ import type { InitPolicy } from './init.ts';
 import { encodeNetAddress } from './net-address.ts';
 import { formatHostPort } from './address.ts';
 import { hex } from '../util/bytes.ts';
+import type { PeerAddress, PeerBook } from './book.ts';
 
 export interface PeerManagerOptions {
   nodeSecret: Uint8Array;
@@ -30,6 +31,11 @@ export interface PeerManagerOptions {
   maxPeers?: number;
   /** Reconnect backoff for persistent peers. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Where permanent peers and the addresses we dialled are kept across restarts (core/peer/book.ts).
+   * The manager closes it. Without one, nothing outlives the process.
+   */
+  book?: PeerBook;
 }
 
 export type MessageHandler = (peer: Peer, msg: Message) => void;
@@ -46,16 +52,23 @@ export class ConnectError extends Error {
   }
 }
 
-interface Persistent {
-  host: string;
-  port: number;
+/** Reconnection to one peer: the next delay (doubling, with jitter) and the pending attempt. */
+interface Redial {
   delayMs: number;
   timer: NodeJS.Timeout | undefined;
+  /** Attempts so far: each takes the next of the peer's known addresses. */
+  attempt: number;
 }
 
 export class PeerManager extends EventEmitter<PeerManagerEvents> {
   private readonly peers = new Map<string, Peer>();
-  private readonly persistent = new Map<string, Persistent>();
+  /** Peers connected with `perm`, and the address given for each. */
+  private readonly persistent = new Map<string, PeerAddress>();
+  private readonly redial = new Map<string, Redial>();
+  /** Peers the user disconnected: not redialled (even with a channel) until connected again. */
+  private readonly heldOff = new Set<string>();
+  /** Peers to stay connected to besides the permanent ones (the node: peers we have channels with). */
+  private keep: (pubkey: string) => boolean = () => false;
   private readonly handlers = new Map<string, MessageHandler[]>();
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
@@ -99,6 +112,42 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
 
   isPersistent(pubkey: string): boolean {
     return this.persistent.has(pubkey.toLowerCase());
+  }
+
+  /**
+   * Besides permanent peers, stay connected to the peers `fn` names (the node names those it has a
+   * channel with): redialled with backoff when they drop, at the addresses we dialled them at.
+   */
+  keepConnectedTo(fn: (pubkey: string) => boolean): void {
+    this.keep = fn;
+  }
+
+  /**
+   * At start: forgets the book's peers we no longer need, then dials every permanent or kept peer
+   * whose address we know, now and then with backoff until it answers. A peer that only ever
+   * connected to us is waited for.
+   */
+  async reconnectAll(): Promise<void> {
+    const book = this.opts.book;
+    if (!book) return;
+    await book.prune((pk) => this.keep(pk));
+    for (const e of book.list()) {
+      if (e.perm && e.addresses[0] && !this.persistent.has(e.pubkey)) this.persistent.set(e.pubkey, e.addresses[0]);
+      this.scheduleReconnect(e.pubkey, 0);
+    }
+  }
+
+  private wanted(key: string): boolean {
+    return !this.heldOff.has(key) && (this.persistent.has(key) || this.keep(key));
+  }
+
+  /** Where we can dial a peer: the address given with `perm` first, then those we dialled it at. */
+  private addressesOf(key: string): PeerAddress[] {
+    const out: PeerAddress[] = [];
+    const perm = this.persistent.get(key);
+    if (perm) out.push(perm);
+    for (const a of this.opts.book?.addresses(key) ?? []) if (!out.some((b) => b.host === a.host && b.port === a.port)) out.push(a);
+    return out;
   }
 
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
@@ -163,8 +212,11 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     this.peers.set(peer.pubkey, peer);
     peer.on('ready', () => {
       this.log.info('peer connected', { peer: peer.pubkey, address: peer.address, inbound: peer.inbound });
-      const p = this.persistent.get(peer.pubkey);
-      if (p) p.delayMs = this.opts.backoff?.initialMs ?? 1000;
+      const r = this.redial.get(peer.pubkey);
+      if (r) {
+        r.delayMs = this.opts.backoff?.initialMs ?? 1000;
+        r.attempt = 0;
+      }
       this.emit('peer_ready', peer);
     });
     peer.on('message', (msg) => this.route(peer, msg));
@@ -192,7 +244,8 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   async connect(pubkey: string, host: string, port: number, options: { perm?: boolean; timeoutMs?: number } = {}): Promise<Peer> {
     const key = pubkey.toLowerCase();
     if (this.closed) throw new ConnectError('the node is shutting down');
-    if (options.perm) this.addPersistent(key, host, port);
+    this.heldOff.delete(key);
+    if (options.perm) await this.addPersistent(key, host, port);
     const existing = this.peers.get(key);
     if (existing && existing.state === 'ready') throw new ConnectError(`already connected to peer ${key}`);
     try {
@@ -230,6 +283,14 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       socket.destroy();
       throw new ConnectError(`handshake with ${key}@${where} failed: ${e instanceof Error ? e.message : String(e)} (is that the right public key for this address?)`);
     }
+    try {
+      // The address is durable before the connection carries anything (a channel opened over it
+      // must find its peer again after a restart).
+      await this.opts.book?.noteDialled(key, host, port);
+    } catch (e) {
+      conn.close('could not record the peer address');
+      throw new ConnectError(`could not record the address of ${key}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const peer = new Peer(conn, false, this.opts.policy, this.log, this.timings, encodeNetAddress(host, port));
     this.adopt(peer);
     await new Promise<void>((resolve, reject) => {
@@ -251,48 +312,67 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   disconnect(pubkey: string): boolean {
     const key = pubkey.toLowerCase();
     this.removePersistent(key);
+    this.heldOff.add(key);
     const peer = this.peers.get(key);
     if (!peer) return false;
     peer.close('disconnected by user');
     return true;
   }
 
-  addPersistent(pubkey: string, host: string, port: number): void {
+  /** Keeps reconnecting to this peer, across restarts too; durable when this resolves. */
+  async addPersistent(pubkey: string, host: string, port: number): Promise<void> {
     const key = pubkey.toLowerCase();
-    const cur = this.persistent.get(key);
-    if (cur?.timer) clearTimeout(cur.timer);
-    this.persistent.set(key, { host, port, delayMs: this.opts.backoff?.initialMs ?? 1000, timer: undefined });
+    await this.opts.book?.setPerm(key, true, { host, port });
+    this.persistent.set(key, { host, port });
+    const r = this.redial.get(key);
+    if (r?.timer) clearTimeout(r.timer);
+    this.redial.delete(key);
   }
 
   private removePersistent(key: string): void {
-    const p = this.persistent.get(key);
-    if (p?.timer) clearTimeout(p.timer);
+    const r = this.redial.get(key);
+    if (r?.timer) clearTimeout(r.timer);
+    this.redial.delete(key);
     this.persistent.delete(key);
+    this.opts.book?.setPerm(key, false).catch((e: unknown) => this.log.error('could not record that a peer is no longer permanent', { peer: key, error: String(e) }));
   }
 
-  private scheduleReconnect(key: string): void {
-    const p = this.persistent.get(key);
-    if (!p || this.closed || p.timer || this.peers.get(key)?.state === 'ready') return;
+  /** Dials a wanted peer after `firstDelayMs`, or after the next backoff delay; a peer with no known address is waited for. */
+  private scheduleReconnect(key: string, firstDelayMs?: number): void {
+    if (this.closed || !this.wanted(key) || this.peers.get(key)?.state === 'ready') return;
+    if (this.addressesOf(key).length === 0) return;
+    let r = this.redial.get(key);
+    if (!r) this.redial.set(key, (r = { delayMs: this.opts.backoff?.initialMs ?? 1000, timer: undefined, attempt: 0 }));
+    if (r.timer) return;
     // Exponential backoff with jitter, so many wallets do not all retry on the same beat.
-    const delay = Math.round(p.delayMs * (0.75 + Math.random() * 0.5));
-    p.delayMs = Math.min(p.delayMs * 2, this.opts.backoff?.maxMs ?? 300_000);
-    this.log.info('will reconnect to persistent peer', { peer: key, in_ms: delay });
-    p.timer = setTimeout(() => {
-      p.timer = undefined;
-      if (this.closed || !this.persistent.has(key) || this.peers.get(key)?.state === 'ready') return;
-      this.dial(key, p.host, p.port, 30_000).catch((e: unknown) => {
+    let delay: number;
+    if (firstDelayMs !== undefined) delay = firstDelayMs;
+    else {
+      delay = Math.round(r.delayMs * (0.75 + Math.random() * 0.5));
+      r.delayMs = Math.min(r.delayMs * 2, this.opts.backoff?.maxMs ?? 300_000);
+    }
+    this.log.info('will reconnect to peer', { peer: key, in_ms: delay });
+    const timer = setTimeout(() => {
+      r.timer = undefined;
+      if (this.closed || !this.wanted(key) || this.redial.get(key) !== r || this.peers.get(key)?.state === 'ready') return;
+      const addrs = this.addressesOf(key);
+      const at = addrs[r.attempt++ % addrs.length];
+      if (!at) return;
+      this.dial(key, at.host, at.port, 30_000).catch((e: unknown) => {
         this.log.info('reconnect failed', { peer: key, reason: e instanceof Error ? e.message : String(e) });
         this.scheduleReconnect(key);
       });
     }, delay);
-    p.timer.unref();
+    r.timer = timer;
+    timer.unref();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.persistent.values()) if (p.timer) clearTimeout(p.timer);
+    for (const r of this.redial.values()) if (r.timer) clearTimeout(r.timer);
     for (const peer of this.peers.values()) peer.close('node shutting down');
     for (const s of this.sockets) s.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await this.opts.book?.close();
   }
 }
