@@ -15,6 +15,7 @@ import type { Peer } from '../peer/peer.ts';
 import type { PeerManager } from '../peer/manager.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 import type { BitcoindRpc, Broadcaster } from '../chain/index.ts';
+import type { TxWatch, TxLocation } from '../chain/bitcoind/tx-watch.ts';
 import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
 import { checkDerivedBasepoints, dropStoredChannelSecrets } from '../keys/at-rest.ts';
@@ -85,7 +86,7 @@ export class ChannelManager {
 
   private constructor(
     private readonly db: Store<ChannelsDb>,
-    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits>; nodeSecret?: Uint8Array },
+    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; txWatch: TxWatch; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits>; nodeSecret?: Uint8Array },
   ) {
     this.config = { ...DEFAULT_CONFIG, ...opts.config };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -423,6 +424,8 @@ export class ChannelManager {
     switch (a.type) {
       case 'store':
         await this.db.update((d) => void (d.channels[rec.key] = { ...rec, state: toStored(c.state) }));
+        // Before anything that could get the funding or closing mined leaves: look for it in every block.
+        await this.opts.txWatch.watch(chainWatchOf(c.state));
         return;
       case 'send': {
         const peer = this.opts.peers.get(rec.peer);
@@ -462,6 +465,7 @@ export class ChannelManager {
         return;
       }
       case 'publish_closing': {
+        await this.opts.txWatch.watch([a.txid]);
         await this.opts.broadcaster.broadcast(a.txHex);
         this.closeWaiters.get(rec.key)?.resolve(a.txid);
         this.closeWaiters.delete(rec.key);
@@ -517,23 +521,50 @@ export class ChannelManager {
     return done;
   }
 
-  /** Called after each block: tells waiting channels how deep their funding is. */
-  async onBlock(): Promise<void> {
-    for (const { rec } of [...this.live.values()]) await this.serial(rec.key, () => this.onBlockFor(rec.key));
+  /** Watches the chain for what the stored channels wait on (also those stored before the watch existed). */
+  async watchChain(): Promise<void> {
+    await this.opts.txWatch.watch([...this.live.values()].flatMap(({ state }) => chainWatchOf(state)));
   }
 
-  private async onBlockFor(key: string): Promise<void> {
+  /**
+   * Called after each block, with the height of the block just connected: tells waiting channels how
+   * deep their funding is, and closing channels that their closing transaction confirmed. Both are
+   * found in the blocks the chain source delivers (bitcoind needs no -txindex).
+   */
+  async onBlock(tipHeight: number): Promise<void> {
+    for (const { rec } of [...this.live.values()]) await this.serial(rec.key, () => this.onBlockFor(rec.key, tipHeight));
+  }
+
+  /**
+   * Where the funding output confirmed, for a funding not seen in a delivered block (one that confirmed
+   * before the watch existed): bitcoind's gettxout knows an unspent output's depth without -txindex.
+   */
+  private async locateFunding(txid: string, vout: number, tipHeight: number): Promise<TxLocation | undefined> {
+    const coin = await this.opts.rpc.call<{ confirmations: number; bestblock: string } | null>('gettxout', txid, vout, false).catch(() => null);
+    if (!coin?.confirmations) return undefined;
+    const best = await this.opts.rpc.call<{ height: number }>('getblockheader', coin.bestblock, true);
+    const height = best.height - coin.confirmations + 1;
+    if (height > tipHeight) return undefined; // bitcoind is ahead of the blocks we followed: wait for them
+    const blockHash = await this.opts.rpc.call<string>('getblockhash', height);
+    const block = await this.opts.rpc.call<{ tx: string[] }>('getblock', blockHash, 1);
+    const index = block.tx.indexOf(txid);
+    return index < 0 ? undefined : { blockHash, height, index };
+  }
+
+  private async onBlockFor(key: string, tipHeight: number): Promise<void> {
     {
       const { rec, state } = this.live.get(key)!;
       if (state.phase === 'CLOSING' && state.close?.closingTxid) {
-        const info = await this.opts.rpc.call<{ confirmations?: number }>('getrawtransaction', state.close.closingTxid, true).catch(() => undefined);
-        if (info?.confirmations) await this.apply(rec, step(state, { type: 'closing_confirmed' }, this.limits));
+        if (this.opts.txWatch.confirmations(state.close.closingTxid, tipHeight) > 0) await this.apply(rec, step(state, { type: 'closing_confirmed' }, this.limits));
         return;
       }
       if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') return;
       const f = state.funding!;
-      const info = await this.opts.rpc.call<{ confirmations?: number; blockhash?: string; vout: { value: number; scriptPubKey: { hex: string } }[] }>('getrawtransaction', f.txid, true).catch(() => undefined);
-      if (!info?.confirmations || !info.blockhash) return;
+      const at = this.opts.txWatch.location(f.txid) ?? (await this.locateFunding(f.txid, f.vout, tipHeight));
+      if (!at || at.height > tipHeight) return;
+      // bitcoind finds a confirmed transaction when told its block (no -txindex needed).
+      const info = await this.opts.rpc.call<{ vout: { value: number; scriptPubKey: { hex: string } }[] }>('getrawtransaction', f.txid, true, at.blockHash).catch(() => undefined);
+      if (!info) return;
       // The funding transaction the funder published must pay exactly the 2-of-2 and the amount agreed.
       const out = info.vout[f.vout];
       const expected = hex.encode(p2wsh(fundingScript(state.local.basepoints.fundingPubkey, state.remote!.basepoints.fundingPubkey)));
@@ -544,10 +575,8 @@ export class ChannelManager {
         });
         return;
       }
-      const block = await this.opts.rpc.call<{ height: number; tx: string[] }>('getblock', info.blockhash, 1);
-      const txIndex = block.tx.indexOf(f.txid);
-      const scid = (BigInt(block.height) << 40n) | (BigInt(txIndex) << 16n) | BigInt(f.vout);
-      await this.apply(rec, step(state, { type: 'funding_depth', depth: info.confirmations, shortChannelId: scid }, this.limits));
+      const scid = (BigInt(at.height) << 40n) | (BigInt(at.index) << 16n) | BigInt(f.vout);
+      await this.apply(rec, step(state, { type: 'funding_depth', depth: tipHeight - at.height + 1, shortChannelId: scid }, this.limits));
     }
   }
 
@@ -569,6 +598,13 @@ export class ChannelManager {
   spendableMsat(view: ChannelView): bigint {
     return spendableMsat(view.state);
   }
+}
+
+/** The transactions a channel waits on to be mined: its funding while opening, its closing while closing. */
+function chainWatchOf(st: ChannelState): string[] {
+  if ((st.phase === 'WAIT_FUNDING_CONFIRMED' || st.phase === 'WAIT_CHANNEL_READY') && st.funding) return [st.funding.txid];
+  if (st.phase === 'CLOSING' && st.close?.closingTxid) return [st.close.closingTxid];
+  return [];
 }
 
 export function formatScid(scid: bigint | undefined): string {

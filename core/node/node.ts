@@ -163,6 +163,7 @@ export class CoulombNode {
       wallet,
       rpc: this.chain.rpc,
       broadcaster: this.chain.broadcaster,
+      txWatch: this.chain.watch,
       feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
       log: this.log.child('CHAN'),
       ...(config.channel?.config ? { config: config.channel.config } : {}),
@@ -210,12 +211,16 @@ export class CoulombNode {
       return { height: h, hash: await rpc.call<string>('getblockhash', h) };
     })());
     await fees.refresh().catch(() => undefined);
+    await channels.watchChain();
     await source.start(async (e) => {
+      // What channels wait on is matched first: durable before the wallet's scan point passes the block.
+      await this.chain.watch.onChainEvent(e);
+      if (e.type === 'connected') broadcaster.confirmed(e.block);
       await wallet.onChainEvent(e);
       // Near the tip (not during a rescan), re-send our pending transactions and refresh fee estimates.
       if (e.height >= source.status().bestHeight) await wallet.flush();
       if (e.type === 'connected' && e.height >= source.status().bestHeight) {
-        await channels.onBlock().catch((err: unknown) => this.log.warn('channel depth check failed', { error: String(err) }));
+        await channels.onBlock(e.height).catch((err: unknown) => this.log.warn('channel depth check failed', { error: String(err) }));
         await broadcaster.onBlock().catch((err: unknown) => this.log.warn('rebroadcast failed', { error: String(err) }));
         await fees.refresh().catch(() => undefined);
       }
@@ -334,10 +339,9 @@ export class CoulombNode {
     };
   }
 
-  /** Confirmations of a transaction as the chain reports them; 0 while unconfirmed, or when the chain does not know it. */
-  private async confirmations(txid: string): Promise<number> {
-    const info = await this.chain.rpc.call<{ confirmations?: number }>('getrawtransaction', txid, true).catch(() => undefined);
-    return info?.confirmations ?? 0;
+  /** Confirmations of a transaction the channels wait on, as found in the blocks followed; 0 while unconfirmed. */
+  private confirmations(txid: string): number {
+    return this.chain.watch.confirmations(txid, this.tipHeight());
   }
 
   private tipHeight(): number {
@@ -536,7 +540,7 @@ export class CoulombNode {
             .map(async (c) => ({
               channel: this.channelView(c),
               funding_txid: c.state.funding?.txid ?? '',
-              confirmations: c.state.funding ? await this.confirmations(c.state.funding.txid) : 0,
+              confirmations: c.state.funding ? this.confirmations(c.state.funding.txid) : 0,
               confirmations_needed: c.state.minimumDepth,
               state: c.state.phase,
             })),

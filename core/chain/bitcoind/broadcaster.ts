@@ -1,8 +1,11 @@
 /**
  * Sends transactions through bitcoind and re-sends them after every block until they confirm, so a
- * transaction dropped from a mempool (a restart, an eviction) still gets mined.
+ * transaction dropped from a mempool (a restart, an eviction) still gets mined. A transaction counts
+ * as confirmed when it is seen in a block the chain source delivers (or bitcoind says its outputs are
+ * already in the chain): bitcoind without -txindex cannot look up a confirmed transaction by txid.
  */
 import { Transaction } from 'bitcoinjs-lib';
+import type { Block } from 'bitcoinjs-lib';
 import type { BitcoindRpc } from './rpc-client.ts';
 import { RpcError } from './errors.ts';
 import type { Broadcaster } from '../types.ts';
@@ -20,30 +23,36 @@ export class BitcoindBroadcaster implements Broadcaster {
     return txid;
   }
 
-  private async send(txid: string, txHex: string, throwOnReject: boolean): Promise<void> {
+  /** Sends once; true when bitcoind says the transaction is in the chain already. */
+  private async send(txid: string, txHex: string, throwOnReject: boolean): Promise<boolean> {
     try {
       await this.rpc.call('sendrawtransaction', txHex);
+      return false;
     } catch (e) {
       if (!(e instanceof RpcError)) throw e;
-      if (e.kind === 'already_in_chain' || /already (known|in mempool)|txn-already/.test(e.message)) return;
-      this.pending.get(txid)!.lastError = e.message;
-      if (e.transient) return; // try again next block
+      if (e.kind === 'already_in_chain') return true;
+      if (/already (known|in mempool)|txn-already/.test(e.message)) return false;
+      const p = this.pending.get(txid);
+      if (p) p.lastError = e.message;
+      if (e.transient) return false; // try again next block
       if (throwOnReject) {
         this.pending.delete(txid);
         throw e;
       }
+      return false;
     }
   }
 
-  /** Call after each block: forget confirmed transactions, re-send the rest. */
+  /** Call with every block the chain source connects: what it confirms needs no more sending. */
+  confirmed(block: Block): void {
+    if (!this.pending.size) return;
+    for (const tx of block.transactions ?? []) this.pending.delete(tx.getId());
+  }
+
+  /** Call after each block near the tip: re-sends what is still unconfirmed. */
   async onBlock(): Promise<void> {
     for (const [txid, p] of [...this.pending]) {
-      const info = await this.rpc.call<{ confirmations?: number }>('getrawtransaction', txid, true).catch(() => undefined);
-      if (info?.confirmations && info.confirmations > 0) {
-        this.pending.delete(txid);
-        continue;
-      }
-      await this.send(txid, p.hex, false);
+      if (await this.send(txid, p.hex, false)) this.pending.delete(txid);
     }
   }
 }

@@ -29,6 +29,8 @@ function need<T>(v: unknown, what: string, check: (v: unknown) => boolean): T {
 }
 const isHash = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 const isInt = (v: unknown): boolean => Number.isInteger(v);
+/** Bitcoin Core refuses to return the genesis block's coinbase, whatever the settings. */
+const GENESIS_COINBASE_TXID = '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b';
 
 export interface Playground {
   url: string;
@@ -101,18 +103,28 @@ export function createHandlers(chain: PlaygroundChain, faucet: Faucet): Record<s
         tx: verbosity === 1 || verbosity === true ? txs.map((t) => t.getId()) : txs.map((t) => describeTx(t)),
       };
     },
-    getrawtransaction: ([txid, verbose = false]) => {
+    // As Bitcoin Core answers without -txindex (the setting Coulomb must work with): a transaction in the
+    // mempool, or one in the block named by `blockhash`; a confirmed transaction without its block is
+    // not found, with Core's code and message.
+    getrawtransaction: ([txid, verbosity = 0, blockhash]) => {
       const id = need<string>(txid, 'txid', isHash);
-      const mem = chain.mempool.get(id);
-      let tx: Transaction | undefined = mem?.tx;
+      if (id === GENESIS_COINBASE_TXID) throw new RpcFailure(-5, 'The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved');
+      const verbose = verbosity === true || (typeof verbosity === 'number' && verbosity > 0);
+      let tx: Transaction | undefined;
       let extra: Record<string, unknown> = {};
-      if (!tx) {
-        const h = chain.txHeight(id);
-        const e = h === undefined ? undefined : chain.entries[h];
-        tx = e?.block.transactions?.find((t) => t.getId() === id);
-        if (e) extra = { blockhash: e.hash, confirmations: chain.height - e.height + 1, time: e.block.timestamp, blocktime: e.block.timestamp };
+      if (blockhash !== undefined && blockhash !== null) {
+        const e = chain.entryByHash(need<string>(blockhash, 'blockhash', isHash));
+        if (!e) throw new RpcFailure(-5, 'Block hash not found');
+        tx = e.block.transactions?.find((t) => t.getId() === id);
+        if (!tx) throw new RpcFailure(-5, 'No such transaction found in the provided block. Use gettransaction for wallet transactions.');
+        const active = chain.entries[e.height]?.hash === e.hash;
+        extra = active
+          ? { in_active_chain: true, blockhash: e.hash, confirmations: chain.height - e.height + 1, time: e.block.timestamp, blocktime: e.block.timestamp }
+          : { in_active_chain: false, blockhash: e.hash, confirmations: 0 };
+      } else {
+        tx = chain.mempool.get(id)?.tx;
+        if (!tx) throw new RpcFailure(-5, 'No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions.');
       }
-      if (!tx) throw new RpcFailure(-5, 'No such mempool or blockchain transaction. Use gettransaction for wallet transactions.');
       return verbose ? describeTx(tx, extra) : tx.toHex();
     },
     sendrawtransaction: ([txHex]) => {
@@ -185,7 +197,8 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
   const faucet = new Faucet(chain);
   const handlers = createHandlers(chain, faucet);
   const rpcuser = opts.rpcuser ?? '__cookie__';
-  const rpcpassword = opts.rpcpassword ?? randomBytes(16).toString('hex');
+  // 32 bytes, as bitcoind's own cookie: readers check the `__cookie__:<64 hex>` shape.
+  const rpcpassword = opts.rpcpassword ?? randomBytes(32).toString('hex');
   const expected = Buffer.from(`Basic ${Buffer.from(`${rpcuser}:${rpcpassword}`).toString('base64')}`);
 
   const call = async (req: { method?: unknown; params?: unknown; id?: unknown; jsonrpc?: unknown }): Promise<{ status: number; body: unknown }> => {

@@ -142,6 +142,21 @@ describe('fees and broadcasting', () => {
     await expect(b.broadcast(spendP2wpkh(k, { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value }, newKey().script, 900n))).rejects.toMatchObject({ kind: 'missing_inputs' });
     await pg.stop();
   });
+
+  it('forgets a transaction once a delivered block confirms it, without looking it up by txid', async () => {
+    const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p' });
+    const rpc = new BitcoindRpc({ url: pg.url, user: 'u', password: 'p' });
+    const k = newKey();
+    await rpc.call('generatetoaddress', 1, k.address);
+    await rpc.call('generatetoaddress', 100, newKey().address);
+    const cb = pg.chain.entries[1]!.block.transactions![0]!;
+    const b = new BitcoindBroadcaster(rpc);
+    await b.broadcast(spendP2wpkh(k, { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value }, newKey().script));
+    const [hash] = await rpc.call<string[]>('generatetoaddress', 1, k.address);
+    b.confirmed(pg.chain.entryByHash(hash!)!.block);
+    expect(b.pending.size).toBe(0);
+    await pg.stop();
+  });
 });
 
 describe('a bitcoind that is still starting or syncing', () => {
