@@ -4,6 +4,7 @@ import { api } from '../api.ts';
 import { useApi } from '../hooks.ts';
 import { Amount, Empty, ErrorBox, useAction } from '../components.tsx';
 import { formatSats, shortId } from '../format.ts';
+import { immatureSentence } from '../balance.ts';
 import type { Unit } from '../format.ts';
 
 const TEST_COINS_SAT = 1_000_000;
@@ -31,6 +32,11 @@ export function Home({ unit, playground, go, shopUrl }: { unit: Unit; playground
           ) : (
             <div className="muted">Confirmed and spendable</div>
           )}
+          {bal.data && immatureSentence(bal.data, unit) ? (
+            <div className="muted" data-testid="onchain-immature">
+              + {immatureSentence(bal.data, unit)}
+            </div>
+          ) : null}
         </section>
         <section className="card balance">
           <h2>Lightning</h2>
