@@ -426,12 +426,14 @@ export class HtlcSwitch {
         return;
       }
       let paid = 0n;
+      for (const id of decision.htlcIds) paid += this.incomingAmounts.get(id) ?? 0n;
+      // The invoice is settled before the preimage leaves: once the payer has it, the payment is made.
+      // A crash in between finds the HTLCs unresolved at start-up, and the invoice settles them again.
+      await this.o.invoices.markSettled(htlc.paymentHash, paid || htlc.amountMsat);
       for (const id of decision.htlcIds) {
         const [ch, n] = id.split(':') as [string, string];
-        paid += this.incomingAmounts.get(id) ?? 0n;
         await this.o.channels.resolveHtlc(ch, { type: 'fulfill_htlc', id: BigInt(n), preimage: decision.preimage });
       }
-      await this.o.invoices.markSettled(htlc.paymentHash, paid || htlc.amountMsat);
       this.o.log.info('payment received', { hash: hex.encode(htlc.paymentHash).slice(0, 16), msat: (paid || htlc.amountMsat).toString() });
       return;
     }

@@ -11,7 +11,9 @@ import type { Route } from '../../../core/payments/payments.ts';
 import { paymentView } from '../../../core/payments/views.ts';
 import { HtlcSwitch } from '../../../core/node/htlc-switch.ts';
 import type { ChannelManager, ChannelView, HtlcEvent } from '../../../core/node/channels.ts';
-import type { InvoiceRegistry } from '../../../core/payments/invoices.ts';
+import { InvoiceRegistry } from '../../../core/payments/invoices.ts';
+import { createOnion } from '../../../core/onion/sphinx.ts';
+import { framedPayload } from '../../../core/onion/wire.ts';
 import type { ChannelState } from '../../../core/channel/types.ts';
 import type { Htlc, Spec, Update } from '../../../core/channel/updates.ts';
 import { openStore } from '../../../core/store/store.ts';
@@ -223,7 +225,7 @@ describe('the HTLC switch after a restart', () => {
     } as unknown as ChannelState;
   };
 
-  async function start(origins: Record<string, unknown>) {
+  async function start(origins: Record<string, unknown>, realInvoices?: InvoiceRegistry, resolveHtlc: (key: string, input: { type: string }) => Promise<void> = async () => undefined) {
     const db = await openStore<{ origins: Record<string, unknown>; forwarded: Record<string, string> }>({ dir, name: 'htlc-switch', version: 1, migrations: [], defaults: () => ({ origins: {}, forwarded: {} }) });
     await db.update((d) => void (d.origins = origins));
     await db.close();
@@ -236,8 +238,9 @@ describe('the HTLC switch after a restart', () => {
       unresolvedIncoming: () => [],
       setHtlcHandler: (fn: typeof handler) => void (handler = fn),
       setPreimageHandler: (fn: typeof onPreimage) => void (onPreimage = fn),
+      resolveHtlc,
     } as unknown as ChannelManager;
-    const invoices = { onCancel: () => () => undefined, heldSets: () => [] } as unknown as InvoiceRegistry;
+    const invoices = realInvoices ?? ({ onCancel: () => () => undefined, heldSets: () => [] } as unknown as InvoiceRegistry);
     const payments = await PaymentStore.open({ dir });
     return { payments, channels, invoices, handler: () => handler!, onPreimage: () => onPreimage! };
   }
@@ -275,6 +278,29 @@ describe('the HTLC switch after a restart', () => {
     } finally {
       await sw.close();
       await t.payments.close();
+    }
+  });
+
+  it('a payee settles its invoice before the preimage leaves, so a crash in between cannot lose the payment', async () => {
+    const nodeSecret = new Uint8Array(32).fill(9);
+    const invoices = await InvoiceRegistry.open({ dir, nodeSecret, network: 'regtest' });
+    const inv = await invoices.create({ amountMsat: 5_000_000n });
+    const hash = hex.decode(inv.paymentHash);
+    const atFulfill: string[] = [];
+    const t = await start({}, invoices, async (_key, input) => {
+      if (input.type === 'fulfill_htlc') atFulfill.push(invoices.lookup(hash)!.state);
+    });
+    const sw = await HtlcSwitch.open({ dir, channels: t.channels, invoices, payments: t.payments, nodeSecret, nodeId: hex.encode(secp.getPublicKey(nodeSecret)), height: () => 100, log: memoryLogger() });
+    try {
+      const payload = framedPayload({ amountMsat: 5_000_000n, outgoingCltv: 500, paymentSecret: hex.decode(inv.paymentSecret), totalMsat: 5_000_000n });
+      const onion = createOnion(new Uint8Array(32).fill(5), [{ pubkey: secp.getPublicKey(nodeSecret), payload }], hash);
+      await t.handler()({ type: 'locked_in', channel: CH, htlc: { id: 0n, amountMsat: 5_000_000n, paymentHash: hash, cltvExpiry: 500, onion } });
+      expect(atFulfill).toEqual(['SETTLED']);
+      expect(invoices.lookup(hash)).toMatchObject({ state: 'SETTLED' });
+    } finally {
+      await sw.close();
+      await t.payments.close();
+      await invoices.close();
     }
   });
 });
