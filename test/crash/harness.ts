@@ -1,0 +1,134 @@
+/**
+ * Coulomb daemons that can be SIGKILLed and started again cheaply, on a playground chain served from
+ * the test process (so killing a daemon never takes the chain with it).
+ *
+ * What a restart costs, and how this harness keeps it small:
+ * - a CLI process per call (Node start-up and the TypeScript loader, over a second each on a busy
+ *   machine): the test talks to the control channel itself, with the CLI's own client;
+ * - unlocking the vault (scrypt at the default cost, the slowest step of a start): the test writes the
+ *   vault beforehand with a small scrypt cost, as the playground's counterparty does;
+ * - a new listening port at every start, which the other side would have to be told: each daemon
+ *   keeps the port it was first given.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { callDaemon } from '../../core/api/control-client.ts';
+import type { MethodInput, MethodName, MethodOutput } from '../../core/api/contract.ts';
+import { startPlayground } from '../../core/chain/playground/index.ts';
+import type { Playground } from '../../core/chain/playground/index.ts';
+import { writeVaultFile } from '../../core/node/vault-file.ts';
+import { createMnemonic } from '../../core/wallet/mnemonic.ts';
+import { sealVault } from '../../core/wallet/vault.ts';
+import { BIN, tempDir, waitFor } from '../helpers/daemon.ts';
+
+const PASSWORD = 'crash test password';
+/** Small, for tests only: the vault's protection is not what these tests are about. */
+const TEST_SCRYPT = { N: 1 << 12, r: 8, p: 1 };
+
+/** A seeded pseudo-random generator (mulberry32): the same seed replays the same kill points. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export async function startChain(): Promise<Playground> {
+  return startPlayground({ host: '127.0.0.1', port: 0 });
+}
+
+export class CrashDaemon {
+  child: ChildProcess | undefined;
+  nodeId = '';
+  private out = '';
+  /** Milliseconds each start took, from spawn to an unlocked node. */
+  readonly startTimes: number[] = [];
+
+  private constructor(
+    readonly name: string,
+    readonly datadir: string,
+    readonly port: number,
+    private readonly chain: Playground,
+  ) {}
+
+  static async create(name: string, chain: Playground): Promise<CrashDaemon> {
+    const dir = await tempDir(name);
+    const vault = await sealVault({ mnemonic: createMnemonic(), passphrase: '' }, PASSWORD, TEST_SCRYPT);
+    await writeVaultFile(dir, { vault, birthday: chain.chain.height });
+    const d = new CrashDaemon(name, dir, await freePort(), chain);
+    await d.start();
+    return d;
+  }
+
+  get uri(): string {
+    return `${this.nodeId}@127.0.0.1:${this.port}`;
+  }
+
+  /** The last lines the daemon printed, for a failure's message. */
+  tail(lines = 40): string {
+    return this.out.split('\n').slice(-lines).join('\n');
+  }
+
+  call<M extends MethodName>(method: M, params: MethodInput<M>, timeoutMs = 120_000): Promise<MethodOutput<M>> {
+    return callDaemon(this.datadir, method, params, timeoutMs);
+  }
+
+  alive(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    const t0 = Date.now();
+    const url = new URL(this.chain.url);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'daemon', '--datadir', this.datadir, '--network', 'regtest', '--bitcoind.rpchost', url.host, '--bitcoind.rpcuser', this.chain.rpcuser, '--bitcoind.rpcpass', this.chain.rpcpassword, '--listen', `127.0.0.1:${this.port}`, '--rpclisten', '127.0.0.1:0', '--debuglevel', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    const keep = (d: Buffer): void => {
+      this.out = (this.out + d.toString()).slice(-200_000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const info = await waitFor(`${this.name} to answer`, async () => {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited:\n${this.tail()}`);
+      return this.call('getinfo', {}, 10_000).catch(() => undefined);
+    }, 120_000, 50);
+    if (info.wallet_state === 'LOCKED') await this.call('unlock', { password: PASSWORD });
+    this.nodeId = (await this.call('getinfo', {})).identity_pubkey;
+    this.startTimes.push(Date.now() - t0);
+  }
+
+  /** SIGKILL: no handler runs, nothing is flushed; what is on disk is all that survives. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  }
+}
