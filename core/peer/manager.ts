@@ -65,6 +65,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   /** Peers connected with `perm`, and the address given for each. */
   private readonly persistent = new Map<string, PeerAddress>();
   private readonly redial = new Map<string, Redial>();
+  private readonly dialing = new Map<string, Promise<Peer>>();
   /** Peers the user disconnected: not redialled (even with a channel) until connected again. */
   private readonly heldOff = new Set<string>();
   /** Peers to stay connected to besides the permanent ones (the node: peers we have channels with). */
@@ -248,6 +249,13 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     if (options.perm) await this.addPersistent(key, host, port);
     const existing = this.peers.get(key);
     if (existing && existing.state === 'ready') throw new ConnectError(`already connected to peer ${key}`);
+    // Our own redial may be under way: a second connection would only replace it (and the peer may
+    // keep the first and drop this one, leaving neither). Take its result instead.
+    const inFlight = this.dialing.get(key);
+    if (inFlight) {
+      const peer = await inFlight.catch(() => undefined);
+      if (peer && peer.state === 'ready') return peer;
+    }
     try {
       return await this.dial(key, host, port, options.timeoutMs ?? 30_000);
     } catch (e) {
@@ -257,7 +265,18 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     }
   }
 
-  private async dial(key: string, host: string, port: number, timeoutMs: number): Promise<Peer> {
+  /** One outbound dial per peer at a time; `connect` and redials share it. */
+  private dial(key: string, host: string, port: number, timeoutMs: number): Promise<Peer> {
+    const p = this.dialOnce(key, host, port, timeoutMs);
+    this.dialing.set(key, p);
+    const done = (): void => {
+      if (this.dialing.get(key) === p) this.dialing.delete(key);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private async dialOnce(key: string, host: string, port: number, timeoutMs: number): Promise<Peer> {
     const where = formatHostPort(host, port);
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = createConnection({ host, port });
@@ -355,6 +374,12 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     const timer = setTimeout(() => {
       r.timer = undefined;
       if (this.closed || !this.wanted(key) || this.redial.get(key) !== r || this.peers.get(key)?.state === 'ready') return;
+      const inFlight = this.dialing.get(key);
+      if (inFlight) {
+        // Someone is dialling it already; if that fails, the backoff goes on.
+        inFlight.catch(() => this.scheduleReconnect(key));
+        return;
+      }
       const addrs = this.addressesOf(key);
       const at = addrs[r.attempt++ % addrs.length];
       if (!at) return;
