@@ -370,7 +370,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       delay = Math.round(r.delayMs * (0.75 + Math.random() * 0.5));
       r.delayMs = Math.min(r.delayMs * 2, this.opts.backoff?.maxMs ?? 300_000);
     }
-    this.log.info('will reconnect to peer', { peer: key, in_ms: delay });
+    this.log.info('will reconnect to persistent peer', { peer: key, in_ms: delay });
     const timer = setTimeout(() => {
       r.timer = undefined;
       if (this.closed || !this.wanted(key) || this.redial.get(key) !== r || this.peers.get(key)?.state === 'ready') return;

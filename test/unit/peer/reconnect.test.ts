@@ -70,7 +70,7 @@ describe('reconnecting to peers at start', () => {
     await waitFor('bob to have alice back', ready(bob, alice), 20_000);
     expect(alice.peers.get(bob.id)!.inbound).toBe(false);
     // Bob never dialled: alice's init told him only how she sees him, not where she listens.
-    expect(bob.logs.some((l) => /will reconnect to peer/.test(l))).toBe(false);
+    expect(bob.logs.some((l) => /will reconnect to persistent peer/.test(l))).toBe(false);
 
     // Bob drops again (a restart on his side): alice redials with backoff until he is back.
     await bob.peers.close();
