@@ -26,11 +26,14 @@ import type { ApiHandlers, ApiResult, MethodOutput } from '../api/contract.ts';
 import { ApiError } from '../api/contract.ts';
 import { startControlServer } from '../api/control-server.ts';
 import type { ControlServer } from '../api/control-server.ts';
+import { lockDatadir } from '../store/lock.ts';
+import type { FileLock } from '../store/lock.ts';
 import { createLogger } from '../log/logger.ts';
 import type { Logger, LogSink } from '../log/logger.ts';
 import { readFileIfExists, writeFileDurable } from '../store/durable-file.ts';
 import { BitcoindRpc } from '../chain/index.ts';
 import { CHAIN_NAMES } from '../chain/bitcoind/chain-source.ts';
+import { checkCookieUse } from '../chain/bitcoind/cookie-file.ts';
 import { formatHostPort, parseHostPort } from '../peer/address.ts';
 import { appMethodSchemas, isAppMethod, networkChoice } from './contract.ts';
 import type { AppEvent, AppMethodInput, AppMethodName, AppMethodOutputs, AppStatus, BitcoindSettings, NetworkChoice, SyncSnapshot } from './contract.ts';
@@ -69,6 +72,8 @@ interface Running {
   node: CoulombNode;
   dispatch: Dispatcher;
   control: ControlServer;
+  /** The data directory's lock: no daemon runs on it while the app does. */
+  lock: FileLock;
   logFile: WriteStream;
   counterparty?: Counterparty;
   /** The playground's pixel shop (a third node, paid through the counterparty). */
@@ -325,6 +330,14 @@ export class AppHost {
   private async testBitcoind(s: BitcoindSettings): Promise<AppMethodOutputs['app_test_bitcoind']> {
     const url = `http://${rpcHostPort(s)}`;
     if (!s.cookie && !s.user) throw new ApiError('invalid_argument', "give bitcoind's RPC user and password, or the path of its .cookie file");
+    if (s.cookie) {
+      // Only bitcoind's own cookie, and only to a bitcoind on this computer; its content is checked when read.
+      try {
+        checkCookieUse(s.cookie, url);
+      } catch (e) {
+        throw new ApiError('invalid_argument', (e as Error).message);
+      }
+    }
     const rpc = s.cookie ? new BitcoindRpc({ url, cookieFile: s.cookie, retries: 0, timeoutMs: 5000 }) : new BitcoindRpc({ url, user: s.user ?? '', password: s.pass ?? '', retries: 0, timeoutMs: 5000 });
     let info: { chain: string; blocks: number; headers: number; verificationprogress: number; initialblockdownload: boolean };
     let version = '';
@@ -350,6 +363,10 @@ export class AppHost {
     this.nodeError = undefined;
     const datadir = this.datadirFor(choice);
     await mkdir(datadir, { recursive: true, mode: 0o700 });
+    const lock = await lockDatadir(datadir).catch((e: unknown) => {
+      this.nodeError = (e as Error).message;
+      throw new ApiError('unavailable', this.nodeError);
+    });
     const logFile = createWriteStream(join(datadir, 'coulomb.log'), { flags: 'a', mode: 0o600 });
     const sinks: LogSink[] = [(l) => logFile.write(l + '\n')];
     if (this.opts.logToStderr) sinks.push((l) => process.stderr.write(l + '\n'));
@@ -378,8 +395,8 @@ export class AppHost {
       await node.start();
       const dispatch = createDispatcher(node.handlers(), log.child('APP'));
       // The node's control channel too, so `coulomb --datadir <this datadir> getinfo` reaches the app's node.
-      const control = await startControlServer({ datadir, host: '127.0.0.1', port: 0, dispatch, log: log.child('RPC') });
-      const running: Running = { choice, node, dispatch, control, logFile };
+      const control = await startControlServer({ datadir, dispatch, log: log.child('RPC') });
+      const running: Running = { choice, node, dispatch, control, lock, logFile };
       this.running = running;
       node.onStop(() => {
         if (this.running === running) void this.stopNode();
@@ -409,6 +426,7 @@ export class AppHost {
     } catch (e) {
       await node.stop().catch(() => undefined);
       logFile.end();
+      await lock.release();
       this.nodeError = `the node could not start: ${(e as Error).message}`;
       this.log.error(this.nodeError);
       throw new ApiError('unavailable', this.nodeError);
@@ -483,8 +501,8 @@ export class AppHost {
     await r.counterparty?.stop().catch(() => undefined);
     await r.control.close();
     await r.node.stop();
-    await rm(join(r.node.config.datadir, 'control.json'), { force: true });
     await new Promise<void>((res) => r.logFile.end(res));
+    await r.lock.release();
     this.last.clear();
     this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
   }

@@ -15,7 +15,10 @@ import type { MethodInput, MethodName } from '../api/contract.ts';
 import { defaultDatadir, DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT, DEFAULT_RPC_PORT, NETWORKS } from '../node/config.ts';
 import { runCreate, runUnlock } from './wallet-flow.ts';
 import type { NodeConfig } from '../node/config.ts';
-import { parseHostPort } from '../peer/address.ts';
+import { formatHostPort, parseHostPort } from '../peer/address.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
+import { checkCookieUse } from '../chain/bitcoind/cookie-file.ts';
+import { readFileSync } from 'node:fs';
 import type { Caller } from './wallet-flow.ts';
 import { VERSION } from '../version.ts';
 import type { Network } from '../keys/node-key.ts';
@@ -79,13 +82,26 @@ export function daemonConfig(flags: Record<string, unknown>): NodeConfig {
         kind: 'bitcoind',
         rpcHost: ((hp) => `${hp.host}:${hp.port}`)(parseHostPort(s('bitcoind.rpchost') ?? '127.0.0.1', DEFAULT_BITCOIND_RPC_PORT[network])),
         ...(s('bitcoind.rpcuser') ? { rpcUser: s('bitcoind.rpcuser') } : {}),
-        ...(s('bitcoind.rpcpass') ? { rpcPass: s('bitcoind.rpcpass') } : {}),
+        ...(rpcPassword(s) !== undefined ? { rpcPass: rpcPassword(s) } : {}),
         ...(s('bitcoind.rpccookie') ? { rpcCookie: resolve(s('bitcoind.rpccookie')!) } : {}),
         ...(s('bitcoind.zmqpubrawblock') ? { zmqPubRawBlock: s('bitcoind.zmqpubrawblock') } : {}),
         ...(s('bitcoind.zmqpubrawtx') ? { zmqPubRawTx: s('bitcoind.zmqpubrawtx') } : {}),
       };
   if (chain.kind === 'bitcoind' && !chain.rpcCookie && !chain.rpcUser) {
-    throw new UsageError('tell Coulomb how to log in to bitcoind: --bitcoind.rpcuser and --bitcoind.rpcpass, or --bitcoind.rpccookie <datadir>/.cookie');
+    throw new UsageError('tell Coulomb how to log in to bitcoind: --bitcoind.rpcuser and --bitcoind.rpcpass_file, or --bitcoind.rpccookie <datadir>/.cookie');
+  }
+  if (chain.kind === 'bitcoind' && chain.rpcCookie) {
+    try {
+      checkCookieUse(chain.rpcCookie, chain.rpcHost);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const rpcListen = flags.rpclisten === undefined ? undefined : parseHostPort(flags.rpclisten as string, DEFAULT_RPC_PORT, true);
+  if (rpcListen && !isLoopbackHost(rpcListen.host) && !flags['allow-remote']) {
+    throw new UsageError(
+      `--rpclisten ${formatHostPort(rpcListen.host, rpcListen.port)} would let other computers reach the control channel; use 127.0.0.1, or add --allow-remote if that is what you want.`,
+    );
   }
   return {
     datadir: resolve((flags.datadir as string | undefined) ?? defaultDatadir()),
@@ -93,7 +109,7 @@ export function daemonConfig(flags: Record<string, unknown>): NodeConfig {
     chain,
     alias: (flags.alias as string | undefined) ?? '',
     listen: flags.nolisten ? [] : listenFlags.map((l) => parseHostPort(l, DEFAULT_PEER_PORT, true)),
-    rpcListen: parseHostPort((flags.rpclisten as string | undefined) ?? `127.0.0.1:${DEFAULT_RPC_PORT}`, DEFAULT_RPC_PORT, true),
+    ...(rpcListen ? { rpcListen } : {}),
     externalIps: ((flags.externalip as string[] | undefined) ?? []).map((l) => parseHostPort(l, DEFAULT_PEER_PORT)),
     logLevel: level as NodeConfig['logLevel'],
     logToStderr: !flags.quiet,
@@ -101,12 +117,39 @@ export function daemonConfig(flags: Record<string, unknown>): NodeConfig {
   };
 }
 
+/** bitcoind's RPC password: from --bitcoind.rpcpass_file (first line), or the flag itself (which others can see). */
+function rpcPassword(s: (name: string) => string | undefined): string | undefined {
+  const file = s('bitcoind.rpcpass_file');
+  if (file === undefined) return s('bitcoind.rpcpass');
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/)[0]!;
+  } catch {
+    throw new UsageError(`cannot read the bitcoind password file ${file}`);
+  }
+}
+
+/** What a person should know before the daemon starts: secrets others can read, listeners others can reach. */
+export function daemonWarnings(flags: Record<string, unknown>, config: NodeConfig): string[] {
+  const w: string[] = [];
+  if (flags['bitcoind.rpcpass'] !== undefined && flags['bitcoind.rpcpass_file'] === undefined) {
+    w.push("--bitcoind.rpcpass shows bitcoind's password to every program on this computer (ps) and keeps it in your shell history; use --bitcoind.rpcpass_file F instead.");
+  }
+  if (config.rpcListen && !isLoopbackHost(config.rpcListen.host)) {
+    w.push(
+      `the control channel listens on ${formatHostPort(config.rpcListen.host, config.rpcListen.port)}, reachable from other computers: ` +
+        'anyone there who also holds the token in control.json can spend this wallet, and a password or recovery words sent with create or unlock cross the network unencrypted.',
+    );
+  }
+  return w;
+}
+
 async function runDaemon(argv: string[]): Promise<number> {
   const { flags } = parseFlags(DAEMON_COMMAND, argv);
   const config = daemonConfig(flags);
+  for (const w of daemonWarnings(flags, config)) process.stderr.write(`Warning: ${w}\n`);
   // Loaded only here: the client commands start fast without the node's whole import graph.
   const { startDaemon } = await import('../daemon/daemon.ts');
-  const d = await startDaemon(config);
+  const d = await startDaemon(config, { allowRemote: flags['allow-remote'] === true });
   const shutdown = (): void => void d.stop();
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -11,14 +11,48 @@ import type { MethodInput, MethodName, MethodOutput } from '../api/contract.ts';
 
 export type Caller = <M extends MethodName>(method: M, params: MethodInput<M>) => Promise<MethodOutput<M>>;
 
-export async function runCreate(flags: ParsedFlags, call: Caller): Promise<unknown> {
+/** The most a words file may hold: 24 words of at most 8 letters, with generous room for spacing. */
+const MAX_WORDS_BYTES = 4096;
+
+/** Recovery words from a file, or from standard input for `-`; never from the command line unless asked to. */
+async function wordsFrom(flags: ParsedFlags, stdin: () => Promise<string>, warn: (line: string) => void): Promise<string | undefined> {
+  if (typeof flags.words_file === 'string' && typeof flags.words === 'string') throw new UsageError('give the words once: --words_file F (or - for standard input), not both');
+  if (typeof flags.words === 'string') {
+    warn('Warning: words given with --words are visible to other programs on this computer (ps) and stay in your shell history; next time use --words_file F, or --words_file - to pipe them in.\n');
+    return flags.words;
+  }
+  if (typeof flags.words_file !== 'string') return undefined;
+  let text: string;
+  try {
+    text = flags.words_file === '-' ? await stdin() : await readFile(flags.words_file, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the words file ${flags.words_file}`);
+  }
+  if (Buffer.byteLength(text) > MAX_WORDS_BYTES) throw new UsageError(`${flags.words_file === '-' ? 'standard input' : flags.words_file} is too long to be recovery words; give a file holding just the words`);
+  return text.trim().split(/\s+/).join(' ');
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of process.stdin as AsyncIterable<Buffer>) {
+    chunks.push(c);
+    size += c.length;
+    if (size > MAX_WORDS_BYTES) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function runCreate(flags: ParsedFlags, call: Caller, io: { stdin?: () => Promise<string>; warn?: (line: string) => void } = {}): Promise<unknown> {
   const passwordFile = flags.password_file as string | undefined;
   const passphrase = flags.passphrase_file ? (await readFile(flags.passphrase_file as string, 'utf8')).split(/\r?\n/)[0]! : undefined;
-  if (typeof flags.words === 'string') {
+  const words = await wordsFrom(flags, io.stdin ?? readStdin, io.warn ?? ((l) => process.stderr.write(l)));
+  if (words !== undefined) {
     const birthday = flags.birthday === undefined ? 0 : Number(flags.birthday);
     if (!Number.isInteger(birthday) || birthday < 0) throw new UsageError('--birthday must be a block height');
+    if (flags.words_file === '-' && !passwordFile) throw new UsageError('with the words on standard input, give the password with --password_file F');
     const password = await passwordFrom(passwordFile, !passwordFile);
-    return call('create', { password, words: flags.words, birthday_height: birthday, ...(passphrase ? { passphrase } : {}) });
+    return call('create', { password, words, birthday_height: birthday, ...(passphrase ? { passphrase } : {}) });
   }
   const { mnemonic } = await call('genseed', {});
   if (!passwordFile) {

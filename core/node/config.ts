@@ -33,8 +33,8 @@ export interface NodeConfig {
   alias: string;
   /** host:port pairs to accept peers on; empty means no inbound connections. */
   listen: { host: string; port: number }[];
-  /** host:port of the control channel (the CLI's way in). */
-  rpcListen: { host: string; port: number };
+  /** host:port of the control channel (the CLI's way in) over TCP; without it, a Unix socket in the data directory (a named pipe on Windows). */
+  rpcListen?: { host: string; port: number };
   /** Addresses to advertise in `uris`, when the listen address is not what others should dial. */
   externalIps: { host: string; port: number }[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';

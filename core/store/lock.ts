@@ -13,6 +13,7 @@
  */
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreError } from './errors.ts';
 
@@ -67,7 +68,10 @@ async function linkExclusive(source: string, path: string): Promise<boolean> {
  * Takes the lock at `lockPath` for `file` (the store file it guards, named in errors), or throws
  * StoreError('locked') when a live process holds it.
  */
-export async function acquireLock(lockPath: string, file: string, dir: string): Promise<FileLock> {
+export async function acquireLock(lockPath: string, file: string, dir: string, inUse: (owner: number) => string = (owner) => defaultInUse(file, lockPath, owner)): Promise<FileLock> {
+  // A live owner is refused before anything is written, so a second process leaves no trace.
+  const current = await readOwner(lockPath).catch(() => undefined);
+  if (current !== 'gone' && heldByOther(current)) throw new StoreError('locked', file, inUse(current));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const mine = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.new`;
   await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
@@ -78,20 +82,35 @@ export async function acquireLock(lockPath: string, file: string, dir: string): 
       if (await linkExclusive(mine, lockPath)) return { path: lockPath, release: () => releaseLock(lockPath) };
       const owner = await readOwner(lockPath);
       if (owner === 'gone') continue; // released meanwhile
-      if (heldByOther(owner)) {
-        throw new StoreError(
-          'locked',
-          file,
-          `${file} is in use by another Coulomb process (pid ${owner}); stop it first. ` +
-            `If no Coulomb is running, remove ${lockPath}.`,
-        );
-      }
+      if (heldByOther(owner)) throw new StoreError('locked', file, inUse(owner));
       if (!(await removeStaleLock(lockPath, mine))) await sleep(5);
     }
     throw new StoreError('locked', file, `could not lock ${file}: ${lockPath} keeps changing; is another Coulomb starting?`);
   } finally {
     await unlink(mine).catch(() => undefined);
   }
+}
+
+function defaultInUse(file: string, lockPath: string, owner: number): string {
+  return `${file} is in use by another Coulomb process (pid ${owner}); stop it first. If no Coulomb is running, remove ${lockPath}.`;
+}
+
+export const DATADIR_LOCK = 'datadir.lock';
+
+/**
+ * Makes this process the one Coulomb of a data directory: taken before anything else is written there
+ * (log, control channel, stores), released when the node stops.
+ */
+export function lockDatadir(datadir: string): Promise<FileLock> {
+  const lockPath = join(datadir, DATADIR_LOCK);
+  return acquireLock(
+    lockPath,
+    datadir,
+    datadir,
+    (owner) =>
+      `The data directory ${datadir} is already in use by another Coulomb (pid ${owner}), so this one did not start; ` +
+      `stop that one first (coulomb --datadir ${datadir} stop) or choose another --datadir, and if no Coulomb is running, remove ${lockPath}.`,
+  );
 }
 
 /** Removes the lock if, checked under the takeover lock, its owner is dead. False when someone else is at it. */

@@ -45,10 +45,10 @@ export interface DaemonProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `coulomb daemon` on loopback with free ports and waits until it answers getinfo. */
+/** Starts `coulomb daemon` on loopback with free ports (its control channel on the data directory's socket) and waits until it answers getinfo. */
 export async function startDaemonProcess(name: string, extra: string[] = [], datadir?: string, opts: { wallet?: boolean } = {}): Promise<DaemonProcess> {
   const dir = datadir ?? (await tempDir(name));
-  const child = spawn(process.execPath, [BIN, 'daemon', '--datadir', dir, '--listen', '127.0.0.1:0', '--rpclisten', '127.0.0.1:0', '--debuglevel', 'debug', ...extra], {
+  const child = spawn(process.execPath, [BIN, 'daemon', '--datadir', dir, '--listen', '127.0.0.1:0', '--debuglevel', 'debug', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -54,7 +54,7 @@ describe('two coulomb daemons over the CLI', () => {
     expect(bob.child.exitCode).toBe(0);
     const gone = await cli(bob.datadir, 'getinfo');
     expect(gone.code).toBe(1);
-    expect(gone.stderr).toMatch(/no Coulomb daemon found|could not reach the Coulomb daemon/);
+    expect(gone.stderr).toMatch(/No Coulomb daemon found|Could not reach the Coulomb daemon|is not running any more/);
   });
 
   it('errors speak to people: bad address, wrong key, refused port, bad flag', async () => {

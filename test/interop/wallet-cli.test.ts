@@ -76,7 +76,9 @@ describe('wallet over the CLI', () => {
     daemons.push(carol);
     const pw = join(carolDir, 'pw');
     await writeFile(pw, 'another password\n');
-    await cliJson(carolDir, 'create', '--password_file', pw, '--words', aliceWords.join(' '));
+    const wordsFile = join(carolDir, 'words');
+    await writeFile(wordsFile, aliceWords.join(' ') + '\n', { mode: 0o600 });
+    await cliJson(carolDir, 'create', '--password_file', pw, '--words_file', wordsFile);
     expect((await cliJson<{ identity_pubkey: string }>(carolDir, 'getinfo')).identity_pubkey).toBe(created.identity_pubkey);
     await waitFor('the rescan to find alice\'s coins', async () => (await cliJson<Balance>(carolDir, 'walletbalance')).confirmed_balance === aliceBalance.confirmed_balance || undefined, 20_000);
     const restoredTxs = await cliJson<typeof txs>(carolDir, 'listchaintxns');
@@ -101,7 +103,9 @@ describe('wallet over the CLI', () => {
   });
 
   it('bitcoind unreachable or on another network: the daemon stays up and says what is wrong', async () => {
-    const down = await startDaemonProcess('down', ['--network', 'regtest', '--bitcoind.rpchost', '127.0.0.1:1', '--bitcoind.rpcuser', 'u', '--bitcoind.rpcpass', 'p'], undefined, { wallet: false });
+    const downDir = await tempDir('down');
+    await writeFile(join(downDir, 'rpcpass'), 'p\n', { mode: 0o600 });
+    const down = await startDaemonProcess('down', ['--network', 'regtest', '--bitcoind.rpchost', '127.0.0.1:1', '--bitcoind.rpcuser', 'u', '--bitcoind.rpcpass_file', join(downDir, 'rpcpass')], downDir, { wallet: false });
     daemons.push(down);
     const info = await cliJson<{ chain_error: string; wallet_state: string }>(down.datadir, 'getinfo');
     expect(info.wallet_state).toBe('NO_WALLET');

@@ -3,8 +3,8 @@
  * authentication, batches, a timeout per call, and retries with backoff for transport failures only
  * (an RPC error is an answer, never retried). Never uses bitcoind's wallet.
  */
-import { readFile } from 'node:fs/promises';
 import { RpcError, fromRpcError } from './errors.ts';
+import { CookieFileError, checkCookieUse, readCookieFile } from './cookie-file.ts';
 
 export interface RpcAuth {
   user?: string;
@@ -38,8 +38,11 @@ export class BitcoindRpc {
     if (this.opts.cookieFile) {
       if (!this.cookie || reload) {
         try {
-          this.cookie = (await readFile(this.opts.cookieFile, 'utf8')).trim();
-        } catch {
+          // Only bitcoind's own cookie, and only to a bitcoind on this computer.
+          checkCookieUse(this.opts.cookieFile, this.opts.url);
+          this.cookie = await readCookieFile(this.opts.cookieFile);
+        } catch (e) {
+          if (e instanceof CookieFileError) throw new RpcError('unauthorized', e.message);
           throw new RpcError('unauthorized', `cannot read bitcoind's cookie file ${this.opts.cookieFile}; is bitcoind running, and is this the right data directory?`);
         }
       }
@@ -66,11 +69,13 @@ export class BitcoindRpc {
 
   private async postOnce(body: unknown, label: string, reloadCookie: boolean, authRetried = false): Promise<unknown> {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
+    // Outside the try below: a credential that cannot be read or sent is not an unreachable bitcoind.
+    const authorization = await this.authHeader(reloadCookie);
     let res: Response;
     try {
       res = await fetch(this.opts.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: await this.authHeader(reloadCookie) },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
