@@ -14,15 +14,17 @@ import { AppHost } from '../core/app/host.ts';
 import { startWebServer } from '../core/app/web-server.ts';
 import { createLogger } from '../core/log/logger.ts';
 import { parseHostPort } from '../core/peer/address.ts';
+import { isLoopbackHost } from '../core/util/loopback.ts';
 import { buildElectron, buildRenderer, ELECTRON_OUT, RENDERER_OUT, ROOT } from './build.ts';
 
 export const APP_COMMAND: CommandSpec = {
   name: 'app',
-  usage: 'app [--browser] [--listen 127.0.0.1:0] [--appdir D]',
+  usage: 'app [--browser] [--listen 127.0.0.1:0 [--allow-remote]] [--appdir D]',
   summary: 'Opens the desktop app: in its own window with Electron, or served to a browser on this computer.',
   flags: [
     { name: 'browser', type: 'boolean', help: 'serve the app to a browser even where Electron could run (e.g. on a headless box)' },
     { name: 'listen', type: 'string', help: 'host:port for browser mode (default 127.0.0.1:0, any free port)' },
+    { name: 'allow-remote', type: 'boolean', help: 'let --listen use an address other computers can reach (printed as a warning)' },
     { name: 'appdir', type: 'string', help: "the app's data folder (default: the system's app-data folder, or COULOMB_APPDIR)" },
   ],
 };
@@ -44,13 +46,17 @@ function electronBinary(): { path: string } | { why: string } {
   return { why: "Electron's binary is not installed and could not be downloaded" };
 }
 
-async function runBrowserMode(appDir: string, listen: string, reason: string | undefined): Promise<number> {
+async function runBrowserMode(appDir: string, listen: string, reason: string | undefined, allowRemote: boolean): Promise<number> {
+  const hp = parseHostPort(listen, 0, true);
+  if (!isLoopbackHost(hp.host)) {
+    if (!allowRemote) throw new UsageError(`--listen ${listen} would let other computers reach the app; use 127.0.0.1, or add --allow-remote if that is what you want.`);
+    process.stderr.write(`Warning: the app listens on ${listen}, reachable from other computers: anyone there who has the address with its token can use this wallet and spend its funds, and the page and its token cross the network unencrypted.\n`);
+  }
   await buildRenderer();
   const log = createLogger([(l) => process.stderr.write(l + '\n')], 'warn', 'APP');
   const host = new AppHost({ appDir });
   await host.start();
-  const hp = parseHostPort(listen, 0, true);
-  const web = await startWebServer({ host, rendererDir: RENDERER_OUT, listenHost: hp.host, port: hp.port, log });
+  const web = await startWebServer({ host, rendererDir: RENDERER_OUT, listenHost: hp.host, port: hp.port, log, allowRemote });
   process.stdout.write(
     (reason ? `Coulomb is running in browser mode: ${reason}.\n` : 'Coulomb is running in browser mode.\n') +
       `Open this address in your browser (it includes the key that lets the page use your wallet):\n\n    ${web.url}\n\n` +
@@ -74,10 +80,11 @@ export async function runApp(argv: string[]): Promise<number> {
   const { flags } = parseFlags(APP_COMMAND, argv);
   const appDir = resolve((flags.appdir as string | undefined) ?? defaultAppDir());
   const listen = (flags.listen as string | undefined) ?? '127.0.0.1:0';
-  if (flags.browser) return runBrowserMode(appDir, listen, undefined);
+  const allowRemote = flags['allow-remote'] === true;
+  if (flags.browser) return runBrowserMode(appDir, listen, undefined, allowRemote);
   if (!existsSync(join(ROOT, 'electron', 'main.ts'))) throw new UsageError('this copy of Coulomb has no desktop shell; run coulomb app --browser');
   const bin = electronBinary();
-  if ('why' in bin) return runBrowserMode(appDir, listen, bin.why);
+  if ('why' in bin) return runBrowserMode(appDir, listen, bin.why, allowRemote);
   await buildRenderer();
   await buildElectron();
   const started = Date.now();
@@ -87,6 +94,6 @@ export async function runApp(argv: string[]): Promise<number> {
     child.once('exit', (c) => done(c ?? 1));
   });
   // An Electron that cannot start at all (missing system libraries) dies at once: offer the browser instead.
-  if (code !== 0 && Date.now() - started < 5000) return runBrowserMode(appDir, listen, `Electron could not start (exit code ${code})`);
+  if (code !== 0 && Date.now() - started < 5000) return runBrowserMode(appDir, listen, `Electron could not start (exit code ${code})`, allowRemote);
   return code;
 }

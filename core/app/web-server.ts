@@ -22,6 +22,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { AppHost } from './host.ts';
 import type { Logger } from '../log/logger.ts';
+import { isLoopbackHost } from '../util/loopback.ts';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -44,6 +45,22 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
+/**
+ * The Host and Origin a page of a local server carries when the user's own browser opened it; anything
+ * else is another site's page (DNS rebinding, cross-site requests) and is refused. `port()` is read at
+ * each request, as a server on port 0 learns its port only once listening.
+ */
+export function localOrigins(listenHost: string, port: () => number): { hostOk(req: IncomingMessage): boolean; originOk(req: IncomingMessage): boolean } {
+  const hosts = (): Set<string> => {
+    const p = port();
+    return new Set([`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`, `${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${p}`]);
+  };
+  return {
+    hostOk: (req) => hosts().has(req.headers.host ?? ''),
+    originOk: (req) => [...hosts()].some((h) => req.headers.origin === `http://${h}`),
+  };
+}
+
 export function contentSecurityPolicy(): string {
   return [
     "default-src 'none'",
@@ -64,14 +81,17 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export async function startWebServer(opts: { host: AppHost; rendererDir: string; listenHost?: string; port?: number; log: Logger; token?: string }): Promise<WebServer> {
+export async function startWebServer(opts: { host: AppHost; rendererDir: string; listenHost?: string; port?: number; log: Logger; token?: string; allowRemote?: boolean }): Promise<WebServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const listenHost = opts.listenHost ?? '127.0.0.1';
+  if (!isLoopbackHost(listenHost) && !opts.allowRemote) {
+    throw new Error(`Browser mode would listen on ${listenHost}, reachable from other computers; use 127.0.0.1, or add --allow-remote if that is what you want.`);
+  }
   let port = 0;
-  const allowedHosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${listenHost}:${port}`]);
+  const origins = localOrigins(listenHost, () => port);
 
   const serveStatic = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!allowedHosts().has(req.headers.host ?? '')) {
+    if (!origins.hostOk(req)) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('wrong Host header');
       return;
     }
@@ -79,7 +99,13 @@ export async function startWebServer(opts: { host: AppHost; rendererDir: string;
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed address');
+      return;
+    }
     const rel = path === '/' ? 'index.html' : path.slice(1);
     const file = normalize(join(opts.rendererDir, rel));
     if (!file.startsWith(normalize(opts.rendererDir) + sep)) {
@@ -115,9 +141,7 @@ export async function startWebServer(opts: { host: AppHost; rendererDir: string;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   server.on('upgrade', (req, socket, head) => {
-    const origin = req.headers.origin ?? '';
-    const okOrigin = [...allowedHosts()].some((h) => origin === `http://${h}`);
-    if (req.url !== '/api' || !allowedHosts().has(req.headers.host ?? '') || !okOrigin) {
+    if (req.url !== '/api' || !origins.hostOk(req) || !origins.originOk(req)) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }

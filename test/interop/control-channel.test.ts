@@ -93,5 +93,9 @@ describe('the control channel between coulomb processes', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--rpclisten 0\.0\.0\.0:0 would let other computers reach the control channel; use 127\.0\.0\.1, or add --allow-remote/);
     expect(await readdir(dir)).toEqual([]);
+    const app = await run(['app', '--browser', '--listen', '0.0.0.0:0', '--appdir', join(dir, 'app')]);
+    expect(app.code).toBe(1);
+    expect(app.stderr).toMatch(/--listen 0\.0\.0\.0:0 would let other computers reach the app; use 127\.0\.0\.1, or add --allow-remote/);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -93,6 +93,20 @@ describe('browser-mode server', () => {
     expect((await get(web.port, '/nope.js')).status).toBe(404);
   });
 
+  it('answers a malformed address with 400, not a server error', async () => {
+    expect((await get(web.port, '/%E0%A4%A')).status).toBe(400);
+    expect((await get(web.port, '/%')).status).toBe(400);
+    expect((await get(web.port, '/')).status).toBe(200);
+  });
+
+  it('listens where other computers reach only when asked to', async () => {
+    await expect(startWebServer({ host, rendererDir: join(dir, 'renderer'), listenHost: '0.0.0.0', log: silentLogger })).rejects.toThrow(
+      /^Browser mode would listen on 0\.0\.0\.0, reachable from other computers; use 127\.0\.0\.1, or add --allow-remote/,
+    );
+    const open = await startWebServer({ host, rendererDir: join(dir, 'renderer'), listenHost: '0.0.0.0', log: silentLogger, allowRemote: true });
+    await open.close();
+  });
+
   it('refuses a WebSocket from another origin', async () => {
     await expect(session(web.port, 'http://evil.example')).rejects.toThrow(/403/);
   });
