@@ -30,6 +30,7 @@ export interface RouteHintHop {
   cltvExpiryDelta: number;
 }
 
+/** An invoice that can be paid: it has everything a payment needs, its payment secret included. */
 export interface Invoice {
   network: InvoiceNetwork;
   amountMsat?: bigint;
@@ -48,6 +49,15 @@ export interface Invoice {
   metadata?: Uint8Array;
   /** The order the tagged fields came in (for faithful re-encoding). */
   fieldOrder: string[];
+}
+
+/**
+ * An invoice as its writer made it. Wallets wrote invoices without a payment secret (the s field)
+ * until about 2020; they still decode, so a person can see what one asks for, but no payment can be
+ * made to one (see payableInvoice).
+ */
+export interface DecodedInvoice extends Omit<Invoice, 'paymentSecret'> {
+  paymentSecret?: Uint8Array;
 }
 
 const TAG = { p: 1, d: 13, n: 19, h: 23, x: 6, c: 24, f: 9, r: 3, '9': 5, s: 16, m: 27 } as const;
@@ -95,8 +105,11 @@ function formatAmount(msat: bigint): string {
   return `${msat * 10n}p`;
 }
 
-/** Decodes and checks an invoice; throws InvoiceError with a sentence. */
-export function decodeInvoice(invoice: string): Invoice {
+/**
+ * Decodes and checks an invoice; throws InvoiceError with a sentence. Every BOLT 11 reader rule applies
+ * but one: an invoice without a payment secret decodes (a payment to it is refused by payableInvoice).
+ */
+export function decodeInvoice(invoice: string): DecodedInvoice {
   const s = invoice.trim();
   if (s !== s.toLowerCase() && s !== s.toUpperCase()) throw new InvoiceError('mixed_case', 'the invoice mixes upper and lower case');
   const lower = s.toLowerCase().replace(/^lightning:/, '');
@@ -197,7 +210,6 @@ export function decodeInvoice(invoice: string): Invoice {
     }
   }
   if (!inv.paymentHash) throw new InvoiceError('missing_payment_hash', 'the invoice has no payment hash');
-  if (!inv.paymentSecret) throw new InvoiceError('missing_payment_secret', 'the invoice has no payment secret');
   if (inv.description === undefined && !inv.descriptionHash) throw new InvoiceError('missing_description', 'the invoice has neither a description nor its hash');
   // The signature covers the human-readable part and the data, as bytes (words padded to a byte).
   const signed = new Uint8Array([...new TextEncoder().encode(hrp), ...bech32Bytes(data)]);
@@ -223,7 +235,7 @@ export function decodeInvoice(invoice: string): Invoice {
     ...(amountMsat !== undefined ? { amountMsat } : {}),
     timestamp,
     paymentHash: inv.paymentHash,
-    paymentSecret: inv.paymentSecret,
+    ...(inv.paymentSecret ? { paymentSecret: inv.paymentSecret } : {}),
     ...(inv.description !== undefined ? { description: inv.description } : {}),
     ...(inv.descriptionHash ? { descriptionHash: inv.descriptionHash } : {}),
     payee,
@@ -254,7 +266,22 @@ function bech32Bytes(words: number[]): Uint8Array {
   return Uint8Array.from(out);
 }
 
-export function isExpired(inv: Invoice, nowSeconds: number): boolean {
+/**
+ * The invoice as one that can be paid, or an InvoiceError saying why not. BOLT 11 readers must not pay
+ * an invoice without a payment secret, and current nodes fail any payment that carries none.
+ */
+export function payableInvoice(inv: DecodedInvoice): Invoice {
+  const { paymentSecret } = inv;
+  if (!paymentSecret) {
+    throw new InvoiceError(
+      'missing_payment_secret',
+      'this invoice comes from an old wallet and has no payment secret, and current nodes reject payments without one; ask the payee for a new invoice',
+    );
+  }
+  return { ...inv, paymentSecret };
+}
+
+export function isExpired(inv: Pick<DecodedInvoice, 'timestamp' | 'expiry'>, nowSeconds: number): boolean {
   return nowSeconds > inv.timestamp + inv.expiry;
 }
 

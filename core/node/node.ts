@@ -32,7 +32,8 @@ import { satPerKwToSatPerVb } from '../chain/types.ts';
 import { Transaction } from 'bitcoinjs-lib';
 import { ChannelManager, formatScid } from './channels.ts';
 import { channelsRefusedOn } from '../channel/establish.ts';
-import { decodeInvoice, isExpired } from '../invoice/bolt11.ts';
+import { decodeInvoice, isExpired, payableInvoice } from '../invoice/bolt11.ts';
+import type { Invoice } from '../invoice/bolt11.ts';
 import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHints } from '../payments/invoices.ts';
 import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
@@ -365,6 +366,13 @@ export class CoulombNode {
     }
     const ours = invoiceNetwork(this.config.network);
     if (inv.network !== ours) throw new ApiError('invalid_argument', `this invoice is for ${inv.network}, but this node is on ${this.config.network}`);
+    // Before its expiry: a new invoice from the same old wallet would lack a payment secret too.
+    let payable: Invoice;
+    try {
+      payable = payableInvoice(inv);
+    } catch (e) {
+      throw new ApiError('invalid_argument', (e as Error).message);
+    }
     if (isExpired(inv, Math.floor(Date.now() / 1000))) throw new ApiError('invalid_argument', `this invoice expired at ${new Date((inv.timestamp + inv.expiry) * 1000).toISOString()}; ask the payee for a new one`);
     if (hex.encode(inv.payee) === u.nodeId) throw new ApiError('invalid_argument', 'this invoice is our own; a node cannot pay itself');
     const given = input.amt_msat !== undefined ? BigInt(input.amt_msat) : input.amt !== undefined ? BigInt(input.amt) * 1000n : undefined;
@@ -373,7 +381,7 @@ export class CoulombNode {
     const amountMsat = inv.amountMsat ?? given!;
     const existing = u.payments.get(hex.encode(inv.paymentHash));
     if (existing?.status === 'SUCCEEDED') return { ...paymentView(existing), payment_error: '' };
-    const entry = await u.htlcSwitch.pay(inv, input.pay_req.trim(), amountMsat, {
+    const entry = await u.htlcSwitch.pay(payable, input.pay_req.trim(), amountMsat, {
       timeoutMs: (input.timeout_seconds ?? 60) * 1000,
       ...(input.fee_limit_sat !== undefined ? { feeLimitMsat: BigInt(input.fee_limit_sat) * 1000n } : {}),
     });
@@ -620,7 +628,7 @@ export class CoulombNode {
           description: inv.description ?? '',
           description_hash: inv.descriptionHash ? hex.encode(inv.descriptionHash) : '',
           cltv_expiry: String(inv.minFinalCltvExpiryDelta),
-          payment_addr: hex.encode(inv.paymentSecret),
+          payment_addr: inv.paymentSecret ? hex.encode(inv.paymentSecret) : '',
           network: inv.network,
           route_hints: inv.routeHints.map((hops) => ({
             hop_hints: hops.map((x) => ({ node_id: hex.encode(x.pubkey), chan_id: formatScid(x.shortChannelId), fee_base_msat: x.feeBaseMsat, fee_proportional_millionths: x.feeProportionalMillionths, cltv_expiry_delta: x.cltvExpiryDelta })),

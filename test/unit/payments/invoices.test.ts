@@ -3,7 +3,7 @@
  * settle) follows BOLT 4's final-node rules and survives a restart.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeInvoice } from '../../../core/invoice/bolt11.ts';
+import { decodeInvoice, payableInvoice } from '../../../core/invoice/bolt11.ts';
 import { sha256 } from '../../../core/crypto/hash.ts';
 import { secp } from '../../../core/crypto/secp256k1.ts';
 import { hex } from '../../../core/util/bytes.ts';
@@ -52,7 +52,7 @@ describe('InvoiceRegistry', () => {
       expect(inv.paymentRequest).toMatch(/^lnbcrt1500n1/);
       expect(d.network).toBe('regtest');
       expect(hex.encode(d.paymentHash)).toBe(inv.paymentHash);
-      expect(hex.encode(d.paymentSecret)).toBe(inv.paymentSecret);
+      expect(hex.encode(payableInvoice(d).paymentSecret)).toBe(inv.paymentSecret);
       expect(hex.encode(sha256(hex.decode(inv.preimage)))).toBe(inv.paymentHash);
       expect(d.amountMsat).toBe(150_000n);
       expect(d.description).toBe('a coffee');
