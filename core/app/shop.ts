@@ -19,11 +19,14 @@ import type { BitcoindRpc } from '../chain/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { readFileIfExists, writeFileDurable } from '../store/durable-file.ts';
 import { SHOP_CSS, SHOP_HTML, SHOP_JS } from './shop-page.ts';
+import { localOrigins } from './web-server.ts';
 
 export const CANVAS_SIZE = 24;
 export const PIXEL_PRICE_SAT = 100;
 /** The counterparty opens the shop's channel with this much, all on its side. */
 const SHOP_CHANNEL_SAT = 2_000_000;
+/** An order is a few dozen bytes of JSON. */
+const MAX_ORDER_BYTES = 1000;
 
 const order = z.object({ x: z.number().int().min(0).max(CANVAS_SIZE - 1), y: z.number().int().min(0).max(CANVAS_SIZE - 1), color: z.string().regex(/^#[0-9a-f]{6}$/i) }).strict();
 
@@ -45,6 +48,8 @@ export class Shop {
   /** Invoices handed out, by payment hash: what each one buys. */
   private readonly orders = new Map<string, Pending>();
   private timer: NodeJS.Timeout | undefined;
+  /** The app's own Host and Origin check: only the user's browser, on this page, reaches the shop. */
+  private origins: ReturnType<typeof localOrigins> | undefined;
   url = '';
 
   constructor(private readonly opts: { appDir: string; playgroundDir: string; rpc: BitcoindRpc; faucetAddress: string; log: Logger; counterparty: Counterparty }) {
@@ -65,7 +70,10 @@ export class Shop {
     if (saved) this.canvas = JSON.parse(saved.toString('utf8')) as Canvas;
     await this.ensureChannel();
     this.server = createServer((req, res) => void this.serve(req, res).catch(() => res.headersSent || res.writeHead(500).end()));
+    this.server.on('clientError', (_e, socket) => socket.destroy());
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const port = (this.server.address() as AddressInfo).port;
+    this.origins = localOrigins('127.0.0.1', () => port);
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
     // Paid orders become pixels; the invoice registry is the truth, looked at every second.
     this.timer = setInterval(() => void this.collect(), 1000);
@@ -122,18 +130,30 @@ export class Shop {
     const page = (type: string, body: string): void => {
       res.writeHead(200, { 'content-type': type, 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'", 'cache-control': 'no-store' }).end(body);
     };
-    const url = new URL(req.url ?? '/', 'http://shop');
+    if (!this.origins?.hostOk(req)) return void res.writeHead(421, { 'content-type': 'text/plain' }).end('wrong Host header');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://shop');
+    } catch {
+      return json(400, { error: 'malformed address' });
+    }
     if (req.method === 'GET' && url.pathname === '/') return page('text/html; charset=utf-8', SHOP_HTML.replace('{{PRICE}}', String(PIXEL_PRICE_SAT)));
     if (req.method === 'GET' && url.pathname === '/shop.js') return page('text/javascript', SHOP_JS.replace('{{SIZE}}', String(CANVAS_SIZE)));
     if (req.method === 'GET' && url.pathname === '/shop.css') return page('text/css', SHOP_CSS);
     if (req.method === 'GET' && url.pathname === '/api/canvas') return json(200, { size: CANVAS_SIZE, price_sat: PIXEL_PRICE_SAT, pixels: this.canvas.pixels, open: this.node.ready });
     if (req.method === 'POST' && url.pathname === '/api/order') {
+      if (!this.origins.originOk(req)) return json(403, { error: 'Orders come only from the shop\'s own page; open it from the app.' });
+      if ((req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json') return json(415, { error: 'An order is sent as JSON (Content-Type: application/json).' });
+      if (Number(req.headers['content-length'] ?? 0) > MAX_ORDER_BYTES) return json(413, { error: 'The order is too large; an order is {"x","y","color"}.' });
       if (!this.node.ready) return json(503, { error: 'the shop is still opening; try again in a moment' });
-      let body = '';
-      for await (const chunk of req) {
-        body += String(chunk);
-        if (body.length > 1000) return json(413, { error: 'too large' });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_ORDER_BYTES) return json(413, { error: 'The order is too large; an order is {"x","y","color"}.' });
+        chunks.push(chunk);
       }
+      const body = Buffer.concat(chunks).toString('utf8');
       let o;
       try {
         o = order.parse(JSON.parse(body));

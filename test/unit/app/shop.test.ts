@@ -4,10 +4,24 @@
  * pixel over Lightning through the counterparty (two hops), and the pixel appears on the shop's canvas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
 import { AppHost } from '../../../core/app/host.ts';
 import { createMnemonic } from '../../../core/wallet/mnemonic.ts';
 import { removeDir, tempDir, waitFor } from '../../helpers/daemon.ts';
 import { TEST_SCRYPT } from '../../helpers/node.ts';
+
+/** A request with headers fetch would not send (Host, a forged Origin). */
+function raw(base: string, method: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: Number(u.port), path, method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 async function ok<T>(p: Promise<{ ok: boolean; result?: unknown; error?: { message: string } }>): Promise<T> {
   const r = await p;
@@ -43,10 +57,20 @@ describe('the playground shop', () => {
 
     const page = await (await fetch(status.shop_url!)).text();
     expect(page).toContain('Pixel Shop');
-    const order = (await (await fetch(new URL('/api/order', status.shop_url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 3, y: 4, color: '#e63946' }) })).json()) as { payment_request: string; r_hash: string; qr: string };
+    // Like the app's own server: only the shop's own page, by its own name, with JSON.
+    const origin = new URL(status.shop_url!).origin;
+    const json = { 'content-type': 'application/json', origin };
+    const order1 = JSON.stringify({ x: 3, y: 4, color: '#e63946' });
+    expect((await raw(status.shop_url!, 'GET', '/', { host: 'evil.example' })).status).toBe(421);
+    expect((await raw(status.shop_url!, 'POST', '/api/order', { ...json, host: 'evil.example' }, order1)).status).toBe(421);
+    expect((await raw(status.shop_url!, 'POST', '/api/order', { ...json, origin: 'http://evil.example' }, order1)).status).toBe(403);
+    expect((await raw(status.shop_url!, 'POST', '/api/order', { 'content-type': 'application/json' }, order1)).status).toBe(403);
+    expect((await raw(status.shop_url!, 'POST', '/api/order', { ...json, 'content-type': 'text/plain' }, order1)).status).toBe(415);
+    expect((await raw(status.shop_url!, 'POST', '/api/order', json, JSON.stringify({ x: 1, y: 1, color: '#000000', pad: 'x'.repeat(5000) }))).status).toBe(413);
+    const order = (await (await fetch(new URL('/api/order', status.shop_url), { method: 'POST', headers: json, body: order1 })).json()) as { payment_request: string; r_hash: string; qr: string };
     expect(order.payment_request).toMatch(/^lnbcrt1/);
     expect(order.qr).toMatch(/^data:image\/svg\+xml/);
-    const bad = await fetch(new URL('/api/order', status.shop_url), { method: 'POST', body: JSON.stringify({ x: 99, y: 0, color: 'red' }) });
+    const bad = await fetch(new URL('/api/order', status.shop_url), { method: 'POST', headers: json, body: JSON.stringify({ x: 99, y: 0, color: 'red' }) });
     expect(bad.status).toBe(400);
 
     // The shop's channel must be usable too before the payment can go through.
