@@ -7,10 +7,17 @@
  *   machine): the test talks to the control channel itself, with the CLI's own client;
  * - unlocking the vault (scrypt at the default cost, the slowest step of a start): the test writes the
  *   vault beforehand with a small scrypt cost, as the playground's counterparty does;
+ * - loading the TypeScript sources through the on-the-fly loader at every start (about as long
+ *   as the rest of the start together): the daemon is bundled once per test run with esbuild into
+ *   one JavaScript file under node_modules/.cache (so its packages resolve as usual), and started
+ *   from that;
  * - a new listening port at every start, which the other side would have to be told: each daemon
  *   keeps the port it was first given.
  */
 import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { callDaemon } from '../../core/api/control-client.ts';
@@ -20,7 +27,7 @@ import type { Playground } from '../../core/chain/playground/index.ts';
 import { writeVaultFile } from '../../core/node/vault-file.ts';
 import { createMnemonic } from '../../core/wallet/mnemonic.ts';
 import { sealVault } from '../../core/wallet/vault.ts';
-import { BIN, tempDir, waitFor } from '../helpers/daemon.ts';
+import { REPO, removeDir, tempDir, waitFor } from '../helpers/daemon.ts';
 
 const PASSWORD = 'crash test password';
 /** Small, for tests only: the vault's protection is not what these tests are about. */
@@ -46,8 +53,36 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startChain(): Promise<Playground> {
-  return startPlayground({ host: '127.0.0.1', port: 0 });
+let bundled: Promise<string> | undefined;
+const bundleDir = join(REPO, 'node_modules', '.cache', `coulomb-crash-${process.pid}`);
+
+/** The `coulomb` command as one JavaScript file, built once per process; resolves with its path. */
+function bundle(): Promise<string> {
+  bundled ??= (async () => {
+    const dir = bundleDir;
+    await mkdir(dir, { recursive: true });
+    await build({ entryPoints: [join(REPO, 'core', 'cli', 'main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(dir, 'main.mjs'), logLevel: 'warning' });
+    const bin = join(dir, 'coulomb.mjs');
+    await writeFile(bin, "import { run } from './main.mjs';\nawait run(process.argv.slice(2));\n");
+    return bin;
+  })();
+  return bundled;
+}
+
+export type Chain = Playground & { cookieFile: string; dir: string };
+
+/** Removes what the harness made: the bundle, and the chain's and daemons' directories. */
+export async function cleanUp(dirs: string[]): Promise<void> {
+  for (const d of [bundleDir, ...dirs]) await removeDir(d);
+}
+
+/** A playground chain served over bitcoind's JSON-RPC from this process, and its cookie file. */
+export async function startChain(): Promise<Chain> {
+  const chain = await startPlayground({ host: '127.0.0.1', port: 0 });
+  const dir = await tempDir('crash-chain');
+  const cookieFile = join(dir, '.cookie');
+  await writeFile(cookieFile, `${chain.rpcuser}:${chain.rpcpassword}`, { mode: 0o600 });
+  return Object.assign(chain, { cookieFile, dir });
 }
 
 export class CrashDaemon {
@@ -61,10 +96,10 @@ export class CrashDaemon {
     readonly name: string,
     readonly datadir: string,
     readonly port: number,
-    private readonly chain: Playground,
+    private readonly chain: Chain,
   ) {}
 
-  static async create(name: string, chain: Playground): Promise<CrashDaemon> {
+  static async create(name: string, chain: Chain): Promise<CrashDaemon> {
     const dir = await tempDir(name);
     const vault = await sealVault({ mnemonic: createMnemonic(), passphrase: '' }, PASSWORD, TEST_SCRYPT);
     await writeVaultFile(dir, { vault, birthday: chain.chain.height });
@@ -95,7 +130,7 @@ export class CrashDaemon {
     const url = new URL(this.chain.url);
     const child = spawn(
       process.execPath,
-      [BIN, 'daemon', '--datadir', this.datadir, '--network', 'regtest', '--bitcoind.rpchost', url.host, '--bitcoind.rpcuser', this.chain.rpcuser, '--bitcoind.rpcpass', this.chain.rpcpassword, '--listen', `127.0.0.1:${this.port}`, '--rpclisten', '127.0.0.1:0', '--debuglevel', 'info'],
+      [await bundle(), 'daemon', '--datadir', this.datadir, '--network', 'regtest', '--bitcoind.rpchost', url.host, '--bitcoind.rpccookie', this.chain.cookieFile, '--listen', `127.0.0.1:${this.port}`, '--rpclisten', '127.0.0.1:0', '--debuglevel', 'info'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;

@@ -10,8 +10,8 @@
  *   COULOMB_CRASH_SEED   replays a run's kill points: every run prints its seed first
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CrashDaemon, rng, startChain } from './harness.ts';
-import type { Playground } from '../../core/chain/playground/index.ts';
+import { CrashDaemon, cleanUp, rng, startChain } from './harness.ts';
+import type { Chain } from './harness.ts';
 import { waitFor } from '../helpers/daemon.ts';
 
 const KILLS = Number(process.env.COULOMB_CRASH_KILLS ?? 20);
@@ -30,11 +30,12 @@ interface Paid {
 }
 
 describe('crash safety: two Coulomb daemons paying each other, SIGKILLed at random', () => {
-  let chain: Playground;
+  let chain: Chain;
   const daemons: CrashDaemon[] = [];
   afterAll(async () => {
     for (const d of daemons) await d.stop();
     await chain?.stop();
+    await cleanUp([...daemons.map((d) => d.datadir), ...(chain ? [chain.dir] : [])]);
   });
 
   it(`survives ${KILLS} kills during payment bursts both ways (seed ${SEED})`, { timeout: 180_000 + KILLS * 30_000 }, async () => {
@@ -120,7 +121,7 @@ describe('crash safety: two Coulomb daemons paying each other, SIGKILLed at rand
       }
     }
 
-    // The channel works both ways.
+    // The channel works both ways, and an invoice whose payment a kill stopped can be paid again.
     for (const [payer, payee] of [
       [alice, bob],
       [bob, alice],
@@ -130,6 +131,14 @@ describe('crash safety: two Coulomb daemons paying each other, SIGKILLed at rand
       expect((await payer.call('sendpayment', { pay_req: inv.payment_request, timeout_seconds: 60 })).status).toBe('SUCCEEDED');
       if (payer === alice) settled.alice += sat;
       else settled.bob += sat;
+    }
+    const unpaid: Paid[] = [];
+    for (const p of paid) if ((await outcome(p)).invoice === 'OPEN') unpaid.push(p);
+    for (const p of unpaid.slice(0, 6)) {
+      const again = await p.payer.call('sendpayment', { pay_req: p.request, timeout_seconds: 60 });
+      expect(again.status, `paying ${p.sat} sat again (${p.payer.name})`).toBe('SUCCEEDED');
+      if (p.payer === alice) settled.alice += p.sat;
+      else settled.bob += p.sat;
     }
 
     // Balances: what the settled invoices moved, nothing else (the commitment fee is the same once
