@@ -113,10 +113,12 @@ describe('invoice and payment API', () => {
   it('keeps invoices and payments across a restart, and refuses them while locked', async () => {
     const before = await api.listinvoices({});
     await t.node.payments.begin({ paymentHash: sha256(new Uint8Array(32).fill(5)), destination: t.node.nodeId, amountMsat: 1000n });
+    expect((await api.listpayments({})).payments).toMatchObject([{ status: 'IN_FLIGHT', value_msat: '1000' }]);
     await t.restart();
     api = t.node.handlers();
     expect(await api.listinvoices({})).toEqual(before);
-    expect((await api.listpayments({})).payments).toMatchObject([{ status: 'IN_FLIGHT', value_msat: '1000' }]);
+    // Begun but never sent: no channel holds an HTLC for it, so the restart ends it and it can be paid again.
+    expect((await api.listpayments({})).payments).toMatchObject([{ status: 'FAILED', value_msat: '1000', failure_reason: 'FAILURE_REASON_ERROR' }]);
     expect((await api.addinvoice({})).add_index).toBe(String(before.invoices.length + 1));
 
     // The same data directory, started again but not unlocked.
