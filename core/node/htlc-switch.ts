@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hex } from '@scure/base';
-import { sha256 } from '../crypto/hash.ts';
+import { hmacSha256, sha256 } from '../crypto/hash.ts';
 import { createOnion, peelOnion, OnionError, sharedSecrets } from '../onion/sphinx.ts';
 import { createFailurePacket, decodeFailure, obfuscateFailure } from '../onion/failure.ts';
 import { decodeFailureMessage, decodePayload, encodeFailureMessage, failureName, framedPayload, PayloadError } from '../onion/wire.ts';
@@ -32,7 +32,11 @@ export { FORWARDING_POLICY };
 const FINAL_CLTV_BUFFER = 3;
 
 type Origin =
-  | { kind: 'local'; paymentHash: string; attemptId: number; sessionKey: string; hops: string[]; route: { totalTimeLock: number; totalAmtMsat: string; totalFeesMsat: string; hops: { pubkey: string; shortChannelId: string; amtToForwardMsat: string; feeMsat: string; expiry: number }[] }; done?: boolean }
+  /**
+   * `sessionSalt` (hex): the onion's session key is derived from it and the node secret, so no key is
+   * stored. `sessionKey` is what version 1 stored; it stays only on attempts still out at the upgrade.
+   */
+  | { kind: 'local'; paymentHash: string; attemptId: number; sessionSalt?: string; sessionKey?: string; hops: string[]; route: { totalTimeLock: number; totalAmtMsat: string; totalFeesMsat: string; hops: { pubkey: string; shortChannelId: string; amtToForwardMsat: string; feeMsat: string; expiry: number }[] }; done?: boolean }
   /** `preimage` (hex): the outgoing HTLC was fulfilled; the incoming one is settled with it, also after a restart. */
   | { kind: 'relay'; inChannel: string; inId: string; sharedSecret: string; preimage?: string; done?: boolean };
 
@@ -54,6 +58,29 @@ export interface SwitchOptions {
   nodeId: string;
   height: () => number;
   log: Logger;
+}
+
+const ONION_SESSION_TAG = new TextEncoder().encode('coulomb/onion-session');
+
+/**
+ * An onion's session key from the node secret and a random salt: the salt alone is stored, so the key
+ * that decrypts the attempt's failure onion (and links its route) is on disk only while unlocked in memory.
+ */
+export function onionSessionKey(nodeSecret: Uint8Array, salt: Uint8Array): Uint8Array {
+  return hmacSha256(nodeSecret, Uint8Array.from([...ONION_SESSION_TAG, ...salt]));
+}
+
+function withoutSessionKey(o: Origin): Origin {
+  if (o.kind !== 'local' || o.sessionKey === undefined) return o;
+  const { sessionKey: _dropped, ...rest } = o;
+  return rest;
+}
+
+/** Version 1 → 2: attempts that ended lose the session key version 1 stored (no one needs it again). */
+function dropEndedSessionKeys(data: unknown): unknown {
+  const d = structuredClone(data) as SwitchDb;
+  for (const [key, o] of Object.entries(d.origins)) if (o.done) d.origins[key] = withoutSessionKey(o);
+  return d;
 }
 
 function routeToRecord(r: Route): Extract<Origin, { kind: 'local' }>['route'] {
@@ -93,7 +120,7 @@ export class HtlcSwitch {
   ) {}
 
   static async open(o: SwitchOptions): Promise<HtlcSwitch> {
-    const db = await openStore<SwitchDb>({ dir: o.dir, name: 'htlc-switch', version: 1, migrations: [], defaults: () => ({ origins: {}, forwarded: {} }) });
+    const db = await openStore<SwitchDb>({ dir: o.dir, name: 'htlc-switch', version: 2, migrations: [dropEndedSessionKeys], defaults: () => ({ origins: {}, forwarded: {} }) });
     const sw = new HtlcSwitch(db, o);
     await sw.failStranded();
     o.channels.setHtlcHandler((e) => sw.onEvent(e));
@@ -237,9 +264,9 @@ export class HtlcSwitch {
         continue;
       }
       const attemptId = await this.o.payments.attempt(hashHex, built.route);
-      const sessionKey = new Uint8Array(randomBytes(32));
-      const onion = createOnion(sessionKey, built.pubkeys.map((pubkey, i) => ({ pubkey, payload: built.payloads[i]! })), inv.paymentHash);
-      const origin: Origin = { kind: 'local', paymentHash: hashHex, attemptId, sessionKey: hex.encode(sessionKey), hops: built.pubkeys.map((p) => hex.encode(p)), route: routeToRecord(built.route) };
+      const sessionSalt = new Uint8Array(randomBytes(32));
+      const onion = createOnion(onionSessionKey(this.o.nodeSecret, sessionSalt), built.pubkeys.map((pubkey, i) => ({ pubkey, payload: built.payloads[i]! })), inv.paymentHash);
+      const origin: Origin = { kind: 'local', paymentHash: hashHex, attemptId, sessionSalt: hex.encode(sessionSalt), hops: built.pubkeys.map((p) => hex.encode(p)), route: routeToRecord(built.route) };
       let key = '';
       const outcome = new Promise<Outcome>((resolve) => {
         this.waiters.set(`${hashHex}:${attemptId}`, resolve);
@@ -296,7 +323,7 @@ export class HtlcSwitch {
         await this.o.payments.succeed(origin.paymentHash, { preimage: e.preimage, route: routeFromRecord(origin.route) });
         this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.({ ok: true, preimage: e.preimage });
       }
-      await this.db.update((d) => void (d.origins[key] = { ...d.origins[key]!, done: true } as Origin));
+      await this.db.update((d) => void (d.origins[key] = withoutSessionKey({ ...d.origins[key]!, done: true } as Origin)));
       return;
     }
     // Failed.
@@ -319,13 +346,14 @@ export class HtlcSwitch {
         await this.o.payments.fail(origin.paymentHash, outcome.permanent && outcome.failingHop === origin.hops.length - 1 ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_ERROR');
       }
     }
-    await this.db.update((d) => void (d.origins[key] = { ...d.origins[key]!, done: true } as Origin));
+    await this.db.update((d) => void (d.origins[key] = withoutSessionKey({ ...d.origins[key]!, done: true } as Origin)));
   }
 
   private decodeOutcome(origin: Extract<Origin, { kind: 'local' }>, e: Extract<HtlcEvent, { type: 'failed' }>): Extract<Outcome, { ok: false }> {
     if (e.local) return { ok: false, reason: e.local, permanent: false };
     if (e.malformed) return { ok: false, reason: `our peer could not read the onion (${failureName(e.malformed.code)})`, permanent: false, failingHop: 0 };
-    const { secrets } = sharedSecrets(hex.decode(origin.sessionKey), origin.hops.map((h) => hex.decode(h)));
+    const sessionKey = origin.sessionSalt ? onionSessionKey(this.o.nodeSecret, hex.decode(origin.sessionSalt)) : hex.decode(origin.sessionKey ?? '');
+    const { secrets } = sharedSecrets(sessionKey, origin.hops.map((h) => hex.decode(h)));
     const d = e.reason ? decodeFailure(secrets, e.reason) : undefined;
     if (!d) return { ok: false, reason: 'a node on the way failed the payment with an unreadable error', permanent: false };
     const msg = decodeFailureMessage(d.message);

@@ -2,7 +2,7 @@
  * Nothing secret at rest: after a whole life of two daemons — wallets created, coins, a channel opened,
  * payments both ways, a restart and unlock, a cooperative close — no file of either data directory
  * holds any private key the nodes hold (node identity, every channel key, the wallet's keys for the
- * addresses used, the BIP39 seed, the words), whether as raw bytes, hex in either case, or base64.
+ * addresses used, each payment's onion session key, the BIP39 seed, the words), whether as raw bytes, hex in either case, or base64.
  * Only the encrypted vault holds the root of them all.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { mnemonicToSeed } from '../../core/wallet/mnemonic.ts';
 import { deriveNodeKeys } from '../../core/keys/node-key.ts';
 import { deriveChannelSecrets } from '../../core/keys/channel-keys.ts';
 import { Bip84Account } from '../../core/wallet/bip84.ts';
+import { onionSessionKey } from '../../core/node/htlc-switch.ts';
 
 interface Channels {
   channels: { remote_pubkey: string; active: boolean; channel_point: string }[];
@@ -174,6 +175,15 @@ describe('keys at rest', () => {
       for (const i of indexes) {
         const cs = deriveChannelSecrets(seed, 'regtest', i);
         for (const [k, v] of Object.entries(cs)) secrets.push({ what: `${who}'s channel ${i} ${k}`, bytes: v });
+      }
+      // Each payment attempt's onion session key: derived from the node secret and a stored salt.
+      const sw = JSON.parse(await readFile(join(dir, 'htlc-switch.json'), 'utf8')) as { data: { origins: Record<string, { kind: string; sessionSalt?: string; sessionKey?: string }> } };
+      const attempts = Object.values(sw.data.origins).filter((o) => o.kind === 'local');
+      expect(attempts.length).toBeGreaterThan(0);
+      for (const o of attempts) {
+        expect(o.sessionKey).toBeUndefined();
+        expect(o.sessionSalt).toMatch(/^[0-9a-f]{64}$/);
+        secrets.push({ what: `${who}'s onion session key`, bytes: onionSessionKey(deriveNodeKeys(seed, 'regtest').nodeSecret, hex.decode(o.sessionSalt!)) });
       }
       const account = new Bip84Account(seed, 'regtest');
       secrets.push({ what: `${who}'s account xprv`, text: account.xprv });

@@ -12,8 +12,11 @@ import { paymentView } from '../../../core/payments/views.ts';
 import { HtlcSwitch } from '../../../core/node/htlc-switch.ts';
 import type { ChannelManager, ChannelView, HtlcEvent } from '../../../core/node/channels.ts';
 import { InvoiceRegistry } from '../../../core/payments/invoices.ts';
-import { createOnion } from '../../../core/onion/sphinx.ts';
-import { framedPayload } from '../../../core/onion/wire.ts';
+import { createOnion, sharedSecrets } from '../../../core/onion/sphinx.ts';
+import { createFailurePacket, obfuscateFailure } from '../../../core/onion/failure.ts';
+import { encodeFailureMessage, framedPayload } from '../../../core/onion/wire.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ChannelState } from '../../../core/channel/types.ts';
 import type { Htlc, Spec, Update } from '../../../core/channel/updates.ts';
 import { openStore } from '../../../core/store/store.ts';
@@ -275,6 +278,37 @@ describe('the HTLC switch after a restart', () => {
       await t.handler()({ type: 'failed', channel: CH, id: 1n, local: 'the connection to the peer dropped before the payment was committed' });
       expect(t.payments.get(hashes[1]!)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_ERROR' });
       expect((await t.payments.begin({ paymentHash: hashes[1]!, destination: DEST, amountMsat: 1_000n })).started).toBe(true);
+    } finally {
+      await sw.close();
+      await t.payments.close();
+    }
+  });
+
+  it('keeps no onion session key once its attempt ended: one an older version stored still reads its failure, then goes', async () => {
+    const hash = hex.encode(sha256(new Uint8Array(32).fill(1)));
+    {
+      const payments = await PaymentStore.open({ dir });
+      await payments.begin({ paymentHash: hash, destination: DEST, amountMsat: 1_000n });
+      await payments.attempt(hash, route(1_000n));
+      await payments.close();
+    }
+    const outKey = new Uint8Array(32).fill(0x11);
+    const endedKey = new Uint8Array(32).fill(0x22);
+    const origin = (h: string, attemptId: number, key: Uint8Array, done: boolean) => ({ kind: 'local', paymentHash: h, attemptId, sessionKey: hex.encode(key), hops: [DEST], route: { totalTimeLock: 1200, totalAmtMsat: '1000', totalFeesMsat: '0', hops: [{ pubkey: DEST, shortChannelId: '1', amtToForwardMsat: '1000', feeMsat: '0', expiry: 1200 }] }, ...(done ? { done } : {}) });
+    // Version 1 of the store: HTLC 0 still out (in a commitment), HTLC 1's attempt long over.
+    const t = await start({ [`${CH}:0`]: origin(hash, 1, outKey, false), [`${CH}:1`]: origin('bb'.repeat(32), 2, endedKey, true) });
+    const sw = await HtlcSwitch.open({ dir, channels: t.channels, invoices: t.invoices, payments: t.payments, nodeSecret: new Uint8Array(32).fill(9), nodeId: DEST, height: () => 100, log: memoryLogger() });
+    const stored = () => readFile(join(dir, 'htlc-switch.json'), 'utf8');
+    try {
+      expect(await stored()).not.toContain(hex.encode(endedKey));
+      expect(await stored()).toContain(hex.encode(outKey));
+      // The payee fails HTLC 0; the key still read its answer, and goes with the attempt.
+      const { secrets } = sharedSecrets(outKey, [hex.decode(DEST)]);
+      const reason = obfuscateFailure(secrets[0]!, createFailurePacket(secrets[0]!, encodeFailureMessage({ type: 'incorrect_or_unknown_payment_details', htlc_msat: 1_000n, height: 100 })));
+      await t.handler()({ type: 'failed', channel: CH, id: 0n, reason });
+      expect(t.payments.get(hash)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' });
+      expect(await stored()).not.toContain(hex.encode(outKey));
+      expect(await stored()).not.toContain('sessionKey');
     } finally {
       await sw.close();
       await t.payments.close();
