@@ -5,7 +5,9 @@
  */
 import { hex } from '@scure/base';
 import type { ChannelSecrets } from '../keys/channel-keys.ts';
+import { bytesEqual } from '../util/bytes.ts';
 import type { ChannelState } from './types.ts';
+import type { Commitments, Htlc, Spec, Update } from './updates.ts';
 
 export function toStored(s: ChannelState): unknown {
   const { secrets: _secrets, ...rest } = s;
@@ -28,4 +30,69 @@ export function fromStored(o: unknown, secrets: ChannelSecrets): ChannelState {
     return v;
   }) as Omit<ChannelState, 'secrets'>;
   return { ...state, secrets };
+}
+
+/** Which HTLC an onion belongs to within its channel: `in` (the peer offered it) or `out`, and its id. */
+export type OnionRef = `${'in' | 'out'}:${string}`;
+
+export function onionRef(incoming: boolean, id: bigint): OnionRef {
+  return `${incoming ? 'in' : 'out'}:${id.toString().padStart(20, '0')}`;
+}
+
+type Stripped = { $onion: OnionRef };
+
+/**
+ * A channel state for the store with its HTLC onions apart: the state refers to each onion by its
+ * HTLC's direction and id, and each onion (1366 bytes, the largest thing an HTLC carries) is kept once
+ * however many commitments and updates hold its HTLC. `onions` lists those the state refers to.
+ */
+export function toStoredParts(s: ChannelState): { state: unknown; onions: Map<OnionRef, Uint8Array> } {
+  const onions = new Map<OnionRef, Uint8Array>();
+  if (!s.commit) return { state: toStored(s), onions };
+  const commit = mapHtlcs(s.commit, (h, incoming) => {
+    if (!(h.onion instanceof Uint8Array) || h.onion.length === 0) return h;
+    const ref = onionRef(incoming, h.id);
+    const had = onions.get(ref);
+    // One HTLC id in one direction has one onion within a state (an id reused after a disconnect
+    // replaces the dropped add). Were two to differ, the second stays inline rather than be lost.
+    if (had && had !== h.onion && !bytesEqual(had, h.onion)) return h;
+    onions.set(ref, h.onion);
+    return { ...h, onion: { $onion: ref } satisfies Stripped as unknown as Uint8Array };
+  });
+  return { state: toStored({ ...s, commit }), onions };
+}
+
+/** The inverse of toStoredParts: `onion` finds an onion the state refers to (undefined when it is missing). */
+export function fromStoredParts(o: unknown, onion: (ref: OnionRef) => Uint8Array | undefined, secrets: ChannelSecrets): ChannelState {
+  const s = fromStored(o, secrets);
+  if (!s.commit) return s;
+  const commit = mapHtlcs(s.commit, (h) => {
+    const ref = (h.onion as unknown as Partial<Stripped> | undefined)?.$onion;
+    if (typeof ref !== 'string') return h;
+    const bytes = onion(ref);
+    if (!bytes) throw new MissingOnionError(ref);
+    return { ...h, onion: bytes };
+  });
+  return { ...s, commit };
+}
+
+export class MissingOnionError extends Error {
+  constructor(readonly ref: string) {
+    super(`the onion of HTLC ${ref} is missing`);
+    this.name = 'MissingOnionError';
+  }
+}
+
+/** Every HTLC a channel's commitments hold (specs and add updates), each mapped by `f`; `incoming` when the peer offered it. */
+function mapHtlcs(c: Commitments, f: (h: Htlc, incoming: boolean) => Htlc): Commitments {
+  const spec = (sp: Spec): Spec => ({ ...sp, htlcs: sp.htlcs.map((h) => ({ ...f(h, h.incoming), incoming: h.incoming })) });
+  const updates = (us: Update[], incoming: boolean): Update[] => us.map((u) => (u.kind === 'add' ? { ...u, htlc: f(u.htlc, incoming) } : u));
+  return {
+    ...c,
+    localSpec: spec(c.localSpec),
+    remoteSpec: spec(c.remoteSpec),
+    ...(c.remoteNext ? { remoteNext: { ...c.remoteNext, spec: spec(c.remoteNext.spec) } } : {}),
+    localChanges: { proposed: updates(c.localChanges.proposed, false), signed: updates(c.localChanges.signed, false), acked: updates(c.localChanges.acked, false) },
+    remoteChanges: { proposed: updates(c.remoteChanges.proposed, true), acked: updates(c.remoteChanges.acked, true), signed: updates(c.remoteChanges.signed, true) },
+  };
 }
