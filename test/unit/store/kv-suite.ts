@@ -60,7 +60,10 @@ export function kvConformance(label: string, b: KvBackendUnderTest): void {
       given[0] = 9;
       expect(await store.get('wallet', 'all')).toEqual(all);
       expect(await store.get('wallet', 'empty')).toEqual(new Uint8Array(0));
-      expect(await store.get('wallet', 'large')).toEqual(large);
+      // Compared as buffers: an element-wise toEqual of a megabyte takes many seconds.
+      const gotLarge = await store.get('wallet', 'large');
+      expect(gotLarge).toBeInstanceOf(Uint8Array);
+      expect(Buffer.compare(Buffer.from(gotLarge!), Buffer.from(large))).toBe(0);
       const got = (await store.get('wallet', 'given'))!;
       expect(got).toEqual(Uint8Array.from([1, 2, 3]));
       got[1] = 9;
@@ -173,7 +176,8 @@ export function kvConformance(label: string, b: KvBackendUnderTest): void {
         const again = await b.open(name);
         opened.push(again);
         expect(new Map((await again.range('channels')).map((r) => [r.key, text(r.value)]))).toEqual(expected);
-        expect(expected.size).toBe(20);
+        // Round 49, the last, deletes ch9 after writing it.
+        expect(expected.size).toBe(19);
       });
     }
   });
