@@ -1,0 +1,28 @@
+/**
+ * Opens the KvStore a node is configured with (core/store/kv/types.ts, KvBackendConfig): the embedded
+ * log in the data directory by default, or a PostgreSQL database for servers.
+ */
+import { EmbeddedKvStore } from './embedded.ts';
+import type { EmbeddedKvOptions } from './embedded.ts';
+import type { KvBackendConfig, KvStore } from './types.ts';
+
+export interface OpenKvOptions {
+  /** Where the store's notices go (a torn write cut off at open, a failed compaction); stderr by default. */
+  log?: (msg: string) => void;
+  /** Embedded backend only: compaction thresholds (tests make them small). */
+  compaction?: EmbeddedKvOptions['compaction'];
+}
+
+export async function openKvStore(config: KvBackendConfig, opts: OpenKvOptions = {}): Promise<KvStore> {
+  switch (config.backend) {
+    case 'embedded':
+      return EmbeddedKvStore.open(config.dir, opts);
+    case 'postgres':
+      // core/store/kv/postgres.ts opens this branch once it lands.
+      throw new Error('The PostgreSQL store backend is not part of this build yet; use the embedded backend (the default).');
+    default: {
+      const never: never = config;
+      throw new Error(`unknown store backend ${JSON.stringify((never as { backend: unknown }).backend)}`);
+    }
+  }
+}
