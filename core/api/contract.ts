@@ -252,6 +252,8 @@ export interface InvoiceView {
   settled: boolean;
   creation_date: string;
   settle_date: string;
+  /** settle_date to the millisecond (in ns, as payments' creation_time_ns): orders events within a second. */
+  settle_time_ns: string;
   payment_request: string;
   description_hash: string;
   expiry: string;

@@ -89,6 +89,8 @@ interface InvoiceRecord {
   addIndex: number;
   settleIndex: number;
   settleDate: number;
+  /** When it was settled, ms since the epoch (records settled before this was kept have only settleDate). */
+  settledAt?: number;
   amtPaidMsat: string;
   /** The set's parts reached its total and the preimage may be released: no new part, no cancel, no timeout. */
   complete: boolean;
@@ -130,6 +132,8 @@ export interface InvoiceEntry {
   readonly settleIndex: number;
   /** Seconds; 0 until settled. */
   readonly settleDate: number;
+  /** ms since the epoch; 0 until settled (to the second for invoices settled by older versions). */
+  readonly settledAt: number;
   readonly amtPaidMsat: bigint;
   readonly htlcs: readonly InvoiceHtlc[];
 }
@@ -233,6 +237,7 @@ function entryOf(r: DeepReadonly<InvoiceRecord>): InvoiceEntry {
     addIndex: r.addIndex,
     settleIndex: r.settleIndex,
     settleDate: r.settleDate,
+    settledAt: r.settledAt ?? r.settleDate * 1000,
     amtPaidMsat: BigInt(r.amtPaidMsat),
     htlcs: r.htlcs.map((h) => ({
       htlcId: h.htlcId,
@@ -521,7 +526,8 @@ export class InvoiceRegistry {
     if (!r) throw new InvoiceRegistryError('not_found', `there is no invoice with payment hash ${key}`);
     if (r.state === 'SETTLED') return false;
     if (amountPaidMsat < 0n) throw new InvoiceRegistryError('invalid_argument', 'the amount paid cannot be negative');
-    const settleDate = Math.floor(this.now() / 1000);
+    const settledAt = this.now();
+    const settleDate = Math.floor(settledAt / 1000);
     await this.db.update((d) => {
       const rec = d.invoices[key]!;
       const settleIndex = d.lastSettleIndex + 1;
@@ -530,6 +536,7 @@ export class InvoiceRegistry {
       rec.complete = true;
       rec.settleIndex = settleIndex;
       rec.settleDate = settleDate;
+      rec.settledAt = settledAt;
       rec.amtPaidMsat = amountPaidMsat.toString();
       for (const h of rec.htlcs) if (h.state === 'ACCEPTED') h.state = 'SETTLED';
     });

@@ -21,6 +21,7 @@ export function invoiceView(e: InvoiceEntry): InvoiceView {
     settled: e.state === 'SETTLED',
     creation_date: String(e.creationDate),
     settle_date: String(e.settleDate),
+    settle_time_ns: ns(e.settledAt),
     payment_request: e.paymentRequest,
     description_hash: e.descriptionHash ?? '',
     expiry: String(e.expirySec),

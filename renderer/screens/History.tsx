@@ -10,6 +10,7 @@ import { CopyButton, Empty, ErrorBox } from '../components.tsx';
 import { shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
 import { expiresAt, failureSentence, formatMsat } from '../lightning.ts';
+import { newestFirst, nsToMs } from '../history.ts';
 import type { InvoiceView, MethodOutput, PaymentView } from '../../core/api/contract.ts';
 
 type Kind = 'all' | 'lightning' | 'onchain';
@@ -19,8 +20,10 @@ interface Row {
   key: string;
   kind: 'lightning' | 'onchain';
   dir: 'in' | 'out';
-  /** Seconds since the epoch. */
+  /** Seconds since the epoch, as shown. */
   time: number;
+  /** ms since the epoch, for the order: two things often happen within one second. */
+  timeMs: number;
   /** msat for Lightning, sat × 1000 for on-chain: one scale for both. */
   amountMsat: bigint | undefined;
   feeMsat?: bigint;
@@ -55,6 +58,7 @@ function paymentRow(p: PaymentView): Row {
     kind: 'lightning',
     dir: 'out',
     time: Number(p.creation_date),
+    timeMs: nsToMs(p.creation_time_ns),
     amountMsat: BigInt(p.value_msat),
     ...(p.status === 'SUCCEEDED' ? { feeMsat: BigInt(p.fee_msat), preimage: p.payment_preimage } : {}),
     note: d?.description ?? '',
@@ -73,6 +77,7 @@ function invoiceRow(i: InvoiceView, now: number): Row {
     kind: 'lightning',
     dir: 'in',
     time: Number(i.state === 'SETTLED' ? i.settle_date : i.creation_date),
+    timeMs: i.state === 'SETTLED' ? nsToMs(i.settle_time_ns) : Number(i.creation_date) * 1000,
     amountMsat: paid > 0n ? paid : i.value_msat === '0' ? undefined : BigInt(i.value_msat),
     note: i.memo,
     status,
@@ -86,6 +91,7 @@ function chainRow(t: MethodOutput<'listchaintxns'>['transactions'][number]): Row
     kind: 'onchain',
     dir: amt < 0n ? 'out' : 'in',
     time: Number(t.time_stamp),
+    timeMs: Number(t.time_stamp) * 1000,
     amountMsat: (amt < 0n ? -amt : amt) * 1000n,
     ...(amt < 0n && t.total_fees !== '0' ? { feeMsat: BigInt(t.total_fees) * 1000n } : {}),
     note: t.label,
@@ -130,8 +136,8 @@ export function History({ unit, known }: { unit: Unit; known: Record<string, str
   );
   const rows: Row[] = data.data
     ? [...data.data.pays.map(paymentRow), ...data.data.invs.map((i) => invoiceRow(i, now)), ...data.data.chain.map(chainRow)]
-        // Newest first; on-chain transactions still waiting for a block are as new as it gets.
-        .sort((a, b) => (b.status === 'Waiting for a block' ? 1 : 0) - (a.status === 'Waiting for a block' ? 1 : 0) || b.time - a.time)
+        // Newest first: see history.ts.
+        .sort(newestFirst)
     : [];
   const shown = rows.filter((r) => kind === 'all' || r.kind === kind);
 

@@ -59,6 +59,7 @@ describe('invoice and payment API', () => {
       value_msat: '12345',
       settled: false,
       settle_date: '0',
+      settle_time_ns: '0',
       payment_request: added.payment_request,
       description_hash: dh,
       expiry: '86400',

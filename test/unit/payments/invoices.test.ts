@@ -111,11 +111,12 @@ describe('InvoiceRegistry', () => {
       const d = await reg.onHtlc(htlc(inv));
       expect(d).toEqual({ action: 'settle', preimage: hex.decode(inv.preimage), htlcIds: ['chan1:0'] });
       expect(reg.lookup(inv.paymentHash)!.state).toBe('ACCEPTED');
-      clock = T0 + 5000;
+      clock = T0 + 5250;
       expect(await reg.markSettled(inv.paymentHash, 50_000n)).toBe(true);
       expect(await reg.markSettled(inv.paymentHash, 50_000n)).toBe(false);
       const after = reg.lookup(hex.decode(inv.paymentHash))!;
-      expect(after).toMatchObject({ state: 'SETTLED', settleIndex: 1, settleDate: Math.floor((T0 + 5000) / 1000), amtPaidMsat: 50_000n });
+      // The date to the second as lncli shows it, and the moment to the millisecond (History orders by it).
+      expect(after).toMatchObject({ state: 'SETTLED', settleIndex: 1, settleDate: Math.floor((T0 + 5250) / 1000), settledAt: T0 + 5250, amtPaidMsat: 50_000n });
       expect(after.htlcs.map((h) => h.state)).toEqual(['SETTLED']);
     });
 
