@@ -8,6 +8,7 @@
  * - unserializable:   an update put a value JSON cannot hold; it was rolled back
  * - write_failed:     the disk refused a write; the store takes no more updates until reopened
  * - closed:           the store was closed
+ * - unreachable:      the database server could not be reached or refused the login (`file` names it without its password)
  */
 export type StoreErrorCode =
   | 'corrupt'
@@ -17,7 +18,8 @@ export type StoreErrorCode =
   | 'locked'
   | 'unserializable'
   | 'write_failed'
-  | 'closed';
+  | 'closed'
+  | 'unreachable';
 
 export class StoreError extends Error {
   constructor(
