@@ -2,12 +2,15 @@
  * The cost of one durable store write (serialize, temp file, fsync, rename, fsync directory) with a store
  * of 1 entry and of 100,000 history-like entries (~200 bytes each), against a raw fsync of a tiny file
  * measured in the same run on the same disk. Also: what a burst of concurrent updates costs per update
- * once coalesced, and how much of the large write is JSON serialization alone.
+ * once coalesced, and how much of the large write is JSON serialization alone. Then the embedded
+ * KvStore (core/store/kv/embedded.ts) against a raw append + fdatasync.
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, writeFileDurable } from '../../core/store/index.ts';
+import { EmbeddedKvStore } from '../../core/store/kv/embedded.ts';
+import { kvIndexKey } from '../../core/store/kv/types.ts';
 import { table, timeAsync } from './harness.ts';
 
 interface HistoryEntry {
@@ -39,6 +42,78 @@ async function msPer(n: number, fn: (i: number) => Promise<void>): Promise<numbe
   return (await timeAsync(async () => {
     for (let i = 0; i < n; i++) await fn(i);
   })) / n;
+}
+
+/**
+ * The embedded KvStore against its reference, a raw loop appending 200 bytes to a file and
+ * fdatasyncing it (the least a durable append can cost on this disk): writes one at a time and from 32
+ * writers at once (group commit), reads of single records, and listing the newest 100 of 100,000.
+ */
+async function kvBench(dir: string): Promise<void> {
+  const record = (i: number): Uint8Array => Buffer.from(JSON.stringify(entry(i)));
+  const fh = await open(join(dir, 'raw.log'), 'a');
+  const kv = await EmbeddedKvStore.open(join(dir, 'kv'), { log: () => undefined });
+  // Alternating rounds, so a disk that speeds up or slows down (other work on the machine) weighs on both.
+  let rawAppend = 0;
+  let one = 0;
+  for (let round = 0; round < 4; round++) {
+    rawAppend += await msPer(50, async (i) => {
+      await fh.write(record(i));
+      await fh.datasync();
+    });
+    one += await msPer(50, (i) => kv.write([{ type: 'put', ns: 'payments', key: kvIndexKey(round * 100 + i + 1), value: record(i) }]));
+  }
+  rawAppend /= 4;
+  one /= 4;
+  await fh.close();
+
+  const WRITERS = 32;
+  const PER_WRITER = 40;
+  const syncsBefore = kv.syncs;
+  const concurrent =
+    (await timeAsync(async () => {
+      await Promise.all(
+        Array.from({ length: WRITERS }, async (_, w) => {
+          for (let i = 0; i < PER_WRITER; i++) await kv.write([{ type: 'put', ns: 'channels', key: `ch${w}`, value: record(i) }, { type: 'put', ns: 'payments', key: kvIndexKey(10_000 + w * PER_WRITER + i), value: record(i) }]);
+        }),
+      );
+    })) /
+    (WRITERS * PER_WRITER);
+  const syncsPerWrite = (kv.syncs - syncsBefore) / (WRITERS * PER_WRITER);
+
+  // 100,000 history records, written in batches (the state a long-lived merchant node reaches).
+  for (let i = 0; i < 100_000; i += 1000) await kv.write(Array.from({ length: 1000 }, (_, j) => ({ type: 'put' as const, ns: 'history', key: kvIndexKey(i + j), value: record(i + j) })));
+  let x = 12345;
+  const get = await msPer(2000, async () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    if (!(await kv.get('history', kvIndexKey(x % 100_000)))) throw new Error('missing record');
+  });
+  const newest = await msPer(200, async () => {
+    if ((await kv.range('history', { reverse: true, limit: 100 })).length !== 100) throw new Error('short page');
+  });
+  const page = await msPer(200, async (i) => {
+    const lt = kvIndexKey(1000 + (((i + 1) * 7919) % 99_000));
+    if ((await kv.range('history', { reverse: true, limit: 100, lt })).length !== 100) throw new Error('short page');
+  });
+  await kv.close();
+  const reopen = await timeAsync(async () => {
+    await (await EmbeddedKvStore.open(join(dir, 'kv'), { log: () => undefined })).close();
+  });
+
+  table('Embedded KvStore (ms per operation; ratio to a raw append + fdatasync in this run)', [
+    ['what', 'ms', 'x raw append'],
+    ['raw append 200 B + fdatasync', rawAppend, 1],
+    ['write, one at a time', one, one / rawAppend],
+    [`write, ${WRITERS} writers at once (per write; ${syncsPerWrite.toFixed(2)} syncs per write)`, concurrent, concurrent / rawAppend],
+    ['get, random record of 100,000', get, get / rawAppend],
+    ['list newest 100 of 100,000', newest, newest / rawAppend],
+    ['list a page of 100 further back', page, page / rawAppend],
+    ['reopen with 100,000+ records', reopen, reopen / rawAppend],
+  ]);
+  process.stdout.write(
+    `kv vs raw append+fdatasync: one at a time ${(rawAppend / one).toFixed(2)}x, ${WRITERS} writers ${(rawAppend / concurrent).toFixed(2)}x the rate; ` +
+      `newest 100 of 100,000 in ${newest.toFixed(2)} ms\n`,
+  );
 }
 
 export async function run(): Promise<void> {
@@ -78,6 +153,7 @@ export async function run(): Promise<void> {
       [`store update, 100,000 entries (${(bytes / 1e6).toFixed(1)} MB)`, many, many / rawFsync],
       ['  of which JSON.stringify', stringify, stringify / rawFsync],
     ]);
+    await kvBench(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@
  * - At open, a frame at the very end that is incomplete or fails its checksum is a write that never
  *   finished: it is moved to a side file and reported. Damage anywhere else is refused, untouched.
  */
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fsyncDir, writeFileDurable } from '../durable-file.ts';
@@ -53,7 +53,7 @@ export interface EmbeddedKvOptions {
   /** Milliseconds within which a write made with `durable: false` reaches the disk on its own. */
   lazyFlushMs?: number;
   /** For crash tests: called as compaction passes its steps. */
-  onCompaction?: (step: 'copied' | 'renamed' | 'done') => void;
+  onCompaction?: (step: 'start' | 'copied' | 'renamed' | 'done') => void;
 }
 
 /** Where a record's value is: in the log (`off` >= 0), or only in memory until its frame is appended. */
@@ -183,7 +183,20 @@ class WindowReader {
 }
 
 function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date().toISOString().replace(/[-:]/g, '');
+}
+
+/** `path`, or `path-2`, `path-3`… if taken: a side file never replaces an earlier one. */
+async function sideFile(path: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const p = n === 1 ? path : `${path}-${n}`;
+    try {
+      await stat(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return p;
+      throw e;
+    }
+  }
 }
 
 function corrupt(path: string, what: string): StoreError {
@@ -281,7 +294,7 @@ export class EmbeddedKvStore implements KvStore {
       const r = await replay(fh, path, generation);
       if (r.torn) {
         // A write that never finished: its bytes are kept aside, the log ends at the last whole frame.
-        const side = `${path}.torn-${stamp()}`;
+        const side = await sideFile(`${path}.torn-${stamp()}`);
         const bytes = Buffer.allocUnsafe(r.torn.bytes);
         await readFully(fh, bytes, r.torn.at);
         await writeFileDurable(side, bytes);
@@ -429,43 +442,16 @@ export class EmbeddedKvStore implements KvStore {
 
   /** Values of entries, copied: pending ones from memory, the others read from the log. */
   private async values(entries: Entry[]): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = new Array<Uint8Array>(entries.length);
-    const reads: { i: number; off: number; len: number }[] = [];
-    entries.forEach((e, i) => {
-      if (e.value) out[i] = Uint8Array.from(e.value);
-      else if (e.len === 0) out[i] = new Uint8Array(0);
-      else reads.push({ i, off: e.off, len: e.len });
-    });
-    if (reads.length === 0) return out;
+    if (entries.every((e) => e.value || e.len === 0)) return entries.map((e) => (e.value ? Uint8Array.from(e.value) : new Uint8Array(0)));
     // Taken now, together with the offsets: a compaction switching files meanwhile keeps this one open.
     const file = this.file;
     file.readers++;
     try {
-      reads.sort((a, b) => a.off - b.off);
-      for (let s = 0; s < reads.length; ) {
-        let e = s + 1;
-        let to = reads[s]!.off + reads[s]!.len;
-        while (e < reads.length && reads[e]!.off - to <= COALESCE_GAP && reads[e]!.off + reads[e]!.len - reads[s]!.off <= READ_CHUNK) {
-          to = Math.max(to, reads[e]!.off + reads[e]!.len);
-          e++;
-        }
-        const from = reads[s]!.off;
-        if (e === s + 1) {
-          const v = new Uint8Array(reads[s]!.len);
-          await readFully(file.fh, v, from);
-          out[reads[s]!.i] = v;
-        } else {
-          const span = Buffer.allocUnsafe(to - from);
-          await readFully(file.fh, span, from);
-          for (let k = s; k < e; k++) out[reads[k]!.i] = Uint8Array.from(span.subarray(reads[k]!.off - from, reads[k]!.off - from + reads[k]!.len));
-        }
-        s = e;
-      }
+      return await readEntries(file, entries);
     } finally {
       file.readers--;
       if (file.retired && file.readers === 0) await file.fh.close().catch(() => undefined);
     }
-    return out;
   }
 
   private kick(): void {
@@ -569,6 +555,7 @@ export class EmbeddedKvStore implements KvStore {
       }
       return Promise.resolve({ from: this.end, records });
     });
+    this.opts.onCompaction?.('start');
     const fh = await open(tmp, 'w+', 0o600);
     let switched = false;
     try {
@@ -583,7 +570,7 @@ export class EmbeddedKvStore implements KvStore {
           let bytes = 0;
           while (e < records.length && (e === s || bytes + records[e]!.entry.len < SNAPSHOT_FRAME_BYTES)) bytes += records[e++]!.entry.len;
           const chunk = records.slice(s, e);
-          const values = await this.readFrom(old, chunk.map((r) => r.entry));
+          const values = await readEntries(old, chunk.map((r) => r.entry));
           const { payload, valueAt } = encodePayload(chunk.map((r, i) => ({ type: 'put', ns: r.nsName, key: r.key, value: values[i]! })));
           chunk.forEach((r, i) => (r.entry.next = pos + FRAME_HEADER_BYTES + valueAt[i]!));
           const header = encodeFrameHeader(seq++, payload);
@@ -641,19 +628,44 @@ export class EmbeddedKvStore implements KvStore {
     }
   }
 
-  private async readFrom(file: LogFile, entries: Entry[]): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    const sorted = entries.map((e, i) => ({ e, i })).sort((a, b) => a.e.off - b.e.off);
-    for (const { e, i } of sorted) {
-      const v = new Uint8Array(e.len);
-      if (e.len) await readFully(file.fh, v, e.off);
-      out[i] = v;
-    }
-    return out;
-  }
 }
 
 class CompactionStopped extends Error {}
+
+/**
+ * Values of entries (pending ones from memory, the others from `file`), each a copy; reads of values
+ * that lie close together in the log are made as one.
+ */
+async function readEntries(file: LogFile, entries: Entry[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = new Array<Uint8Array>(entries.length);
+  const reads: { i: number; off: number; len: number }[] = [];
+  entries.forEach((e, i) => {
+    if (e.value) out[i] = Uint8Array.from(e.value);
+    else if (e.len === 0) out[i] = new Uint8Array(0);
+    else reads.push({ i, off: e.off, len: e.len });
+  });
+  reads.sort((a, b) => a.off - b.off);
+  for (let s = 0; s < reads.length; ) {
+    const from = reads[s]!.off;
+    let to = from + reads[s]!.len;
+    let e = s + 1;
+    while (e < reads.length && reads[e]!.off - to <= COALESCE_GAP && reads[e]!.off + reads[e]!.len - from <= READ_CHUNK) {
+      to = Math.max(to, reads[e]!.off + reads[e]!.len);
+      e++;
+    }
+    if (e === s + 1) {
+      const v = new Uint8Array(reads[s]!.len);
+      await readFully(file.fh, v, from);
+      out[reads[s]!.i] = v;
+    } else {
+      const span = Buffer.allocUnsafe(to - from);
+      await readFully(file.fh, span, from);
+      for (let k = s; k < e; k++) out[reads[k]!.i] = Uint8Array.from(span.subarray(reads[k]!.off - from, reads[k]!.off - from + reads[k]!.len));
+    }
+    s = e;
+  }
+  return out;
+}
 
 /** Copies whole frames [from, to) of a log to `fh` at `pos`, numbering them on from `seq`. */
 async function copyFrames(src: LogFile, from: number, to: number, fh: FileHandle, pos: number, seq: number): Promise<{ pos: number; seq: number }> {

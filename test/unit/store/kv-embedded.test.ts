@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFile, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import { EmbeddedKvStore } from '../../../core/store/kv/embedded.ts';
 import type { EmbeddedKvOptions } from '../../../core/store/kv/embedded.ts';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, logName } from '../../../core/store/kv/log-format.ts';
@@ -221,6 +222,25 @@ describe('embedded store', () => {
     await store.close();
     const { store: again } = await openLogged(dir);
     expect(text(await again.get('meta', 'k'))).toBe('v');
+    await again.close();
+  });
+
+  it('takes no more writes once the disk refused one, and every caller hears of it', async () => {
+    const dir = freshDir();
+    const { store } = await openLogged(dir);
+    await store.write([put('channels', 'c1', 'before')]);
+    // The disk goes away under the store: its file handle is closed behind its back.
+    await (store as unknown as { file: { fh: FileHandle } }).file.fh.close();
+    const writes = [store.write([put('channels', 'c1', 'lost')]), store.write([put('channels', 'c2', 'lost too')])];
+    for (const w of writes) await expect(w).rejects.toMatchObject({ code: 'write_failed' });
+    const err = await store.write([put('channels', 'c3', 'later')]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'write_failed', file: join(dir, logName(1)) });
+    expect((err as Error).message).toMatch(/restart/);
+    await expect(store.flush()).rejects.toMatchObject({ code: 'write_failed' });
+    // Closing still lets go of the directory.
+    await expect(store.close()).rejects.toMatchObject({ code: 'write_failed' });
+    const { store: again } = await openLogged(dir);
+    expect(text(await again.get('channels', 'c1'))).toBe('before');
     await again.close();
   });
 
