@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chown, writeFile } from 'node:fs/promises';
+import { appendFile, chown, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -150,9 +150,6 @@ export async function startPostgres(bindir: string): Promise<PgCluster> {
       '-p', String(port),
       '-k', dir,
       '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=on',
-      '-c', 'synchronous_commit=on',
-      '-c', 'full_page_writes=on',
       '-c', 'max_connections=60',
       '-c', 'shared_buffers=16MB',
       '-c', `log_destination=stderr`,
@@ -194,6 +191,8 @@ export async function startPostgres(bindir: string): Promise<PgCluster> {
   };
 
   await run(join(bindir, 'initdb'), ['-D', dataDir, '-U', PG_USER, `--pwfile=${pwFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C']);
+  // In the configuration file rather than on the command line, so a test can change them with ALTER SYSTEM.
+  await appendFile(join(dataDir, 'postgresql.conf'), '\n# Durable commits, as Coulomb needs (test/helpers/postgres.ts)\nfsync = on\nsynchronous_commit = on\nfull_page_writes = on\n');
   try {
     await start();
   } catch (e) {

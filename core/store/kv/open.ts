@@ -17,9 +17,12 @@ export async function openKvStore(config: KvBackendConfig, opts: OpenKvOptions =
   switch (config.backend) {
     case 'embedded':
       return EmbeddedKvStore.open(config.dir, opts);
-    case 'postgres':
-      // core/store/kv/postgres.ts opens this branch once it lands.
-      throw new Error('The PostgreSQL store backend is not part of this build yet; use the embedded backend (the default).');
+    case 'postgres': {
+      // Loaded only here: the desktop app and embedded stores never load the PostgreSQL client.
+      const { PostgresKvStore } = await import('./postgres.ts');
+      const log = opts.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
+      return PostgresKvStore.open(config.dsn, { onWarning: log });
+    }
     default: {
       const never: never = config;
       throw new Error(`unknown store backend ${JSON.stringify((never as { backend: unknown }).backend)}`);

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { PostgresKvStore, PG_SCHEMA_VERSION, pgLocation } from '../../../core/store/kv/postgres.ts';
 import { StoreError } from '../../../core/store/errors.ts';
 import { kvIndexKey } from '../../../core/store/kv/types.ts';
+import { openKvStore } from '../../../core/store/kv/open.ts';
 import type { KvStore } from '../../../core/store/kv/types.ts';
 import { VERSION } from '../../../core/version.ts';
 import { findPostgres, startPostgres, PG_PASSWORD, PG_USER } from '../../helpers/postgres.ts';
@@ -83,6 +84,28 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL store', () => {
     expect(pgLocation(`postgres://u:p%40ss@db.example:6432/shop?password=again`)).toBe('postgres://u@db.example:6432/shop');
     expect(() => pgLocation('host=db.example password=secret')).toThrow(/postgres:\/\//);
     expect(() => pgLocation('host=db.example password=secret')).not.toThrow(/secret/);
+  });
+
+  it('opens through openKvStore as the node does, and says when the server\'s settings undo durability', async () => {
+    const dsn = await freshDb();
+    const notices: string[] = [];
+    const store = await openKvStore({ backend: 'postgres', dsn }, { log: (m) => notices.push(m) });
+    expect(store.backend).toBe('postgres');
+    await store.close();
+    expect(notices).toEqual([]);
+    await pg.sql('ALTER SYSTEM SET full_page_writes = off');
+    await pg.sql('SELECT pg_reload_conf()');
+    try {
+      // The reload reaches new sessions once the postmaster has read the file again.
+      await waitFor('the server to run with full_page_writes off', async () => (await pg.sql<{ full_page_writes: string }>('SHOW full_page_writes'))[0]!.full_page_writes === 'off');
+      const warned = await openKvStore({ backend: 'postgres', dsn }, { log: (m) => notices.push(m) });
+      await warned.close();
+      expect(notices).toEqual([expect.stringMatching(/^the PostgreSQL server at postgres:\/\/coulomb_test@127\.0\.0\.1:\d+\/\w+ runs with full_page_writes=off: a crash of that server or its machine can lose or damage what Coulomb was told is stored\. Set full_page_writes=on\.$/)]);
+    } finally {
+      await pg.sql('ALTER SYSTEM RESET full_page_writes');
+      await pg.sql('SELECT pg_reload_conf()');
+      await waitFor('the server to run with full_page_writes on again', async () => (await pg.sql<{ full_page_writes: string }>('SHOW full_page_writes'))[0]!.full_page_writes === 'on');
+    }
   });
 
   it('refuses a second Coulomb on the same database, saying so, and lets two use one database through their own schemas', async () => {
