@@ -15,6 +15,7 @@ import type { MethodInput, MethodName } from '../api/contract.ts';
 import { defaultDatadir, DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT, DEFAULT_RPC_PORT, NETWORKS } from '../node/config.ts';
 import { runCreate, runUnlock } from './wallet-flow.ts';
 import type { NodeConfig } from '../node/config.ts';
+import type { KvBackendConfig } from '../store/kv/types.ts';
 import { formatHostPort, parseHostPort } from '../peer/address.ts';
 import { isLoopbackHost } from '../util/loopback.ts';
 import { checkCookieUse } from '../chain/bitcoind/cookie-file.ts';
@@ -103,6 +104,7 @@ export function daemonConfig(flags: Record<string, unknown>): NodeConfig {
       `--rpclisten ${formatHostPort(rpcListen.host, rpcListen.port)} would let other computers reach the control channel; use 127.0.0.1, or add --allow-remote if that is what you want.`,
     );
   }
+  const db = storeBackend(s);
   return {
     datadir: resolve((flags.datadir as string | undefined) ?? defaultDatadir()),
     network,
@@ -114,7 +116,58 @@ export function daemonConfig(flags: Record<string, unknown>): NodeConfig {
     logLevel: level as NodeConfig['logLevel'],
     logToStderr: !flags.quiet,
     channel: channelPolicy(flags),
+    ...(db ? { db } : {}),
   };
+}
+
+/**
+ * Where the node keeps its records. The embedded store is the node's default (left unset here);
+ * PostgreSQL's DSN comes from --db.postgres.dsn_file (first line), so its password stays off the
+ * command line, or from --db.postgres.dsn. The DSN is never repeated in a message: it may hold a password.
+ */
+function storeBackend(s: (name: string) => string | undefined): KvBackendConfig | undefined {
+  const backend = s('db.backend') ?? 'embedded';
+  const given = s('db.postgres.dsn');
+  const file = s('db.postgres.dsn_file');
+  if (backend === 'embedded') {
+    if (given !== undefined || file !== undefined) throw new UsageError('--db.postgres.dsn and --db.postgres.dsn_file need --db.backend postgres');
+    return undefined;
+  }
+  if (backend !== 'postgres') throw new UsageError(`--db.backend must be embedded or postgres, not "${backend}"`);
+  if (given !== undefined && file !== undefined) throw new UsageError('give the PostgreSQL database once: --db.postgres.dsn_file or --db.postgres.dsn, not both');
+  let dsn: string;
+  if (file !== undefined) {
+    try {
+      dsn = readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim();
+    } catch {
+      throw new UsageError(`cannot read the PostgreSQL DSN file ${file}`);
+    }
+  } else if (given) {
+    dsn = given;
+  } else {
+    throw new UsageError('--db.backend postgres needs the database: --db.postgres.dsn_file F (a file whose first line is postgres://user:password@host:5432/database)');
+  }
+  const where = file !== undefined ? `the first line of ${file}` : '--db.postgres.dsn';
+  let url: URL | undefined;
+  try {
+    url = new URL(dsn);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    throw new UsageError(`${where} must be a PostgreSQL URL: postgres://user:password@host:5432/database`);
+  }
+  return { backend: 'postgres', dsn };
+}
+
+/** Whether a PostgreSQL DSN carries a password (in its user part or its query). */
+function dsnHasPassword(dsn: string): boolean {
+  try {
+    const url = new URL(dsn);
+    return url.password !== '' || url.searchParams.has('password');
+  } catch {
+    return false;
+  }
 }
 
 /** bitcoind's RPC password: from --bitcoind.rpcpass_file (first line), or the flag itself (which others can see). */
@@ -133,6 +186,10 @@ export function daemonWarnings(flags: Record<string, unknown>, config: NodeConfi
   const w: string[] = [];
   if (flags['bitcoind.rpcpass'] !== undefined && flags['bitcoind.rpcpass_file'] === undefined) {
     w.push("--bitcoind.rpcpass shows bitcoind's password to every program on this computer (ps) and keeps it in your shell history; use --bitcoind.rpcpass_file F instead.");
+  }
+  const dsn = flags['db.postgres.dsn'];
+  if (typeof dsn === 'string' && dsnHasPassword(dsn)) {
+    w.push("--db.postgres.dsn shows the database's password to every program on this computer (ps) and keeps it in your shell history; put the DSN in a file readable only by you and use --db.postgres.dsn_file F instead.");
   }
   if (config.rpcListen && !isLoopbackHost(config.rpcListen.host)) {
     w.push(

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Network } from '../keys/node-key.ts';
 import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
+import type { KvBackendConfig } from '../store/kv/types.ts';
 
 export const NETWORKS: readonly Network[] = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'];
 
@@ -44,6 +45,8 @@ export interface NodeConfig {
   pollMs?: number;
   /** Channel policy: what we ask of channels, and what we accept from peers (defaults: core/channel/config.ts). */
   channel?: { config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits> };
+  /** Where the node keeps its records (core/store/kv); default: the embedded store in `<datadir>/store`. */
+  db?: KvBackendConfig;
 }
 
 export function defaultDatadir(): string {
