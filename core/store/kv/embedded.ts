@@ -94,6 +94,7 @@ const MiB = 1024 * 1024;
 const COALESCE_GAP = 16 * 1024;
 const READ_CHUNK = 4 * MiB;
 const SNAPSHOT_FRAME_BYTES = MiB;
+const MAX_GROUP_BYTES = 256 * MiB;
 
 class Mutex {
   private last: Promise<unknown> = Promise.resolve();
@@ -463,7 +464,10 @@ export class EmbeddedKvStore implements KvStore {
     this.pumping = true;
     try {
       while (!this.failure && this.queue.some((p) => p.durable)) {
-        const batch = this.queue.splice(0);
+        // One group commit, bounded so the group offsets in frame headers stay within 32 bits.
+        let n = 0;
+        for (let bytes = 0; n < this.queue.length && (n === 0 || bytes < MAX_GROUP_BYTES); n++) bytes += this.queue[n]!.payload?.length ?? 0;
+        const batch = this.queue.splice(0, n);
         await this.mutex.run(() => this.commit(batch));
       }
       if (this.failure) for (const p of this.queue.splice(0)) p.reject(this.failure);
@@ -481,7 +485,7 @@ export class EmbeddedKvStore implements KvStore {
         const starts: number[] = [];
         let pos = this.end;
         for (const w of writes) {
-          const header = encodeFrameHeader(this.nextSeq++, w.payload!);
+          const header = encodeFrameHeader(this.nextSeq++, w.payload!, pos - this.end);
           bufs.push(header, w.payload!);
           starts.push(pos);
           pos += header.length + w.payload!.length;
@@ -573,7 +577,7 @@ export class EmbeddedKvStore implements KvStore {
           const values = await readEntries(old, chunk.map((r) => r.entry));
           const { payload, valueAt } = encodePayload(chunk.map((r, i) => ({ type: 'put', ns: r.nsName, key: r.key, value: values[i]! })));
           chunk.forEach((r, i) => (r.entry.next = pos + FRAME_HEADER_BYTES + valueAt[i]!));
-          const header = encodeFrameHeader(seq++, payload);
+          const header = encodeFrameHeader(seq++, payload, 0);
           await writeFully(fh, [header, payload], pos);
           pos += header.length + payload.length;
           s = e;
@@ -675,7 +679,8 @@ async function copyFrames(src: LogFile, from: number, to: number, fh: FileHandle
     const f = readFrameHeader(h);
     if (!f) throw new Error(`no frame at byte ${p} of ${src.path}`);
     const payload = await reader.read(p + FRAME_HEADER_BYTES, f.len);
-    const header = encodeFrameHeader(seq++, payload);
+    // Frames keep their place in their group: groups are copied whole, at the same distances.
+    const header = encodeFrameHeader(seq++, payload, f.group);
     await writeFully(fh, [header, payload], pos);
     pos += header.length + payload.length;
     p += FRAME_HEADER_BYTES + f.len;
@@ -746,15 +751,19 @@ async function replay(fh: FileHandle, path: string, generation: number): Promise
   }
   for (const ns of index.values()) ns.keys = [...ns.map.keys()].sort();
   if (why === undefined) return { index, live, end: p, nextSeq: seq };
-  const later = await findFrame(fh, p + 1, size);
-  if (later !== undefined) throw corrupt(path, `${why} at byte ${p}, followed by intact records (from byte ${later}), so this is not an unfinished last write`);
+  const later = await laterGroup(fh, p, size);
+  if (later !== undefined) throw corrupt(path, `${why} at byte ${p}, followed by intact records written after it (from byte ${later}), so this is not an unfinished last write`);
   return { index, live, end: p, nextSeq: seq, torn: { at: p, bytes: size - p, why } };
 }
 
-/** The offset of the first whole frame with a valid checksum at or after `from`, if any. */
-async function findFrame(fh: FileHandle, from: number, size: number): Promise<number | undefined> {
+/**
+ * The offset of the first intact frame after the damage at `bad` that belongs to a later group commit
+ * than the damage, if any. Intact frames of the damaged group itself may follow it: that group was
+ * never synced (the next is appended only after its sync), and a power cut keeps its pages in any order.
+ */
+async function laterGroup(fh: FileHandle, bad: number, size: number): Promise<number | undefined> {
   const reader = new WindowReader(fh, size);
-  for (let p = from; p + FRAME_HEADER_BYTES <= size; ) {
+  for (let p = bad + 1; p + FRAME_HEADER_BYTES <= size; ) {
     const n = Math.min(READ_CHUNK, size - p);
     const chunk = Buffer.from(await reader.read(p, n));
     let i = chunk.indexOf(FRAME_MAGIC);
@@ -763,7 +772,7 @@ async function findFrame(fh: FileHandle, from: number, size: number): Promise<nu
       if (at + FRAME_HEADER_BYTES <= size) {
         const h = Buffer.from(await reader.read(at, FRAME_HEADER_BYTES));
         const f = readFrameHeader(h)!;
-        if (at + FRAME_HEADER_BYTES + f.len <= size && frameChecksumOk(h, await reader.read(at + FRAME_HEADER_BYTES, f.len))) return at;
+        if (at + FRAME_HEADER_BYTES + f.len <= size && frameChecksumOk(h, await reader.read(at + FRAME_HEADER_BYTES, f.len)) && at - f.group > bad) return at;
       }
       i = chunk.indexOf(FRAME_MAGIC, i + 1);
     }

@@ -8,8 +8,12 @@
  *
  * Then frames, one per commit (a frame is the unit of atomicity: all of a write's operations or none):
  *   0  frame marker C7 4B 56 46   4  payload length (u32)   8  sequence number (u48, then 2 zero bytes)
- *   16 CRC32 of bytes 4–15 and the payload                  20 payload
+ *   16 bytes from the first frame of this frame's group commit to this frame (u32)
+ *   20 CRC32 of bytes 4–19 and the payload                  24 payload
  * Sequence numbers run on by one from the header's first one, so a lost or repeated frame shows.
+ * Frames of one group commit are appended together and synced once; the next group is appended only
+ * after that sync, so only the last group can be damaged by a crash (a power cut may persist its pages
+ * in any order), and the group offset tells a frame of that last group from a later one.
  *
  * Payload: operation count (u32), then per operation
  *   type (u8: 1 put, 2 delete), namespace length (u8), key length (u16), value length (u32, 0 for delete),
@@ -22,7 +26,7 @@ export const FILE_MAGIC = Buffer.from('CLMBKVLG', 'latin1');
 export const FORMAT_VERSION = 1;
 export const FILE_HEADER_BYTES = 32;
 export const FRAME_MAGIC = Buffer.from([0xc7, 0x4b, 0x56, 0x46]);
-export const FRAME_HEADER_BYTES = 20;
+export const FRAME_HEADER_BYTES = 24;
 /** Bytes an operation takes in a payload besides its namespace, key and value. */
 export const OP_HEADER_BYTES = 8;
 const OP_PUT = 1;
@@ -135,26 +139,28 @@ export function decodePayload(payload: Buffer): DecodedOp[] {
 }
 
 function frameCrc(header: Buffer, payload: Uint8Array): number {
-  return crc32(payload, crc32(header.subarray(4, 16)));
+  return crc32(payload, crc32(header.subarray(4, 20)));
 }
 
-export function encodeFrameHeader(seq: number, payload: Uint8Array): Buffer {
+/** `group`: bytes from the first frame of this frame's group commit to this frame. */
+export function encodeFrameHeader(seq: number, payload: Uint8Array, group: number): Buffer {
   const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   FRAME_MAGIC.copy(h, 0);
   h.writeUInt32LE(payload.length, 4);
   writeU48(h, 8, seq);
-  h.writeUInt32LE(frameCrc(h, payload), 16);
+  h.writeUInt32LE(group, 16);
+  h.writeUInt32LE(frameCrc(h, payload), 20);
   return h;
 }
 
 /** A frame header's fields, or undefined when its marker is wrong. */
-export function readFrameHeader(h: Buffer): { len: number; seq: number | undefined } | undefined {
+export function readFrameHeader(h: Buffer): { len: number; seq: number | undefined; group: number } | undefined {
   if (h.length < FRAME_HEADER_BYTES || !h.subarray(0, 4).equals(FRAME_MAGIC)) return undefined;
-  return { len: h.readUInt32LE(4), seq: readU48(h, 8) };
+  return { len: h.readUInt32LE(4), seq: readU48(h, 8), group: h.readUInt32LE(16) };
 }
 
 export function frameChecksumOk(h: Buffer, payload: Uint8Array): boolean {
-  return h.readUInt32LE(16) === frameCrc(h, payload);
+  return h.readUInt32LE(20) === frameCrc(h, payload);
 }
 
 /** The store's cost of a live record in a log: what compaction would keep of it. */

@@ -177,6 +177,46 @@ describe('embedded store', () => {
     expect(logs[0]).toContain(`cut off the last ${garbage.length} bytes`);
   });
 
+  it('takes damage inside the last group commit, with whole writes of that group after it, for a torn write', async () => {
+    // A power cut can keep the pages of an unsynced append in any order: a write of the last group may
+    // be missing while a later one of the same group is whole. None of that group was acknowledged.
+    const dir = freshDir();
+    const store = await EmbeddedKvStore.open(dir, { log: () => undefined });
+    await store.write([put('payments', 'a', 'synced on its own')]);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => store.write([put('payments', `g${i}`, `grouped ${i}`)])));
+    await store.close();
+    const file = join(dir, logName(1));
+    const b = await readFile(file);
+    const starts = await frameStarts(file);
+    // The last frame's group offset says where its group began.
+    const last = starts.at(-1)!;
+    const groupStart = last - b.readUInt32LE(last + 16);
+    const group = starts.filter((p) => p >= groupStart);
+    expect(group.length).toBeGreaterThanOrEqual(3);
+    const hole = group[1]!;
+    b.fill(0, hole, hole + FRAME_HEADER_BYTES + 4);
+    await writeFile(file, b);
+    const { store: again, logs } = await openLogged(dir);
+    const kept = (await again.range('payments')).map((r) => r.key);
+    await again.close();
+    // Everything before the hole, nothing after it.
+    expect(kept).toEqual(['a', ...Array.from({ length: starts.indexOf(hole) - 1 }, (_, i) => `g${i}`)]);
+    expect(logs[0]).toContain(`cut off the last ${b.length - hole} bytes`);
+
+    // The same damage in a group followed by a later one is refused.
+    const dir2 = freshDir();
+    const store2 = await EmbeddedKvStore.open(dir2, { log: () => undefined });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => store2.write([put('payments', `g${i}`, `grouped ${i}`)])));
+    await store2.write([put('payments', 'z', 'a later group')]);
+    await store2.close();
+    const file2 = join(dir2, logName(1));
+    const b2 = await readFile(file2);
+    const starts2 = await frameStarts(file2);
+    b2.fill(0, starts2[2]!, starts2[2]! + FRAME_HEADER_BYTES + 4);
+    await writeFile(file2, b2);
+    await expect(EmbeddedKvStore.open(dir2, { log: () => undefined })).rejects.toMatchObject({ code: 'corrupt', file: file2 });
+  });
+
   it('refuses a log whose middle write is damaged, naming the file and leaving it untouched', async () => {
     const dir = freshDir();
     const file = await storeWith(dir, 5);
