@@ -63,6 +63,8 @@ export class ChannelStore {
   private readonly onionsOnDisk = new Map<string, Map<OnionRef, Uint8Array>>();
   /** Each channel's last write: a step that asks to store the same state again writes nothing. */
   private readonly lastSaved = new Map<string, { state: ChannelState; recJson: string; done: Promise<void> }>();
+  /** Writes under way. */
+  private readonly pending = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly kv: KvStore,
@@ -121,8 +123,20 @@ export class ChannelStore {
   async allocateIndex(): Promise<number> {
     const index = this.nextIndex++;
     this.revision++;
-    await this.kv.write([{ type: 'put', ns: 'meta', key: INDEX_KEY, value: enc.encode(String(index + 1)) }]);
+    await this.track(this.kv.write([{ type: 'put', ns: 'meta', key: INDEX_KEY, value: enc.encode(String(index + 1)) }]));
     return index;
+  }
+
+  /** Resolves once every write called so far has finished (whether or not it succeeded). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    const done = (): void => void this.pending.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   /**
@@ -147,7 +161,7 @@ export class ChannelStore {
     for (const ref of onDisk.keys()) if (!onions.has(ref)) ops.push({ type: 'delete', ns: ONIONS_NS, key: `${rec.key}:${ref}` });
     ops.push({ type: 'put', ns: CHANNELS_NS, key: rec.key, value: enc.encode(JSON.stringify({ ...rec, state: stored })) });
     this.revision++;
-    const done = this.kv.write(ops).then(() => {
+    const done = this.track(this.kv.write(ops)).then(() => {
       this.onionsOnDisk.set(rec.key, onions);
     });
     this.lastSaved.set(rec.key, { state, recJson, done });

@@ -1,11 +1,10 @@
 /**
  * The shell around the channel state machines: routes peer messages to them, executes their actions
  * in order (store before send), funds channels from the wallet, and feeds them funding depth from
- * the chain. One durable store holds every channel.
+ * the chain. Channels live in the node's KvStore (core/node/channel-store.ts): each stored step is
+ * one atomic, durable write of that channel alone.
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { hex } from '@scure/base';
 import type { ChannelUpdateMessage, Message, OpenChannelMessage } from '../wire/index.ts';
 import { FORWARDING_POLICY, readChannelUpdate, signChannelUpdate } from '../channel/channel-update.ts';
@@ -18,38 +17,20 @@ import type { BitcoindRpc, Broadcaster } from '../chain/index.ts';
 import type { TxWatch, TxLocation } from '../chain/bitcoind/tx-watch.ts';
 import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
-import { checkDerivedBasepoints, dropStoredChannelSecrets } from '../keys/at-rest.ts';
 import { openChannel, acceptChannel, channelsRefusedOn, declineOpen, step } from '../channel/establish.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
 import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
 import type { ChannelAction, ChannelState, Step } from '../channel/types.ts';
-import { toStored, fromStored } from '../channel/codec.ts';
 import { canReestablish, reestablishMessage } from '../channel/reestablish.ts';
 import { UPDATE_MESSAGES, commitmentsOf, currentSpec, feeOf, spendableMsat } from '../channel/updates.ts';
 import type { Htlc } from '../channel/updates.ts';
-import { openStore } from '../store/store.ts';
-import type { Store } from '../store/store.ts';
+import { ChannelStore } from './channel-store.ts';
+import type { ChannelRecord } from './channel-store.ts';
+import type { KvStore } from '../store/kv/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { ApiError } from '../api/contract.ts';
 import { scidToParts } from '../wire/index.ts';
 import { fundingScript, p2wsh } from '../tx/scripts.ts';
-
-interface ChannelRecord {
-  /** Hex of the temporary id: stable key for the channel's whole life. */
-  key: string;
-  peer: string;
-  index: number;
-  state: unknown;
-  fundingTxHex?: string;
-  private: boolean;
-  /** The peer's forwarding policy for this channel, from its channel_update. */
-  remotePolicy?: { feeBaseMsat: number; feeProportionalMillionths: number; cltvExpiryDelta: number };
-}
-
-interface ChannelsDb {
-  nextIndex: number;
-  channels: Record<string, ChannelRecord>;
-}
 
 export interface ChannelView {
   key: string;
@@ -85,18 +66,13 @@ export class ChannelManager {
   private readonly waiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();
 
   private constructor(
-    private readonly db: Store<ChannelsDb>,
+    private readonly store: ChannelStore,
+    stored: { rec: ChannelRecord; state: ChannelState }[],
     private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; txWatch: TxWatch; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits>; nodeSecret?: Uint8Array },
   ) {
     this.config = { ...DEFAULT_CONFIG, ...opts.config };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    for (const rec of Object.values(db.data.channels)) {
-      // Secrets are never stored: derived again from the seed, and checked against the stored basepoints.
-      const secrets = deriveChannelSecrets(opts.seed, opts.network, rec.index);
-      const state = fromStored(rec.state, secrets);
-      checkDerivedBasepoints(rec.key, state.local.basepoints, secrets);
-      this.live.set(rec.key, { rec: { ...rec } as ChannelRecord, state });
-    }
+    for (const c of stored) this.live.set(c.rec.key, c);
     // On every (re)connection, tell the peer where each of our channels with it stands. In the
     // channel's queue: messages that arrived on the previous connection may still be in it, and
     // channel_reestablish must describe the state after them (or the peer resends what we already
@@ -127,36 +103,32 @@ export class ChannelManager {
     }
   }
 
-  static async open(dir: string, opts: ChannelManager['opts']): Promise<ChannelManager> {
-    const migrations = [(d: unknown) => dropStoredChannelSecrets(d, (index) => deriveChannelSecrets(opts.seed, opts.network, index))];
-    const db = await openStore<ChannelsDb>({ dir, name: 'channels', version: 2, migrations, defaults: () => ({ nextIndex: 0, channels: {} }) });
-    try {
-      // The copy of schema 1 the upgrade keeps holds the secrets it dropped: it must go too.
-      await rm(join(dir, 'channels.v1.bak.json'), { force: true });
-      return new ChannelManager(db, opts);
-    } catch (e) {
-      await db.close();
-      throw e;
-    }
+  /**
+   * The channels stored in `kv` (the node's store: its lifetime is the node's, not this manager's),
+   * after moving a `channels.json` of an earlier Coulomb from the data directory `dir` into it, once.
+   * Secrets are never stored: they are derived again from the seed and checked against the stored keys.
+   */
+  static async open(kv: KvStore, dir: string, opts: ChannelManager['opts']): Promise<ChannelManager> {
+    const { store, channels } = await ChannelStore.open(kv, { dir, seed: opts.seed, network: opts.network });
+    return new ChannelManager(store, channels, opts);
   }
 
+  /** Waits for the channel writes under way; the KvStore stays open (the node closes it last). */
   async close(): Promise<void> {
-    await this.db.close();
+    await this.store.idle();
   }
 
   /** Changes with every stored change to any channel (the app's change events compare it). */
   get revision(): number {
-    return this.db.revision;
+    return this.store.revision;
   }
 
   list(): ChannelView[] {
     return [...this.live.values()].map(({ rec, state }) => ({ key: rec.key, peer: rec.peer, state, private: rec.private }));
   }
 
-  private async allocateIndex(): Promise<number> {
-    const index = this.db.data.nextIndex;
-    await this.db.update((d) => void (d.nextIndex = index + 1));
-    return index;
+  private allocateIndex(): Promise<number> {
+    return this.store.allocateIndex();
   }
 
   private findFor(peer: string, msg: Message): { rec: ChannelRecord; state: ChannelState } | undefined {
@@ -278,7 +250,7 @@ export class ChannelManager {
     await this.serial(c.rec.key, async () => {
       const now = this.live.get(c.rec.key)!;
       now.rec.remotePolicy = { feeBaseMsat: policy.feeBaseMsat, feeProportionalMillionths: policy.feeProportionalMillionths, cltvExpiryDelta: policy.cltvExpiryDelta };
-      await this.db.update((d) => void (d.channels[now.rec.key] = { ...now.rec, state: toStored(now.state) }));
+      await this.store.save(now.rec, now.state);
     });
   }
 
@@ -423,7 +395,7 @@ export class ChannelManager {
     const c = this.live.get(rec.key)!;
     switch (a.type) {
       case 'store':
-        await this.db.update((d) => void (d.channels[rec.key] = { ...rec, state: toStored(c.state) }));
+        await this.store.save(rec, c.state);
         // Before anything that could get the funding or closing mined leaves: look for it in every block.
         await this.opts.txWatch.watch(chainWatchOf(c.state));
         return;
@@ -495,7 +467,7 @@ export class ChannelManager {
         this.waiters.delete(rec.key);
         this.closeWaiters.get(rec.key)?.reject(new ApiError('failed_precondition', `the channel could not be closed: ${a.reason}`));
         this.closeWaiters.delete(rec.key);
-        await this.db.update((d) => void (d.channels[rec.key] = { ...rec, state: toStored(c.state) }));
+        await this.store.save(rec, c.state);
         return;
     }
   }

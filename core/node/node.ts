@@ -7,6 +7,7 @@
  * the node joins the network (peers, scanning) only once a wallet is created or unlocked.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { deriveNodeKeys } from '../keys/node-key.ts';
 import { checkDatadirNetwork } from './datadir.ts';
 import type { NodeConfig } from './config.ts';
@@ -37,6 +38,9 @@ import type { Invoice } from '../invoice/bolt11.ts';
 import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHints } from '../payments/invoices.ts';
 import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
+import { openKvStore } from '../store/kv/open.ts';
+import type { KvStore } from '../store/kv/types.ts';
+import { StoreError } from '../store/errors.ts';
 import { invoiceView, paymentView } from '../payments/views.ts';
 import type { ChannelView as ChannelRow } from './channels.ts';
 import type { ChannelView, ClosedChannelView } from '../api/contract.ts';
@@ -67,6 +71,8 @@ export interface NodeOptions {
 
 interface Unlocked {
   nodeId: string;
+  /** The node's store (core/store/kv): opened at unlock, closed last at shutdown. */
+  kv: KvStore;
   peers: PeerManager;
   wallet: Wallet;
   channels: ChannelManager;
@@ -109,6 +115,11 @@ export class CoulombNode {
     return this.ready().peers;
   }
 
+  /** The node's store, shared by everything that keeps state in it; only there once unlocked. */
+  get kv(): KvStore {
+    return this.ready().kv;
+  }
+
   /** The channels; only there once the wallet is unlocked. */
   get channels(): ChannelManager {
     return this.ready().channels;
@@ -144,9 +155,14 @@ export class CoulombNode {
   private async bringUp(seed: Uint8Array, birthday: number): Promise<void> {
     const { config } = this;
     const keys = deriveNodeKeys(seed, config.network);
-    const wallet = await Wallet.open({ dir: config.datadir, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster });
+    const kv = await this.openStore();
+    const wallet = await Wallet.open({ dir: config.datadir, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster }).catch(async (e: unknown) => {
+      await kv.close();
+      throw e;
+    });
     const book = await PeerBook.open(config.datadir).catch(async (e: unknown) => {
       await wallet.close();
+      await kv.close();
       throw e;
     });
     const peers = new PeerManager({
@@ -157,7 +173,7 @@ export class CoulombNode {
       log: this.log.child('PEER'),
     });
     const nodeId = hex.encode(keys.nodeId);
-    const channels = await ChannelManager.open(config.datadir, {
+    const channels = await ChannelManager.open(kv, config.datadir, {
       seed,
       network: config.network,
       peers,
@@ -174,6 +190,7 @@ export class CoulombNode {
       // A channel store this seed cannot open (another wallet's, or damaged) stops the unlock here.
       await peers.close();
       await wallet.close();
+      await kv.close();
       throw new ApiError('failed_precondition', `could not open the channels: ${(e as Error).message}`);
     });
     // Peers we have a channel with (until it is closed) are kept connected, across restarts too.
@@ -196,12 +213,28 @@ export class CoulombNode {
       await invoices?.close();
       await payments?.close();
       await wallet.close();
+      await kv.close();
       this.listening = [];
       throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
     }
-    this.unlocked = { nodeId, peers, wallet, channels, invoices, payments, htlcSwitch };
+    this.unlocked = { nodeId, kv, peers, wallet, channels, invoices, payments, htlcSwitch };
     this.walletState = 'READY';
     this.log.info('wallet unlocked; node is up', { node_id: nodeId });
+  }
+
+  /**
+   * The node's store: the embedded one in the data directory's `store/` unless configured otherwise.
+   * A store that cannot be opened (another Coulomb holds it, damaged, a newer format, a database out of
+   * reach) stops the unlock with its reason; nothing else was opened yet.
+   */
+  private async openStore(): Promise<KvStore> {
+    const { config } = this;
+    try {
+      return await openKvStore(config.db ?? { backend: 'embedded', dir: join(config.datadir, 'store') }, { log: (msg) => this.log.warn(msg) });
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      throw new ApiError(e.code === 'unreachable' ? 'unavailable' : 'failed_precondition', `could not open the node's store: ${e.message}`);
+    }
   }
 
   private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, birthday: number): Promise<void> {
@@ -299,6 +332,8 @@ export class CoulombNode {
       await this.unlocked?.invoices.close();
       await this.unlocked?.payments.close();
       await this.unlocked?.wallet.close();
+      // Last: everything above may write to it while it stops.
+      await this.unlocked?.kv.close();
       for (const fn of this.stopListeners) fn();
     })();
     return this.stopping;

@@ -10,6 +10,7 @@ import { hex } from '@scure/base';
 import { PeerManager } from '../../core/peer/manager.ts';
 import type { Peer } from '../../core/peer/peer.ts';
 import { ChannelManager } from '../../core/node/channels.ts';
+import { MemoryKvStore } from '../../core/store/kv/memory.ts';
 import { CoulombNode } from '../../core/node/node.ts';
 import { openChannel } from '../../core/channel/establish.ts';
 import { DEFAULT_CONFIG } from '../../core/channel/config.ts';
@@ -46,7 +47,9 @@ describe('channels on mainnet', () => {
     const log = memoryLogger('debug');
     const peers = new PeerManager({ nodeSecret: ours.nodeSecret, policy, log });
     cleanup.push(() => peers.close());
-    const channels = await ChannelManager.open(dir, {
+    const kv = MemoryKvStore.open();
+    cleanup.push(() => kv.close());
+    const channels = await ChannelManager.open(kv, dir, {
       seed,
       network: 'mainnet',
       peers,
@@ -57,7 +60,7 @@ describe('channels on mainnet', () => {
       feeratePerKw: () => 2500,
       log,
       nodeSecret: ours.nodeSecret,
-    } as Parameters<typeof ChannelManager.open>[1]);
+    } as Parameters<typeof ChannelManager.open>[2]);
     cleanup.push(() => channels.close());
     const at = await peers.listen('127.0.0.1', 0);
 

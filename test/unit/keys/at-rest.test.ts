@@ -1,7 +1,8 @@
 /**
  * Channel keys at rest: the channel store holds each channel's key index and public data, never its
- * secrets. A store of schema 1 (secrets in plaintext) is upgraded only when its secrets are the ones the
- * seed derives; otherwise it is refused and left exactly as it was.
+ * secrets. A channels.json of schema 1 (secrets in plaintext) moves into the node's store only when its
+ * secrets are the ones the seed derives, and without them; otherwise it is refused and left exactly as
+ * it was.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,8 @@ import { deriveNodeKeys } from '../../../core/keys/node-key.ts';
 import { CHAIN_HASHES } from '../../../core/wire/index.ts';
 import { ourInitFeatures } from '../../../core/node/features.ts';
 import { silentLogger } from '../../../core/log/logger.ts';
+import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
+import type { KvStore } from '../../../core/store/kv/types.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
 
 const SECRET_FIELDS = ['fundingSecret', 'revocationBasepointSecret', 'htlcBasepointSecret', 'paymentBasepointSecret', 'delayedPaymentBasepointSecret', 'commitmentSeed'] as const;
@@ -37,10 +40,10 @@ async function writeV1Store(dir: string, seed: Uint8Array, index: number): Promi
   return { secrets, key };
 }
 
-async function openChannels(dir: string, seed: Uint8Array): Promise<{ channels: ChannelManager; peers: PeerManager }> {
+async function openChannels(kv: KvStore, dir: string, seed: Uint8Array): Promise<{ channels: ChannelManager; peers: PeerManager }> {
   const peers = new PeerManager({ nodeSecret: deriveNodeKeys(seed, 'regtest').nodeSecret, policy: { features: ourInitFeatures(), chainHash: CHAIN_HASHES.regtest }, log: silentLogger });
   try {
-    const channels = await ChannelManager.open(dir, { seed, network: 'regtest', peers, feeratePerKw: () => 2500, log: silentLogger } as unknown as Parameters<typeof ChannelManager.open>[1]);
+    const channels = await ChannelManager.open(kv, dir, { seed, network: 'regtest', peers, feeratePerKw: () => 2500, log: silentLogger } as unknown as Parameters<typeof ChannelManager.open>[2]);
     return { channels, peers };
   } catch (e) {
     await peers.close();
@@ -55,6 +58,13 @@ async function everythingIn(dir: string): Promise<string> {
   return parts.join('\n').toLowerCase();
 }
 
+/** Every record of the node's store, as text and as hex of its bytes. */
+async function everythingInStore(kv: KvStore): Promise<string> {
+  const parts: string[] = [];
+  for (const ns of ['meta', 'channels', 'htlc-onions']) for (const { key, value } of await kv.range(ns)) parts.push(key, Buffer.from(value).toString('latin1'), hex.encode(value));
+  return parts.join('\n').toLowerCase();
+}
+
 describe('channel keys at rest', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -64,26 +74,33 @@ describe('channel keys at rest', () => {
   it('a schema-1 channel store loses its secrets once they are checked against the seed; the channel keeps its keys', async () => {
     const dir = await tempDir('keys-v1');
     cleanup.push(() => removeDir(dir));
+    const kv = MemoryKvStore.open();
+    cleanup.push(() => kv.close());
     const seed = new Uint8Array(randomBytes(64));
     const { secrets, key } = await writeV1Store(dir, seed, 7);
     const before = await everythingIn(dir);
     for (const f of SECRET_FIELDS) expect(before).toContain(hex.encode(secrets[f]));
 
-    const { channels, peers } = await openChannels(dir, seed);
+    const { channels, peers } = await openChannels(kv, dir, seed);
     const view = channels.get(key)!;
     for (const f of SECRET_FIELDS) expect(hex.encode(view.state.secrets[f])).toBe(hex.encode(secrets[f]));
     await channels.close();
     await peers.close();
 
     const after = await everythingIn(dir);
-    for (const f of SECRET_FIELDS) expect(after, f).not.toContain(hex.encode(secrets[f]));
-    const doc = JSON.parse(await readFile(join(dir, 'channels.json'), 'utf8')) as { schema_version: number; data: { channels: Record<string, { index: number; state: Record<string, unknown> }> } };
+    const stored = await everythingInStore(kv);
+    for (const f of SECRET_FIELDS) {
+      expect(after, f).not.toContain(hex.encode(secrets[f]));
+      expect(stored, f).not.toContain(hex.encode(secrets[f]));
+    }
+    // What is left of the file is the backup of the move, of schema 2.
+    const doc = JSON.parse(await readFile(join(dir, 'channels.json.migrated'), 'utf8')) as { schema_version: number; data: { channels: Record<string, { index: number; state: Record<string, unknown> }> } };
     expect(doc.schema_version).toBe(2);
     expect(doc.data.channels[key]!.index).toBe(7);
     expect(doc.data.channels[key]!.state.secrets).toBeUndefined();
 
     // Opened again, the keys come from the seed alone.
-    const again = await openChannels(dir, seed);
+    const again = await openChannels(kv, dir, seed);
     expect(hex.encode(again.channels.get(key)!.state.secrets.fundingSecret)).toBe(hex.encode(secrets.fundingSecret));
     await again.channels.close();
     await again.peers.close();
@@ -94,7 +111,9 @@ describe('channel keys at rest', () => {
     cleanup.push(() => removeDir(dir));
     await writeV1Store(dir, new Uint8Array(randomBytes(64)), 0);
     const before = await readFile(join(dir, 'channels.json'));
-    await expect(openChannels(dir, new Uint8Array(randomBytes(64)))).rejects.toThrow(/holds a fundingSecret that this wallet's seed does not derive.*restore the data directory from a backup/);
+    const kv = MemoryKvStore.open();
+    cleanup.push(() => kv.close());
+    await expect(openChannels(kv, dir, new Uint8Array(randomBytes(64)))).rejects.toThrow(/holds a fundingSecret that this wallet's seed does not derive.*restore the data directory from a backup/);
     expect(await readFile(join(dir, 'channels.json'))).toEqual(before);
   });
 
@@ -103,9 +122,11 @@ describe('channel keys at rest', () => {
     cleanup.push(() => removeDir(dir));
     const seed = new Uint8Array(randomBytes(64));
     await writeV1Store(dir, seed, 0);
-    const first = await openChannels(dir, seed);
+    const kv = MemoryKvStore.open();
+    cleanup.push(() => kv.close());
+    const first = await openChannels(kv, dir, seed);
     await first.channels.close();
     await first.peers.close();
-    await expect(openChannels(dir, new Uint8Array(randomBytes(64)))).rejects.toThrow(/holds a fundingPubkey that this wallet's seed does not derive/);
+    await expect(openChannels(kv, dir, new Uint8Array(randomBytes(64)))).rejects.toThrow(/holds a fundingPubkey that this wallet's seed does not derive/);
   });
 });
