@@ -126,7 +126,18 @@ export const methodSchemas = {
     .strict(),
   lookupinvoice: z.object({ r_hash: hex32 }).strict(),
   cancelinvoice: z.object({ payment_hash: hex32 }).strict(),
-  listpayments: z.object({}).strict(),
+  listpayments: z
+    .object({
+      /** payment_index to page from (exclusive); 0 for the start, or the end when reversed. */
+      index_offset: z.number().int().min(0).optional(),
+      /** At most this many (every payment when absent). */
+      max_payments: z.number().int().min(1).max(10_000).optional(),
+      /** Page backwards from index_offset (the page is still oldest first). */
+      reversed: z.boolean().optional(),
+      /** Payments in flight and failed ones too (default true; false lists only the succeeded, as lncli does without it). */
+      include_incomplete: z.boolean().optional(),
+    })
+    .strict(),
   /** Pays a BOLT 11 invoice and waits for the outcome (lncli sendpayment --pay_req). */
   sendpayment: payRequest,
   /** The same as sendpayment (lncli payinvoice). */
@@ -374,7 +385,7 @@ export interface MethodOutputs {
   listinvoices: { invoices: InvoiceView[]; first_index_offset: string; last_index_offset: string };
   lookupinvoice: InvoiceView;
   cancelinvoice: Record<string, never>;
-  listpayments: { payments: PaymentView[] };
+  listpayments: { payments: PaymentView[]; first_index_offset: string; last_index_offset: string };
   sendpayment: PaymentView & { payment_error: string };
   payinvoice: PaymentView & { payment_error: string };
   playground_mine: { block_hashes: string[] };

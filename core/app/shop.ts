@@ -112,7 +112,7 @@ export class Shop {
     if (!this.node.ready || !this.orders.size) return;
     let changed = false;
     for (const [hash, o] of [...this.orders]) {
-      const inv = this.node.node.invoices.lookup(hash);
+      const inv = await this.node.node.invoices.lookup(hash);
       if (inv?.state === 'SETTLED') {
         this.canvas.pixels[`${o.x},${o.y}`] = o.color;
         this.orders.delete(hash);
@@ -167,7 +167,7 @@ export class Shop {
     }
     const m = /^\/api\/order\/([0-9a-f]{64})$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
-      const inv = this.node.node.invoices.lookup(m[1]!);
+      const inv = await this.node.node.invoices.lookup(m[1]!);
       if (!inv) return json(404, { error: 'no such order' });
       await this.collect();
       return json(200, { state: inv.state });

@@ -6,6 +6,15 @@
  *
  * Every outgoing HTLC's origin (our payment, or the incoming HTLC it forwards) is stored before the
  * HTLC leaves, so after a crash a preimage from downstream still reaches upstream.
+ *
+ * Records in the node's KvStore (core/store/kv/types.ts):
+ * - `switch-origins/<channel>:<htlc id>`: the origin of an outgoing HTLC not yet resolved (read into
+ *   memory at open); written with our payment's attempt in one atomic write, or with the forward;
+ * - `switch-origins-done/<channel>:<htlc id>`: the origins of resolved HTLCs, moved there (without
+ *   any session key) in the same write that records how the HTLC ended;
+ * - `switch-forwards/<incoming channel>:<htlc id>` → the outgoing `<channel>:<htlc id>`.
+ * A data directory with an `htlc-switch.json` (the JSON store of earlier versions) moves into these
+ * records on the first open.
  */
 import { randomBytes } from 'node:crypto';
 import { hex } from '@scure/base';
@@ -15,8 +24,9 @@ import { createFailurePacket, decodeFailure, obfuscateFailure } from '../onion/f
 import { decodeFailureMessage, decodePayload, encodeFailureMessage, failureName, framedPayload, PayloadError } from '../onion/wire.ts';
 import type { FailureMessage } from '../onion/wire.ts';
 import type { Invoice } from '../invoice/bolt11.ts';
-import { openStore } from '../store/store.ts';
-import type { Store } from '../store/store.ts';
+import { migrateJsonStore } from '../store/kv/migrate.ts';
+import { kvJson } from '../store/kv/types.ts';
+import type { KvOp, KvStore } from '../store/kv/types.ts';
 import type { ChannelManager, HtlcEvent } from './channels.ts';
 import { mayCarryOutgoing } from '../channel/updates.ts';
 import type { Htlc } from '../channel/updates.ts';
@@ -40,6 +50,7 @@ type Origin =
   /** `preimage` (hex): the outgoing HTLC was fulfilled; the incoming one is settled with it, also after a restart. */
   | { kind: 'relay'; inChannel: string; inId: string; sharedSecret: string; preimage?: string; done?: boolean };
 
+/** What htlc-switch.json held (schema 2). */
 interface SwitchDb {
   /** `<channel key>:<htlc id>` of each outgoing HTLC → where it came from. */
   origins: Record<string, Origin>;
@@ -50,7 +61,9 @@ interface SwitchDb {
 type Outcome = { ok: true; preimage: Uint8Array } | { ok: false; reason: string; permanent: boolean; failingHop?: number };
 
 export interface SwitchOptions {
-  dir: string;
+  kv: KvStore;
+  /** Where an `htlc-switch.json` of an earlier version may wait to be moved into the store. */
+  dir?: string;
   channels: ChannelManager;
   invoices: InvoiceRegistry;
   payments: PaymentStore;
@@ -101,6 +114,20 @@ function routeFromRecord(r: Extract<Origin, { kind: 'local' }>['route']): Route 
   };
 }
 
+export const ORIGINS_NS = 'switch-origins';
+export const ORIGINS_DONE_NS = 'switch-origins-done';
+export const FORWARDS_NS = 'switch-forwards';
+
+const utf8 = new TextEncoder();
+
+/** The records that hold what an htlc-switch.json of schema 2 held. */
+export function switchJsonOps(d: SwitchDb): KvOp[] {
+  const ops: KvOp[] = [];
+  for (const [key, o] of Object.entries(d.origins)) ops.push({ type: 'put', ns: o.done ? ORIGINS_DONE_NS : ORIGINS_NS, key, value: kvJson.encode(o) });
+  for (const [inKey, outKey] of Object.entries(d.forwarded)) ops.push({ type: 'put', ns: FORWARDS_NS, key: inKey, value: utf8.encode(outKey) });
+  return ops;
+}
+
 /** A candidate way to the payee: the first channel, and the hops after it (the last is the payee). */
 interface Candidate {
   channel: string;
@@ -113,15 +140,26 @@ export class HtlcSwitch {
   private readonly incomingAmounts = new Map<string, bigint>();
   /** Payments whose pay() is still trying routes: it decides when they fail. */
   private readonly paying = new Set<string>();
+  /** Origins of outgoing HTLCs not yet resolved (`switch-origins`), the only ones kept in memory. */
+  private readonly origins = new Map<string, Origin>();
+  /** Forwards whose outgoing HTLC is not resolved: incoming `<channel>:<id>` → outgoing. Older ones are read from the store. */
+  private readonly forwarded = new Map<string, string>();
+  /** Our HTLCs whose preimage ended them; their `fulfilled` event follows. */
+  private readonly endedByPreimage = new Set<string>();
 
   private constructor(
-    private readonly db: Store<SwitchDb>,
+    private readonly kv: KvStore,
     private readonly o: SwitchOptions,
   ) {}
 
   static async open(o: SwitchOptions): Promise<HtlcSwitch> {
-    const db = await openStore<SwitchDb>({ dir: o.dir, name: 'htlc-switch', version: 2, migrations: [dropEndedSessionKeys], defaults: () => ({ origins: {}, forwarded: {} }) });
-    const sw = new HtlcSwitch(db, o);
+    if (o.dir !== undefined) await migrateJsonStore<SwitchDb>(o.kv, { dir: o.dir, name: 'htlc-switch', version: 2, migrations: [dropEndedSessionKeys], toOps: switchJsonOps });
+    const sw = new HtlcSwitch(o.kv, o);
+    for (const { key, value } of await o.kv.range(ORIGINS_NS)) {
+      const origin = kvJson.decode<Origin>(value, `${ORIGINS_NS}/${key} in ${o.kv.location}`);
+      sw.origins.set(key, origin);
+      if (origin.kind === 'relay') sw.forwarded.set(`${origin.inChannel}:${origin.inId}`, key);
+    }
     await sw.failStranded();
     o.channels.setHtlcHandler((e) => sw.onEvent(e));
     o.channels.setPreimageHandler((channel, id, preimage) => sw.recordPreimage(channel, id, preimage));
@@ -129,8 +167,19 @@ export class HtlcSwitch {
     return sw;
   }
 
+  /** The store is the node's; whoever opened it closes it. */
   async close(): Promise<void> {
-    await this.db.close();
+    await this.kv.flush();
+  }
+
+  /** The records that end an origin: out of the live ones, into the done ones without its session key. */
+  private endOps(key: string, origin: Origin): KvOp[] {
+    this.origins.delete(key);
+    if (origin.kind === 'relay') this.forwarded.delete(`${origin.inChannel}:${origin.inId}`);
+    return [
+      { type: 'delete', ns: ORIGINS_NS, key },
+      { type: 'put', ns: ORIGINS_DONE_NS, key, value: kvJson.encode(withoutSessionKey({ ...origin, done: true })) },
+    ];
   }
 
   /**
@@ -141,7 +190,7 @@ export class HtlcSwitch {
    */
   private async failStranded(): Promise<void> {
     const originOf = new Map<string, string>();
-    for (const [key, o] of Object.entries(this.db.data.origins)) if (o.kind === 'local') originOf.set(`${o.paymentHash}:${o.attemptId}`, key);
+    for (const [key, o] of this.origins) if (o.kind === 'local') originOf.set(`${o.paymentHash}:${o.attemptId}`, key);
     const mayBeInFlight = (paymentHash: string, attemptId: number): boolean => {
       const key = originOf.get(`${paymentHash}:${attemptId}`);
       if (!key) return false; // the origin is stored before the HTLC leaves: none, so it never left
@@ -155,20 +204,29 @@ export class HtlcSwitch {
 
   /**
    * The preimage of one of our outgoing HTLCs, stored before the channel goes on (its next commitments
-   * drop the HTLC): a payment of ours succeeds; a forward keeps it to settle the incoming HTLC with.
+   * drop the HTLC): a payment of ours succeeds, and its HTLC's origin ends, in one write; a forward
+   * keeps it to settle the incoming HTLC with.
    */
   private async recordPreimage(channel: string, id: bigint, preimage: Uint8Array): Promise<void> {
     const key = `${channel}:${id}`;
-    const origin = structuredClone(this.db.data.origins[key]) as Origin | undefined;
-    if (!origin || origin.done) return;
-    if (origin.kind === 'local') await this.o.payments.succeed(origin.paymentHash, { preimage, route: routeFromRecord(origin.route) });
-    else if (!origin.preimage) await this.db.update((d) => void (d.origins[key] = { ...origin, preimage: hex.encode(preimage) }));
+    const origin = this.origins.get(key);
+    if (!origin) return;
+    if (origin.kind === 'local') {
+      this.endedByPreimage.add(key);
+      await this.o.payments.succeed(origin.paymentHash, { preimage, route: routeFromRecord(origin.route), with: this.endOps(key, origin) });
+      this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.({ ok: true, preimage });
+      this.waiters.delete(`${origin.paymentHash}:${origin.attemptId}`);
+    } else if (!origin.preimage) {
+      const next: Origin = { ...origin, preimage: hex.encode(preimage) };
+      this.origins.set(key, next);
+      await this.kv.write([{ type: 'put', ns: ORIGINS_NS, key, value: kvJson.encode(next) }]);
+    }
   }
 
   /** After a restart: incoming HTLCs nobody resolved yet are looked at again (every step is idempotent). */
   resume(): void {
     // Forwards whose preimage came back but whose incoming HTLC may not be settled yet.
-    for (const [key, o] of Object.entries(this.db.data.origins)) {
+    for (const [key, o] of this.origins) {
       if (o.kind !== 'relay' || o.done || !o.preimage) continue;
       const [channel, id] = key.split(':') as [string, string];
       void this.onEvent({ type: 'fulfilled', channel, id: BigInt(id), preimage: hex.decode(o.preimage) }).catch((e: unknown) => this.o.log.error('settling a forward failed', { error: String(e) }));
@@ -263,32 +321,41 @@ export class HtlcSwitch {
         lastReason = `the fees (${built.route.totalFeesMsat} msat) are over the limit of ${opts.feeLimitMsat} msat`;
         continue;
       }
-      const attemptId = await this.o.payments.attempt(hashHex, built.route);
       const sessionSalt = new Uint8Array(randomBytes(32));
       const onion = createOnion(onionSessionKey(this.o.nodeSecret, sessionSalt), built.pubkeys.map((pubkey, i) => ({ pubkey, payload: built.payloads[i]! })), inv.paymentHash);
-      const origin: Origin = { kind: 'local', paymentHash: hashHex, attemptId, sessionSalt: hex.encode(sessionSalt), hops: built.pubkeys.map((p) => hex.encode(p)), route: routeToRecord(built.route) };
-      let key = '';
-      const outcome = new Promise<Outcome>((resolve) => {
-        this.waiters.set(`${hashHex}:${attemptId}`, resolve);
-      });
+      let resolveOutcome!: (o: Outcome) => void;
+      const outcome = new Promise<Outcome>((resolve) => (resolveOutcome = resolve));
+      let attemptId: number | undefined;
       try {
         await this.o.channels.addHtlc(c.channel, { amountMsat: built.firstAmount, paymentHash: inv.paymentHash, cltvExpiry: built.firstCltv, onion }, async (id) => {
-          key = `${c.channel}:${id}`;
-          await this.db.update((d) => void (d.origins[key] = origin));
+          const key = `${c.channel}:${id}`;
+          // The attempt and its HTLC's origin in one write, durable before the HTLC leaves.
+          attemptId = await this.o.payments.attempt(hashHex, built.route, {
+            with: (aid) => {
+              const origin: Origin = { kind: 'local', paymentHash: hashHex, attemptId: aid, sessionSalt: hex.encode(sessionSalt), hops: built.pubkeys.map((p) => hex.encode(p)), route: routeToRecord(built.route) };
+              this.origins.set(key, origin);
+              this.waiters.set(`${hashHex}:${aid}`, resolveOutcome);
+              return [{ type: 'put', ns: ORIGINS_NS, key, value: kvJson.encode(origin) }];
+            },
+          });
         });
       } catch (e) {
-        this.waiters.delete(`${hashHex}:${attemptId}`);
         lastReason = (e as Error).message;
-        await this.o.payments.failAttempt(hashHex, attemptId, { code: 'local_refusal' });
+        if (attemptId === undefined) {
+          await this.o.payments.attempt(hashHex, built.route, { failure: { code: 'local_refusal' } });
+        } else {
+          this.waiters.delete(`${hashHex}:${attemptId}`);
+          await this.o.payments.failAttempt(hashHex, attemptId, { code: 'local_refusal' });
+        }
         continue;
       }
       const result = await Promise.race([outcome, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, deadline - Date.now())).unref())]);
-      if (!result) return this.o.payments.get(hashHex)!; // still in flight; its end is recorded when it comes
-      if (result.ok) return this.o.payments.get(hashHex)!;
+      if (!result) return (await this.o.payments.get(hashHex))!; // still in flight; its end is recorded when it comes
+      if (result.ok) return (await this.o.payments.get(hashHex))!;
       lastReason = result.reason;
       if (result.permanent && result.failingHop === built.pubkeys.length - 1) break; // the payee said no
     }
-    const p = this.o.payments.get(hashHex)!;
+    const p = (await this.o.payments.get(hashHex))!;
     if (p.status === 'IN_FLIGHT' && !p.attempts.some((a) => a.status === 'IN_FLIGHT')) {
       await this.o.payments.fail(hashHex, /incorrect or unknown payment details/.test(lastReason) ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_NO_ROUTE');
     }
@@ -309,21 +376,23 @@ export class HtlcSwitch {
   private async onEvent(e: HtlcEvent): Promise<void> {
     if (e.type === 'locked_in') return this.onLockedIn(e.channel, e.htlc);
     const key = `${e.channel}:${e.id}`;
-    const origin = structuredClone(this.db.data.origins[key]) as Origin | undefined;
+    if (this.endedByPreimage.delete(key)) return;
+    const origin = this.origins.get(key);
     if (!origin) {
-      this.o.log.warn('an outgoing HTLC of unknown origin was resolved', { htlc: key, event: e.type });
+      // Resolved before (a replay after a restart), or never ours.
+      if (!(await this.kv.get(ORIGINS_DONE_NS, key))) this.o.log.warn('an outgoing HTLC of unknown origin was resolved', { htlc: key, event: e.type });
       return;
     }
-    if (origin.done) return;
     if (e.type === 'fulfilled') {
       if (origin.kind === 'relay') {
         await this.o.channels.resolveHtlc(origin.inChannel, { type: 'fulfill_htlc', id: BigInt(origin.inId), preimage: e.preimage });
         this.o.log.info('forwarded payment settled', { in: `${origin.inChannel.slice(0, 8)}:${origin.inId}`, out: key.slice(0, 8) });
+        await this.kv.write(this.endOps(key, origin));
       } else {
-        await this.o.payments.succeed(origin.paymentHash, { preimage: e.preimage, route: routeFromRecord(origin.route) });
+        await this.o.payments.succeed(origin.paymentHash, { preimage: e.preimage, route: routeFromRecord(origin.route), with: this.endOps(key, origin) });
         this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.({ ok: true, preimage: e.preimage });
+        this.waiters.delete(`${origin.paymentHash}:${origin.attemptId}`);
       }
-      await this.db.update((d) => void (d.origins[key] = withoutSessionKey({ ...d.origins[key]!, done: true } as Origin)));
       return;
     }
     // Failed.
@@ -334,19 +403,21 @@ export class HtlcSwitch {
       else if (e.malformed) reason = this.failureFor(ss, { type: 'invalid_onion_hmac', sha256_of_onion: e.malformed.sha256OfOnion }, e.malformed.code);
       else reason = this.failureFor(ss, { type: 'temporary_channel_failure', channel_update: new Uint8Array(0) });
       await this.o.channels.resolveHtlc(origin.inChannel, { type: 'fail_htlc', id: BigInt(origin.inId), reason });
-    } else {
-      const outcome = this.decodeOutcome(origin, e);
-      await this.o.payments.failAttempt(origin.paymentHash, origin.attemptId, { code: outcome.reason, ...(outcome.failingHop !== undefined ? { failureSourceIndex: outcome.failingHop } : {}) });
-      this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.(outcome);
-      this.waiters.delete(`${origin.paymentHash}:${origin.attemptId}`);
-      // Nobody is trying other routes (the sender gave up waiting, or the node restarted since): the
-      // payment ends here once nothing of it is in flight.
-      const p = this.o.payments.get(origin.paymentHash);
-      if (!this.paying.has(origin.paymentHash) && p?.status === 'IN_FLIGHT' && !p.attempts.some((a) => a.status === 'IN_FLIGHT')) {
-        await this.o.payments.fail(origin.paymentHash, outcome.permanent && outcome.failingHop === origin.hops.length - 1 ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_ERROR');
-      }
+      await this.kv.write(this.endOps(key, origin));
+      return;
     }
-    await this.db.update((d) => void (d.origins[key] = withoutSessionKey({ ...d.origins[key]!, done: true } as Origin)));
+    const outcome = this.decodeOutcome(origin, e);
+    const reason = outcome.permanent && outcome.failingHop === origin.hops.length - 1 ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_ERROR';
+    // Nobody is trying other routes (the sender gave up waiting, or the node restarted since): the
+    // payment ends here, in the same write, once nothing of it is in flight.
+    const p = await this.o.payments.failAttempt(origin.paymentHash, origin.attemptId, { code: outcome.reason, ...(outcome.failingHop !== undefined ? { failureSourceIndex: outcome.failingHop } : {}) }, {
+      with: this.endOps(key, origin),
+      ...(this.paying.has(origin.paymentHash) ? {} : { thenFail: reason }),
+    });
+    this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.(outcome);
+    this.waiters.delete(`${origin.paymentHash}:${origin.attemptId}`);
+    // The sender may have given up while the write was on its way.
+    if (!this.paying.has(origin.paymentHash) && p.status === 'IN_FLIGHT' && !p.attempts.some((a) => a.status === 'IN_FLIGHT')) await this.o.payments.fail(origin.paymentHash, reason);
   }
 
   private decodeOutcome(origin: Extract<Origin, { kind: 'local' }>, e: Extract<HtlcEvent, { type: 'failed' }>): Extract<Outcome, { ok: false }> {
@@ -466,7 +537,7 @@ export class HtlcSwitch {
       return;
     }
     // We are a hop: forward, if the onion asks for a channel we have and pays our fee.
-    if (this.db.data.forwarded[inKey]) return; // already forwarded (a restart replays locked-in HTLCs)
+    if (this.forwarded.has(inKey) || (await this.kv.get(FORWARDS_NS, inKey))) return; // already forwarded (a restart replays locked-in HTLCs)
     const out = this.o.channels.byScid(payload.shortChannelId!);
     if (!out || out.state.phase !== 'NORMAL') return failBack({ type: 'unknown_next_peer' });
     const fee = FORWARDING_POLICY.feeBaseMsat + (payload.amountMsat * FORWARDING_POLICY.feeProportionalMillionths) / 1_000_000n;
@@ -477,10 +548,13 @@ export class HtlcSwitch {
     try {
       await this.o.channels.addHtlc(out.key, { amountMsat: payload.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: payload.outgoingCltv, onion: peeled.next }, async (id) => {
         const outKey = `${out.key}:${id}`;
-        await this.db.update((d) => {
-          d.origins[outKey] = { kind: 'relay', inChannel: channel, inId: htlc.id.toString(), sharedSecret: hex.encode(ss) };
-          d.forwarded[inKey] = outKey;
-        });
+        const origin: Origin = { kind: 'relay', inChannel: channel, inId: htlc.id.toString(), sharedSecret: hex.encode(ss) };
+        this.origins.set(outKey, origin);
+        this.forwarded.set(inKey, outKey);
+        await this.kv.write([
+          { type: 'put', ns: ORIGINS_NS, key: outKey, value: kvJson.encode(origin) },
+          { type: 'put', ns: FORWARDS_NS, key: inKey, value: utf8.encode(outKey) },
+        ]);
       });
     } catch (e) {
       this.o.log.info('could not forward an HTLC', { htlc: inKey, why: (e as Error).message });

@@ -199,9 +199,9 @@ export class CoulombNode {
     let payments: PaymentStore | undefined;
     let htlcSwitch: HtlcSwitch | undefined;
     try {
-      invoices = await InvoiceRegistry.open({ dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network });
-      payments = await PaymentStore.open({ dir: config.datadir });
-      htlcSwitch = await HtlcSwitch.open({ dir: config.datadir, channels, invoices, payments, nodeSecret: keys.nodeSecret, nodeId, height: () => this.tipHeight(), log: this.log.child('HTLC') });
+      invoices = await InvoiceRegistry.open(kv, { dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network });
+      payments = await PaymentStore.open(kv, { dir: config.datadir });
+      htlcSwitch = await HtlcSwitch.open({ kv, dir: config.datadir, channels, invoices, payments, nodeSecret: keys.nodeSecret, nodeId, height: () => this.tipHeight(), log: this.log.child('HTLC') });
       await this.startServices(wallet, peers, channels, birthday);
       htlcSwitch.resume();
       await peers.reconnectAll();
@@ -414,7 +414,7 @@ export class CoulombNode {
     if (inv.amountMsat === undefined && given === undefined) throw new ApiError('invalid_argument', 'this invoice has no amount: say how much to pay (--amt <sat>)');
     if (inv.amountMsat !== undefined && given !== undefined && given !== inv.amountMsat) throw new ApiError('invalid_argument', `this invoice asks for ${inv.amountMsat} msat; do not give another amount`);
     const amountMsat = inv.amountMsat ?? given!;
-    const existing = u.payments.get(hex.encode(inv.paymentHash));
+    const existing = await u.payments.get(hex.encode(inv.paymentHash));
     if (existing?.status === 'SUCCEEDED') return { ...paymentView(existing), payment_error: '' };
     const entry = await u.htlcSwitch.pay(payable, input.pay_req.trim(), amountMsat, {
       timeoutMs: (input.timeout_seconds ?? 60) * 1000,
@@ -702,11 +702,11 @@ export class CoulombNode {
         return { r_hash: inv.paymentHash, payment_request: inv.paymentRequest, add_index: String(inv.addIndex), payment_addr: inv.paymentSecret };
       },
       listinvoices: async ({ pending_only, index_offset, num_max_invoices, reversed }) => {
-        const page = this.invoices.list({ pendingOnly: pending_only ?? false, indexOffset: index_offset ?? 0, numMaxInvoices: num_max_invoices ?? 100, reversed: reversed ?? false });
+        const page = await this.invoices.list({ pendingOnly: pending_only ?? false, indexOffset: index_offset ?? 0, numMaxInvoices: num_max_invoices ?? 100, reversed: reversed ?? false });
         return { invoices: page.invoices.map(invoiceView), first_index_offset: String(page.firstIndexOffset), last_index_offset: String(page.lastIndexOffset) };
       },
       lookupinvoice: async ({ r_hash }) => {
-        const inv = this.invoices.lookup(r_hash);
+        const inv = await this.invoices.lookup(r_hash);
         if (!inv) throw new ApiError('not_found', `there is no invoice with payment hash ${r_hash.toLowerCase()}`);
         return invoiceView(inv);
       },
@@ -714,7 +714,15 @@ export class CoulombNode {
         await invoiceCall(() => this.invoices.cancel(payment_hash));
         return {};
       },
-      listpayments: async () => ({ payments: this.payments.list().map(paymentView) }),
+      listpayments: async ({ index_offset, max_payments, reversed, include_incomplete }) => {
+        const page = await this.payments.list({
+          ...(index_offset !== undefined ? { indexOffset: index_offset } : {}),
+          ...(max_payments !== undefined ? { maxPayments: max_payments } : {}),
+          reversed: reversed ?? false,
+          includeIncomplete: include_incomplete ?? true,
+        });
+        return { payments: page.payments.map(paymentView), first_index_offset: String(page.firstIndexOffset), last_index_offset: String(page.lastIndexOffset) };
+      },
       sendpayment: (input) => this.pay(input),
       payinvoice: (input) => this.pay(input),
       playground_mine: async ({ blocks, addr }) => {

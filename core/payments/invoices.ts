@@ -1,7 +1,18 @@
 /**
  * The receive side of payments: the invoices this node issues, and what becomes of the HTLCs that pay
- * them. One durable store (`invoices.json` in the data directory) holds every invoice with its preimage,
- * payment secret and the HTLCs of its set, so a restart loses neither an invoice nor a decision.
+ * them. Every invoice is kept with its preimage, payment secret and the HTLCs of its set, so a restart
+ * loses neither an invoice nor a decision.
+ *
+ * Records in the node's KvStore (core/store/kv/types.ts), each change one atomic durable write of only
+ * the records it touches:
+ * - `invoices/<hash>`: one invoice (JSON, amounts as decimal strings);
+ * - `invoices-by-add/<kvIndexKey(add_index)>` → hash, `invoices-by-settle/<kvIndexKey(settle_index)>` →
+ *   hash: lnd's two orders, for paging;
+ * - `invoices-pending/<kvIndexKey(add_index)>` → hash: the OPEN and ACCEPTED ones (listinvoices --pending_only);
+ * - `invoices-held/<hash>`: ACCEPTED invoices holding HTLCs, read into memory at open;
+ * - `meta/invoices-counters`: `{ lastAddIndex, lastSettleIndex }`.
+ * Only invoices holding HTLCs are kept in memory. A data directory with an `invoices.json` (the JSON
+ * store of earlier versions) moves into these records on the first open.
  *
  * The HTLC layer asks onHtlc() about each incoming HTLC whose onion says we are the final node. The
  * answer is one of: fail it (with the BOLT 4 failure to send back), hold it (a part of a multi-part
@@ -17,8 +28,12 @@ import type { InvoiceNetwork, RouteHintHop } from '../invoice/bolt11.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { bytesEqual, hex } from '../util/bytes.ts';
 import { FeatureSet } from '../wire/index.ts';
-import { openStore } from '../store/store.ts';
-import type { DeepReadonly, Store } from '../store/store.ts';
+import type { DeepReadonly } from '../store/store.ts';
+import { StoreError } from '../store/errors.ts';
+import { KeyedLock } from '../store/kv/keyed-lock.ts';
+import { migrateJsonStore } from '../store/kv/migrate.ts';
+import { kvIndexKey, kvJson } from '../store/kv/types.ts';
+import type { KvOp, KvStore } from '../store/kv/types.ts';
 import type { Network } from '../keys/node-key.ts';
 
 /** Invoice lifetime when none is given: one day. */
@@ -97,6 +112,7 @@ interface InvoiceRecord {
   htlcs: HtlcRecord[];
 }
 
+/** What invoices.json held (schema 1). */
 interface InvoicesDb {
   lastAddIndex: number;
   lastSettleIndex: number;
@@ -200,7 +216,8 @@ export interface HeldSet {
 }
 
 export interface InvoiceRegistryOptions {
-  dir: string;
+  /** Where an `invoices.json` of an earlier version may wait to be moved into the store. */
+  dir?: string;
   /** The node's identity key: invoices are signed with it. */
   nodeSecret: Uint8Array;
   network: Network;
@@ -254,17 +271,72 @@ function entryOf(r: DeepReadonly<InvoiceRecord>): InvoiceEntry {
 const held = (r: DeepReadonly<InvoiceRecord>): DeepReadonly<HtlcRecord>[] => r.htlcs.filter((h) => h.state === 'ACCEPTED');
 const sumMsat = (hs: readonly DeepReadonly<HtlcRecord>[]): bigint => hs.reduce((s, h) => s + BigInt(h.amountMsat), 0n);
 
+export const INVOICES_NS = 'invoices';
+export const INVOICES_BY_ADD_NS = 'invoices-by-add';
+export const INVOICES_BY_SETTLE_NS = 'invoices-by-settle';
+export const INVOICES_PENDING_NS = 'invoices-pending';
+export const INVOICES_HELD_NS = 'invoices-held';
+const COUNTERS_KEY = 'invoices-counters';
+
+interface Counters {
+  lastAddIndex: number;
+  lastSettleIndex: number;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+const isPending = (r: { state: InvoiceState }): boolean => r.state === 'OPEN' || r.state === 'ACCEPTED';
+const isHolding = (r: DeepReadonly<InvoiceRecord>): boolean => r.state === 'ACCEPTED' && held(r).length > 0;
+
+/** What an invoice looked like before a change, for the index entries the change moves it in or out of. */
+interface Before {
+  pending: boolean;
+  holding: boolean;
+  settleIndex: number;
+}
+const before = (r: DeepReadonly<InvoiceRecord>): Before => ({ pending: isPending(r), holding: isHolding(r), settleIndex: r.settleIndex });
+
+/** The records a change of one invoice from `prev` (undefined: a new invoice) touches. */
+function recordOps(r: InvoiceRecord, prev: Before | undefined): KvOp[] {
+  const add = kvIndexKey(r.addIndex);
+  const hash = utf8.encode(r.paymentHash);
+  const ops: KvOp[] = [{ type: 'put', ns: INVOICES_NS, key: r.paymentHash, value: kvJson.encode(r) }];
+  if (!prev) ops.push({ type: 'put', ns: INVOICES_BY_ADD_NS, key: add, value: hash });
+  if (r.settleIndex > 0 && r.settleIndex !== prev?.settleIndex) ops.push({ type: 'put', ns: INVOICES_BY_SETTLE_NS, key: kvIndexKey(r.settleIndex), value: hash });
+  const pending = isPending(r);
+  if (pending && !prev?.pending) ops.push({ type: 'put', ns: INVOICES_PENDING_NS, key: add, value: hash });
+  if (!pending && prev?.pending) ops.push({ type: 'delete', ns: INVOICES_PENDING_NS, key: add });
+  const holding = isHolding(r);
+  if (holding && !prev?.holding) ops.push({ type: 'put', ns: INVOICES_HELD_NS, key: r.paymentHash, value: EMPTY });
+  if (!holding && prev?.holding) ops.push({ type: 'delete', ns: INVOICES_HELD_NS, key: r.paymentHash });
+  return ops;
+}
+
+/** The records that hold what an invoices.json of schema 1 held. */
+export function invoicesJsonOps(d: InvoicesDb): KvOp[] {
+  const ops: KvOp[] = [{ type: 'put', ns: 'meta', key: COUNTERS_KEY, value: kvJson.encode({ lastAddIndex: d.lastAddIndex, lastSettleIndex: d.lastSettleIndex } satisfies Counters) }];
+  for (const r of Object.values(d.invoices)) ops.push(...recordOps(r, undefined));
+  return ops;
+}
+
 export class InvoiceRegistry {
   private readonly now: () => number;
   private readonly cancelListeners = new Set<(paymentHash: string, htlcIds: string[]) => void>();
+  /** Invoices holding HTLCs: the only ones kept in memory. */
+  private readonly live = new Map<string, InvoiceRecord>();
+  private readonly lock = new KeyedLock();
+  private revisionCount = 0;
 
   /** Changes with every change to the stored records (the app's change events compare it). */
   get revision(): number {
-    return this.db.revision;
+    return this.revisionCount;
   }
 
   private constructor(
-    private readonly db: Store<InvoicesDb>,
+    private readonly kv: KvStore,
+    private readonly counters: Counters,
     private readonly nodeSecret: Uint8Array,
     private readonly network: Network,
     now: (() => number) | undefined,
@@ -272,13 +344,48 @@ export class InvoiceRegistry {
     this.now = now ?? Date.now;
   }
 
-  static async open(opts: InvoiceRegistryOptions): Promise<InvoiceRegistry> {
-    const db = await openStore<InvoicesDb>({ dir: opts.dir, name: 'invoices', version: 1, migrations: [], defaults: () => ({ lastAddIndex: 0, lastSettleIndex: 0, invoices: {} }) });
-    return new InvoiceRegistry(db, opts.nodeSecret, opts.network, opts.now);
+  /**
+   * Opens the invoices in `kv`. With `dir`, an `invoices.json` found there (the JSON store of earlier
+   * versions) moves into the KvStore first, once, and stays as `invoices.json.migrated`.
+   */
+  static async open(kv: KvStore, opts: InvoiceRegistryOptions): Promise<InvoiceRegistry> {
+    if (opts.dir !== undefined) await migrateJsonStore<InvoicesDb>(kv, { dir: opts.dir, name: 'invoices', version: 1, migrations: [], toOps: invoicesJsonOps });
+    const raw = await kv.get('meta', COUNTERS_KEY);
+    const counters = raw ? kvJson.decode<Counters>(raw, `meta/${COUNTERS_KEY} in ${kv.location}`) : { lastAddIndex: 0, lastSettleIndex: 0 };
+    const reg = new InvoiceRegistry(kv, counters, opts.nodeSecret, opts.network, opts.now);
+    for (const { key } of await kv.range(INVOICES_HELD_NS)) {
+      const r = await reg.read(key);
+      if (!r) throw new StoreError('corrupt', kv.location, `the invoice ${key} is listed as holding HTLCs in ${kv.location} but its record is missing: restore the data directory from a backup`);
+      if (isHolding(r)) reg.live.set(key, r);
+    }
+    return reg;
   }
 
+  /** The store is the node's; whoever opened it closes it. */
   async close(): Promise<void> {
-    await this.db.close();
+    await this.kv.flush();
+  }
+
+  private async read(key: string): Promise<InvoiceRecord | undefined> {
+    const raw = await this.kv.get(INVOICES_NS, key);
+    return raw ? kvJson.decode<InvoiceRecord>(raw, `${INVOICES_NS}/${key} in ${this.kv.location}`) : undefined;
+  }
+
+  /** Issues the write of `r` changed from `prev`, keeping memory in step; resolves once durable. */
+  private save(r: InvoiceRecord, prev: Before | undefined, counters = false): Promise<void> {
+    const ops = recordOps(r, prev);
+    if (counters) ops.push({ type: 'put', ns: 'meta', key: COUNTERS_KEY, value: kvJson.encode(this.counters) });
+    if (isHolding(r)) this.live.set(r.paymentHash, r);
+    else this.live.delete(r.paymentHash);
+    this.revisionCount++;
+    return this.kv.write(ops);
+  }
+
+  /** Runs `fn` on the invoice's record under its lock; its write's durability is awaited after the lock is released. */
+  private async change<T>(key: string, fn: (r: InvoiceRecord | undefined) => { write?: Promise<void>; result: T }): Promise<T> {
+    const { write, result } = await this.lock.run(key, async () => fn(this.live.get(key) ?? (await this.read(key))));
+    await write;
+    return result;
   }
 
   /**
@@ -314,7 +421,6 @@ export class InvoiceRegistry {
     const paymentSecret = Uint8Array.from(randomBytes(32));
     const paymentHash = sha256(preimage);
     const key = hex.encode(paymentHash);
-    if (this.db.data.invoices[key]) throw new InvoiceRegistryError('already_exists', 'an invoice with this payment hash exists already');
     const timestamp = Math.floor(this.now() / 1000);
     const paymentRequest = encodeInvoice(
       {
@@ -331,10 +437,10 @@ export class InvoiceRegistry {
       },
       this.nodeSecret,
     );
-    await this.db.update((d) => {
-      const addIndex = d.lastAddIndex + 1;
-      d.lastAddIndex = addIndex;
-      d.invoices[key] = {
+    return this.change(key, (existing) => {
+      if (existing) throw new InvoiceRegistryError('already_exists', 'an invoice with this payment hash exists already');
+      const addIndex = (this.counters.lastAddIndex += 1);
+      const r: InvoiceRecord = {
         paymentHash: key,
         preimage: hex.encode(preimage),
         paymentSecret: hex.encode(paymentSecret),
@@ -354,29 +460,40 @@ export class InvoiceRegistry {
         complete: false,
         htlcs: [],
       };
+      return { write: this.save(r, undefined, true), result: entryOf(r) };
     });
-    return entryOf(this.db.data.invoices[key]!);
   }
 
-  lookup(paymentHash: Uint8Array | string): InvoiceEntry | undefined {
-    const r = this.db.data.invoices[hashKey(paymentHash)];
-    return r ? entryOf(r) : undefined;
+  async lookup(paymentHash: Uint8Array | string): Promise<InvoiceEntry | undefined> {
+    const key = hashKey(paymentHash);
+    const live = this.live.get(key);
+    if (live) return entryOf(live);
+    const r = await this.read(key);
+    const now = this.live.get(key) ?? r;
+    return now ? entryOf(now) : undefined;
   }
 
-  /** Invoices in add_index order, a page at a time (lncli's listinvoices). */
-  list(opts: ListInvoicesOptions = {}): { invoices: InvoiceEntry[]; firstIndexOffset: number; lastIndexOffset: number } {
+  /** Invoices in add_index order, a page at a time (lncli's listinvoices): only the page is read from the store. */
+  async list(opts: ListInvoicesOptions = {}): Promise<{ invoices: InvoiceEntry[]; firstIndexOffset: number; lastIndexOffset: number }> {
     const max = opts.numMaxInvoices ?? 100;
     const offset = opts.indexOffset ?? 0;
-    let all = Object.values(this.db.data.invoices).sort((a, b) => a.addIndex - b.addIndex);
-    if (opts.pendingOnly) all = all.filter((r) => r.state === 'OPEN' || r.state === 'ACCEPTED');
-    let page: typeof all;
-    if (opts.reversed) {
-      const before = offset > 0 ? all.filter((r) => r.addIndex < offset) : all;
-      page = before.slice(Math.max(0, before.length - max));
-    } else {
-      page = all.filter((r) => r.addIndex > offset).slice(0, max);
-    }
-    return { invoices: page.map(entryOf), firstIndexOffset: page[0]?.addIndex ?? 0, lastIndexOffset: page[page.length - 1]?.addIndex ?? 0 };
+    const ns = opts.pendingOnly ? INVOICES_PENDING_NS : INVOICES_BY_ADD_NS;
+    const bound = offset > 0 ? kvIndexKey(offset) : undefined;
+    const recs = opts.reversed ? (await this.kv.range(ns, { ...(bound ? { lt: bound } : {}), reverse: true, limit: max })).reverse() : await this.kv.range(ns, { ...(bound ? { gt: bound } : {}), limit: max });
+    const invoices = await Promise.all(
+      recs.map(async ({ value }) => {
+        const hash = fromUtf8.decode(value);
+        const e = await this.lookup(hash);
+        if (!e) throw new StoreError('corrupt', this.kv.location, `the invoice ${hash} is indexed in ${this.kv.location} but its record is missing: restore the data directory from a backup`);
+        return e;
+      }),
+    );
+    return { invoices, firstIndexOffset: invoices[0]?.addIndex ?? 0, lastIndexOffset: invoices[invoices.length - 1]?.addIndex ?? 0 };
+  }
+
+  /** How many invoices there are. */
+  count(): Promise<number> {
+    return this.kv.count(INVOICES_BY_ADD_NS);
   }
 
   /**
@@ -387,20 +504,20 @@ export class InvoiceRegistry {
    */
   async cancel(paymentHash: Uint8Array | string): Promise<string[]> {
     const key = hashKey(paymentHash);
-    const r = this.db.data.invoices[key];
-    if (!r) throw new InvoiceRegistryError('not_found', `there is no invoice with payment hash ${key}`);
-    if (r.state === 'SETTLED') throw new InvoiceRegistryError('failed_precondition', 'the invoice is settled already; it cannot be canceled');
-    if (r.complete) throw new InvoiceRegistryError('failed_precondition', 'the invoice is being settled (every part of its payment arrived); it cannot be canceled');
-    if (r.state === 'CANCELED') return [];
-    const ids = held(r).map((h) => h.htlcId);
-    await this.db.update((d) => {
-      const rec = d.invoices[key]!;
-      rec.state = 'CANCELED';
-      for (const h of rec.htlcs) {
+    const ids = await this.change(key, (r) => {
+      if (!r) throw new InvoiceRegistryError('not_found', `there is no invoice with payment hash ${key}`);
+      if (r.state === 'SETTLED') throw new InvoiceRegistryError('failed_precondition', 'the invoice is settled already; it cannot be canceled');
+      if (r.complete) throw new InvoiceRegistryError('failed_precondition', 'the invoice is being settled (every part of its payment arrived); it cannot be canceled');
+      if (r.state === 'CANCELED') return { result: [] as string[] };
+      const prev = before(r);
+      const ids = held(r).map((h) => h.htlcId);
+      r.state = 'CANCELED';
+      for (const h of r.htlcs) {
         if (h.state !== 'ACCEPTED') continue;
         h.state = 'CANCELED';
         h.failReason = 'incorrect_or_unknown_payment_details';
       }
+      return { write: this.save(r, prev), result: ids };
     });
     if (ids.length) for (const fn of this.cancelListeners) fn(key, ids);
     return ids;
@@ -413,55 +530,51 @@ export class InvoiceRegistry {
    */
   async onHtlc(htlc: IncomingHtlc): Promise<HtlcDecision> {
     const key = hashKey(htlc.paymentHash);
-    const r = this.db.data.invoices[key];
-    const fail = (reason: HtlcFailReason, detail: string, others: string[] = []): HtlcDecision => ({ action: 'fail', reason, detail, htlcIds: [htlc.htlcId, ...others] });
-    const unknown = (detail: string, others?: string[]): HtlcDecision => fail('incorrect_or_unknown_payment_details', detail, others);
-    if (!r) return unknown('no invoice has this payment hash');
+    return this.change<HtlcDecision>(key, (r) => {
+      const fail = (reason: HtlcFailReason, detail: string, others: string[] = []): HtlcDecision => ({ action: 'fail', reason, detail, htlcIds: [htlc.htlcId, ...others] });
+      const unknown = (detail: string, others?: string[]): { result: HtlcDecision } => ({ result: fail('incorrect_or_unknown_payment_details', detail, others) });
+      if (!r) return unknown('no invoice has this payment hash');
 
-    const seen = r.htlcs.find((h) => h.htlcId === htlc.htlcId);
-    if (seen) return this.replay(r, seen);
+      const seen = r.htlcs.find((h) => h.htlcId === htlc.htlcId);
+      if (seen) return { result: this.replay(r, seen) };
 
-    if (r.state === 'SETTLED') return unknown('the invoice is paid already');
-    if (r.state === 'CANCELED') return unknown('the invoice is canceled');
-    if (r.complete) return unknown('the payment is complete already; this part is not needed');
-    if (!htlc.paymentSecret || !bytesEqual(htlc.paymentSecret, hex.decode(r.paymentSecret))) return unknown('wrong or missing payment secret');
-    const nowMs = this.now();
-    if (r.state === 'OPEN' && Math.floor(nowMs / 1000) > r.creationDate + r.expirySec) return unknown('the invoice has expired');
-    if (htlc.amtToForwardMsat !== undefined && htlc.amountMsat < htlc.amtToForwardMsat) {
-      return fail('final_incorrect_htlc_amount', `the HTLC carries ${htlc.amountMsat} msat but the onion says ${htlc.amtToForwardMsat}`);
-    }
-    if (htlc.outgoingCltvValue !== undefined && htlc.cltvExpiry < htlc.outgoingCltvValue) {
-      return fail('final_incorrect_cltv_expiry', `the HTLC expires at ${htlc.cltvExpiry} but the onion says ${htlc.outgoingCltvValue}`);
-    }
-    // BOLT 4 returns incorrect_or_unknown_payment_details for an expiry too near, so the payer learns nothing more.
-    if (htlc.cltvExpiry < htlc.currentHeight + r.minFinalCltvExpiryDelta) {
-      return unknown(`the HTLC expires at ${htlc.cltvExpiry}, sooner than height ${htlc.currentHeight} + ${r.minFinalCltvExpiryDelta}`);
-    }
-    if (htlc.amountMsat <= 0n || htlc.totalMsat <= 0n) return unknown('the amount is zero');
-    const expected = r.amountMsat !== undefined ? BigInt(r.amountMsat) : undefined;
-    if (expected !== undefined && htlc.totalMsat < expected) return unknown(`the payment is for ${htlc.totalMsat} msat, less than the ${expected} msat asked`);
-    if (expected !== undefined && htlc.totalMsat > 2n * expected) return unknown(`the payment is for ${htlc.totalMsat} msat, more than twice the ${expected} msat asked`);
+      if (r.state === 'SETTLED') return unknown('the invoice is paid already');
+      if (r.state === 'CANCELED') return unknown('the invoice is canceled');
+      if (r.complete) return unknown('the payment is complete already; this part is not needed');
+      if (!htlc.paymentSecret || !bytesEqual(htlc.paymentSecret, hex.decode(r.paymentSecret))) return unknown('wrong or missing payment secret');
+      const nowMs = this.now();
+      if (r.state === 'OPEN' && Math.floor(nowMs / 1000) > r.creationDate + r.expirySec) return unknown('the invoice has expired');
+      if (htlc.amtToForwardMsat !== undefined && htlc.amountMsat < htlc.amtToForwardMsat) {
+        return { result: fail('final_incorrect_htlc_amount', `the HTLC carries ${htlc.amountMsat} msat but the onion says ${htlc.amtToForwardMsat}`) };
+      }
+      if (htlc.outgoingCltvValue !== undefined && htlc.cltvExpiry < htlc.outgoingCltvValue) {
+        return { result: fail('final_incorrect_cltv_expiry', `the HTLC expires at ${htlc.cltvExpiry} but the onion says ${htlc.outgoingCltvValue}`) };
+      }
+      // BOLT 4 returns incorrect_or_unknown_payment_details for an expiry too near, so the payer learns nothing more.
+      if (htlc.cltvExpiry < htlc.currentHeight + r.minFinalCltvExpiryDelta) {
+        return unknown(`the HTLC expires at ${htlc.cltvExpiry}, sooner than height ${htlc.currentHeight} + ${r.minFinalCltvExpiryDelta}`);
+      }
+      if (htlc.amountMsat <= 0n || htlc.totalMsat <= 0n) return unknown('the amount is zero');
+      const expected = r.amountMsat !== undefined ? BigInt(r.amountMsat) : undefined;
+      if (expected !== undefined && htlc.totalMsat < expected) return unknown(`the payment is for ${htlc.totalMsat} msat, less than the ${expected} msat asked`);
+      if (expected !== undefined && htlc.totalMsat > 2n * expected) return unknown(`the payment is for ${htlc.totalMsat} msat, more than twice the ${expected} msat asked`);
 
-    const parts = held(r);
-    if (parts.length && parts.some((h) => BigInt(h.totalMsat) !== htlc.totalMsat)) {
-      // BOLT 4: parts that disagree on the total break the whole set.
-      const ids = parts.map((h) => h.htlcId);
-      await this.db.update((d) => {
-        const rec = d.invoices[key]!;
-        for (const h of rec.htlcs) {
+      const prev = before(r);
+      const parts = held(r);
+      if (parts.length && parts.some((h) => BigInt(h.totalMsat) !== htlc.totalMsat)) {
+        // BOLT 4: parts that disagree on the total break the whole set.
+        const ids = parts.map((h) => h.htlcId);
+        for (const h of r.htlcs) {
           if (h.state !== 'ACCEPTED') continue;
           h.state = 'CANCELED';
           h.failReason = 'incorrect_or_unknown_payment_details';
         }
-        rec.state = 'OPEN';
-      });
-      return unknown(`the parts disagree on the total (${parts[0]!.totalMsat} and ${htlc.totalMsat} msat)`, ids);
-    }
+        r.state = 'OPEN';
+        return { write: this.save(r, prev), ...unknown(`the parts disagree on the total (${parts[0]!.totalMsat} and ${htlc.totalMsat} msat)`, ids) };
+      }
 
-    const complete = sumMsat(parts) + htlc.amountMsat >= htlc.totalMsat;
-    await this.db.update((d) => {
-      const rec = d.invoices[key]!;
-      rec.htlcs.push({
+      const complete = sumMsat(parts) + htlc.amountMsat >= htlc.totalMsat;
+      r.htlcs.push({
         htlcId: htlc.htlcId,
         amountMsat: htlc.amountMsat.toString(),
         totalMsat: htlc.totalMsat.toString(),
@@ -469,12 +582,12 @@ export class InvoiceRegistry {
         acceptedAt: nowMs,
         state: 'ACCEPTED',
       });
-      rec.state = 'ACCEPTED';
-      rec.complete = complete;
+      r.state = 'ACCEPTED';
+      r.complete = complete;
+      const write = this.save(r, prev);
+      if (complete) return { write, result: { action: 'settle', preimage: hex.decode(r.preimage), htlcIds: held(r).map((h) => h.htlcId) } };
+      return { write, result: { action: 'hold', mppDeadline: this.deadline(r) } };
     });
-    const after = this.db.data.invoices[key]!;
-    if (complete) return { action: 'settle', preimage: hex.decode(after.preimage), htlcIds: held(after).map((h) => h.htlcId) };
-    return { action: 'hold', mppDeadline: this.deadline(after) };
   }
 
   /** The answer for an HTLC id we have seen before: whatever became of it. */
@@ -500,20 +613,19 @@ export class InvoiceRegistry {
    */
   async onMppTimeout(paymentHash: Uint8Array | string): Promise<string[]> {
     const key = hashKey(paymentHash);
-    const r = this.db.data.invoices[key];
-    if (!r || r.state !== 'ACCEPTED' || r.complete) return [];
-    const parts = held(r);
-    if (!parts.length || this.now() < this.deadline(r)) return [];
-    await this.db.update((d) => {
-      const rec = d.invoices[key]!;
-      for (const h of rec.htlcs) {
+    return this.change(key, (r) => {
+      if (!r || r.state !== 'ACCEPTED' || r.complete) return { result: [] as string[] };
+      const parts = held(r);
+      if (!parts.length || this.now() < this.deadline(r)) return { result: [] as string[] };
+      const prev = before(r);
+      for (const h of r.htlcs) {
         if (h.state !== 'ACCEPTED') continue;
         h.state = 'CANCELED';
         h.failReason = 'mpp_timeout';
       }
-      rec.state = 'OPEN';
+      r.state = 'OPEN';
+      return { write: this.save(r, prev), result: parts.map((h) => h.htlcId) };
     });
-    return parts.map((h) => h.htlcId);
   }
 
   /**
@@ -522,31 +634,28 @@ export class InvoiceRegistry {
    */
   async markSettled(paymentHash: Uint8Array | string, amountPaidMsat: bigint): Promise<boolean> {
     const key = hashKey(paymentHash);
-    const r = this.db.data.invoices[key];
-    if (!r) throw new InvoiceRegistryError('not_found', `there is no invoice with payment hash ${key}`);
-    if (r.state === 'SETTLED') return false;
-    if (amountPaidMsat < 0n) throw new InvoiceRegistryError('invalid_argument', 'the amount paid cannot be negative');
-    const settledAt = this.now();
-    const settleDate = Math.floor(settledAt / 1000);
-    await this.db.update((d) => {
-      const rec = d.invoices[key]!;
-      const settleIndex = d.lastSettleIndex + 1;
-      d.lastSettleIndex = settleIndex;
-      rec.state = 'SETTLED';
-      rec.complete = true;
-      rec.settleIndex = settleIndex;
-      rec.settleDate = settleDate;
-      rec.settledAt = settledAt;
-      rec.amtPaidMsat = amountPaidMsat.toString();
-      for (const h of rec.htlcs) if (h.state === 'ACCEPTED') h.state = 'SETTLED';
+    return this.change(key, (r) => {
+      if (!r) throw new InvoiceRegistryError('not_found', `there is no invoice with payment hash ${key}`);
+      if (r.state === 'SETTLED') return { result: false };
+      if (amountPaidMsat < 0n) throw new InvoiceRegistryError('invalid_argument', 'the amount paid cannot be negative');
+      const prev = before(r);
+      r.state = 'SETTLED';
+      r.complete = true;
+      const nowMs = this.now();
+      r.settleIndex = this.counters.lastSettleIndex += 1;
+      r.settleDate = Math.floor(nowMs / 1000);
+      r.settledAt = nowMs;
+      r.amtPaidMsat = amountPaidMsat.toString();
+      for (const h of r.htlcs) if (h.state === 'ACCEPTED') h.state = 'SETTLED';
+      return { write: this.save(r, prev, true), result: true };
     });
-    return true;
   }
 
-  /** Sets with HTLCs held: the HTLC layer's to-do list after a restart (time incomplete ones out, fulfill complete ones). */
+  /** Sets with HTLCs held (kept in memory): the HTLC layer's to-do list after a restart (time incomplete ones out, fulfill complete ones). */
   heldSets(): HeldSet[] {
-    return Object.values(this.db.data.invoices)
-      .filter((r) => r.state === 'ACCEPTED' && held(r).length > 0)
+    return [...this.live.values()]
+      .filter(isHolding)
+      .sort((a, b) => a.addIndex - b.addIndex)
       .map((r) => ({ paymentHash: r.paymentHash, htlcIds: held(r).map((h) => h.htlcId), mppDeadline: this.deadline(r), complete: r.complete }));
   }
 }

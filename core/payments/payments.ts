@@ -1,13 +1,28 @@
 /**
- * The send side's ledger: every outgoing payment and each attempt (HTLC) made for it, in one durable
- * store (`payments.json`). It is what keeps a payment from being made twice: begin() refuses a payment
- * hash that is in flight or paid, and a payment can only be marked failed once none of its HTLCs can
- * still succeed.
+ * The send side's ledger: every outgoing payment and each attempt (HTLC) made for it. It is what keeps
+ * a payment from being made twice: begin() refuses a payment hash that is in flight or paid, and a
+ * payment can only be marked failed once none of its HTLCs can still succeed.
+ *
+ * Records in the node's KvStore (core/store/kv/types.ts), each change one atomic durable write of only
+ * the records it touches:
+ * - `payments/<hash>`: one payment with its attempts (JSON, amounts as decimal strings);
+ * - `payments-by-index/<kvIndexKey(payment_index)>` → hash: every payment in creation order, for paging;
+ * - `payments-succeeded/<kvIndexKey(payment_index)>` → hash: the succeeded ones (lncli's listpayments
+ *   without include_incomplete);
+ * - `payments-in-flight/<hash>`: the payments in flight, read into memory at open;
+ * - `meta/payments-counters`: `{ lastPaymentIndex, lastAttemptId }`.
+ *
+ * Only payments in flight are kept in memory; others are read when asked for. A data directory with
+ * a `payments.json` (the JSON store of earlier versions) moves into these records on the first open.
  */
 import { sha256 } from '../crypto/hash.ts';
 import { hex } from '../util/bytes.ts';
-import { openStore } from '../store/store.ts';
-import type { DeepReadonly, Store } from '../store/store.ts';
+import type { DeepReadonly } from '../store/store.ts';
+import { StoreError } from '../store/errors.ts';
+import { KeyedLock } from '../store/kv/keyed-lock.ts';
+import { migrateJsonStore } from '../store/kv/migrate.ts';
+import { kvIndexKey, kvJson } from '../store/kv/types.ts';
+import type { KvOp, KvStore } from '../store/kv/types.ts';
 
 export type PaymentStatus = 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED';
 export type AttemptStatus = 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED';
@@ -132,6 +147,7 @@ interface PaymentRecord {
   attempts: AttemptRecord[];
 }
 
+/** What payments.json held (schema 1). */
 interface PaymentsDb {
   lastPaymentIndex: number;
   lastAttemptId: number;
@@ -198,28 +214,137 @@ function entryOf(p: DeepReadonly<PaymentRecord>): PaymentEntry {
   };
 }
 
+export const PAYMENTS_NS = 'payments';
+export const PAYMENTS_BY_INDEX_NS = 'payments-by-index';
+export const PAYMENTS_SUCCEEDED_NS = 'payments-succeeded';
+export const PAYMENTS_IN_FLIGHT_NS = 'payments-in-flight';
+const COUNTERS_KEY = 'payments-counters';
+
+interface Counters {
+  lastPaymentIndex: number;
+  lastAttemptId: number;
+}
+
+export interface ListPaymentsOptions {
+  /** Start after (or, reversed, before) this payment_index; 0 for the start (or the end). */
+  indexOffset?: number;
+  /** At most this many; every one when absent. */
+  maxPayments?: number;
+  /** Page backwards from indexOffset (the page is still returned oldest first). */
+  reversed?: boolean;
+  /** Payments in flight and failed ones too (default true); false lists only the succeeded. */
+  includeIncomplete?: boolean;
+}
+
+export interface PaymentsPage {
+  payments: PaymentEntry[];
+  /** payment_index of the first and the last payment of the page; 0 for an empty page. */
+  firstIndexOffset: number;
+  lastIndexOffset: number;
+}
+
+/** Records another store's change writes in the same atomic write as the ledger's (e.g. the switch's origin of an attempt). */
+export interface WithOps {
+  with?: readonly KvOp[];
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+/** The records that hold what a payments.json of schema 1 held. */
+export function paymentsJsonOps(d: PaymentsDb): KvOp[] {
+  const ops: KvOp[] = [{ type: 'put', ns: 'meta', key: COUNTERS_KEY, value: kvJson.encode({ lastPaymentIndex: d.lastPaymentIndex, lastAttemptId: d.lastAttemptId } satisfies Counters) }];
+  for (const p of Object.values(d.payments)) ops.push(...recordOps(p, undefined));
+  return ops;
+}
+
+/**
+ * The records of one payment that a change from `prev` (undefined: a new payment) touches: the payment,
+ * and its index entries where its status moved in or out of them.
+ */
+function recordOps(p: PaymentRecord, prev: PaymentStatus | undefined): KvOp[] {
+  const idx = kvIndexKey(p.paymentIndex);
+  const ops: KvOp[] = [{ type: 'put', ns: PAYMENTS_NS, key: p.paymentHash, value: kvJson.encode(p) }];
+  if (prev === undefined) ops.push({ type: 'put', ns: PAYMENTS_BY_INDEX_NS, key: idx, value: utf8.encode(p.paymentHash) });
+  if (p.status === 'SUCCEEDED' && prev !== 'SUCCEEDED') ops.push({ type: 'put', ns: PAYMENTS_SUCCEEDED_NS, key: idx, value: utf8.encode(p.paymentHash) });
+  if (p.status === 'IN_FLIGHT' && prev !== 'IN_FLIGHT') ops.push({ type: 'put', ns: PAYMENTS_IN_FLIGHT_NS, key: p.paymentHash, value: EMPTY });
+  if (p.status !== 'IN_FLIGHT' && prev === 'IN_FLIGHT') ops.push({ type: 'delete', ns: PAYMENTS_IN_FLIGHT_NS, key: p.paymentHash });
+  return ops;
+}
+
 export class PaymentStore {
   private readonly now: () => number;
+  /** Payments in flight: the only ones kept in memory (the switch and start-up reconciliation need them at once). */
+  private readonly live = new Map<string, PaymentRecord>();
+  private readonly lock = new KeyedLock();
+  private revisionCount = 0;
 
   /** Changes with every change to the stored records (the app's change events compare it). */
   get revision(): number {
-    return this.db.revision;
+    return this.revisionCount;
   }
 
   private constructor(
-    private readonly db: Store<PaymentsDb>,
+    private readonly kv: KvStore,
+    private readonly counters: Counters,
     now: (() => number) | undefined,
   ) {
     this.now = now ?? Date.now;
   }
 
-  static async open(opts: { dir: string; now?: () => number }): Promise<PaymentStore> {
-    const db = await openStore<PaymentsDb>({ dir: opts.dir, name: 'payments', version: 1, migrations: [], defaults: () => ({ lastPaymentIndex: 0, lastAttemptId: 0, payments: {} }) });
-    return new PaymentStore(db, opts.now);
+  /**
+   * Opens the ledger in `kv`. With `dir`, a `payments.json` found there (the JSON store of earlier
+   * versions) moves into the KvStore first, once, and stays as `payments.json.migrated`.
+   */
+  static async open(kv: KvStore, opts: { dir?: string; now?: () => number } = {}): Promise<PaymentStore> {
+    if (opts.dir !== undefined) await migrateJsonStore<PaymentsDb>(kv, { dir: opts.dir, name: 'payments', version: 1, migrations: [], toOps: paymentsJsonOps });
+    const raw = await kv.get('meta', COUNTERS_KEY);
+    const counters = raw ? kvJson.decode<Counters>(raw, `meta/${COUNTERS_KEY} in ${kv.location}`) : { lastPaymentIndex: 0, lastAttemptId: 0 };
+    const store = new PaymentStore(kv, counters, opts.now);
+    for (const { key } of await kv.range(PAYMENTS_IN_FLIGHT_NS)) {
+      const rec = await store.read(key);
+      if (!rec) throw new StoreError('corrupt', kv.location, `the payment ${key} is listed in flight in ${kv.location} but its record is missing: restore the data directory from a backup`);
+      if (rec.status === 'IN_FLIGHT') store.live.set(key, rec);
+    }
+    return store;
   }
 
+  /** The store is the node's; whoever opened it closes it. */
   async close(): Promise<void> {
-    await this.db.close();
+    await this.kv.flush();
+  }
+
+  private async read(key: string): Promise<PaymentRecord | undefined> {
+    const raw = await this.kv.get(PAYMENTS_NS, key);
+    return raw ? kvJson.decode<PaymentRecord>(raw, `${PAYMENTS_NS}/${key} in ${this.kv.location}`) : undefined;
+  }
+
+  /** The payment's record to change: the one in memory while in flight, else read from the store. Call under the lock. */
+  private async load(key: string): Promise<PaymentRecord | undefined> {
+    return this.live.get(key) ?? (await this.read(key));
+  }
+
+  /** Issues the write of `rec` (and `extra`), keeping memory in step; resolves once durable. */
+  private save(rec: PaymentRecord, prev: PaymentStatus | undefined, opts: { counters?: boolean; with?: readonly KvOp[] } = {}): Promise<void> {
+    const ops = recordOps(rec, prev);
+    if (opts.counters) ops.push({ type: 'put', ns: 'meta', key: COUNTERS_KEY, value: kvJson.encode(this.counters) });
+    if (opts.with) ops.push(...opts.with);
+    if (rec.status === 'IN_FLIGHT') this.live.set(rec.paymentHash, rec);
+    else this.live.delete(rec.paymentHash);
+    this.revisionCount++;
+    return this.kv.write(ops);
+  }
+
+  /**
+   * Runs `fn` on the payment's record under its lock; `fn` returns the write it issued (if any) and the
+   * result. The write's durability is awaited after the lock is released, so changes of other payments
+   * share the commit.
+   */
+  private async change<T>(key: string, fn: (rec: PaymentRecord | undefined) => { write?: Promise<void>; result: T }): Promise<T> {
+    const { write, result } = await this.lock.run(key, async () => fn(await this.load(key)));
+    await write;
+    return result;
   }
 
   /**
@@ -233,17 +358,11 @@ export class PaymentStore {
     if (!PUBKEY.test(destination)) throw new PaymentStoreError('invalid_argument', 'the destination is not a node public key');
     if (p.amountMsat <= 0n) throw new PaymentStoreError('invalid_argument', 'the amount must be more than zero');
     if (p.feeLimitMsat !== undefined && p.feeLimitMsat < 0n) throw new PaymentStoreError('invalid_argument', 'the fee limit cannot be negative');
-    const existing = this.db.data.payments[key];
-    if (existing && existing.status !== 'FAILED') return { started: false, payment: entryOf(existing) };
-    const now = this.now();
-    await this.db.update((d) => {
-      const prior = d.payments[key];
+    return this.change<{ started: boolean; payment: PaymentEntry }>(key, (prior) => {
+      if (prior && prior.status !== 'FAILED') return { result: { started: false, payment: entryOf(prior) } };
       let paymentIndex = prior?.paymentIndex;
-      if (paymentIndex === undefined) {
-        paymentIndex = d.lastPaymentIndex + 1;
-        d.lastPaymentIndex = paymentIndex;
-      }
-      d.payments[key] = {
+      if (paymentIndex === undefined) paymentIndex = this.counters.lastPaymentIndex += 1;
+      const rec: PaymentRecord = {
         paymentHash: key,
         paymentRequest: p.paymentRequest ?? '',
         destination,
@@ -252,62 +371,82 @@ export class PaymentStore {
         feeMsat: '0',
         preimage: '',
         status: 'IN_FLIGHT',
-        creationTime: prior?.creationTime ?? now,
+        creationTime: prior?.creationTime ?? this.now(),
         paymentIndex,
         attempts: prior?.attempts ?? [],
       };
+      return { write: this.save(rec, prior?.status, { counters: !prior }), result: { started: true, payment: entryOf(rec) } };
     });
-    return { started: true, payment: entryOf(this.db.data.payments[key]!) };
   }
 
-  /** Records an HTLC about to be sent along `route`, before it is sent; resolves with its attempt id. */
-  async attempt(paymentHash: Uint8Array | string, route: Route): Promise<number> {
+  /**
+   * Records an HTLC about to be sent along `route`, before it is sent; resolves with its attempt id.
+   * `with` adds the caller's records to the same atomic write, given the attempt id (the switch's
+   * origin of the HTLC). `failure` records an attempt that failed before anything was sent.
+   */
+  async attempt(paymentHash: Uint8Array | string, route: Route, opts: { with?: (attemptId: number) => readonly KvOp[]; failure?: AttemptFailure } = {}): Promise<number> {
     const key = hashKey(paymentHash);
-    const p = this.get(key);
-    if (!p) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
-    if (p.status !== 'IN_FLIGHT') throw new PaymentStoreError('failed_precondition', `the payment is ${p.status.toLowerCase()}; no new attempt can be made for it`);
     if (!route.hops.length) throw new PaymentStoreError('invalid_argument', 'a route has at least one hop');
-    let id = 0;
-    await this.db.update((d) => {
-      id = d.lastAttemptId + 1;
-      d.lastAttemptId = id;
-      d.payments[key]!.attempts.push({ attemptId: id, status: 'IN_FLIGHT', route: routeRecord(route), attemptTime: this.now(), resolveTime: 0, preimage: '' });
+    return this.change(key, (rec) => {
+      if (!rec) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
+      if (rec.status !== 'IN_FLIGHT') throw new PaymentStoreError('failed_precondition', `the payment is ${rec.status.toLowerCase()}; no new attempt can be made for it`);
+      const id = (this.counters.lastAttemptId += 1);
+      const now = this.now();
+      rec.attempts.push(
+        opts.failure
+          ? { attemptId: id, status: 'FAILED', route: routeRecord(route), attemptTime: now, resolveTime: now, failure: { ...opts.failure }, preimage: '' }
+          : { attemptId: id, status: 'IN_FLIGHT', route: routeRecord(route), attemptTime: now, resolveTime: 0, preimage: '' },
+      );
+      return { write: this.save(rec, 'IN_FLIGHT', { counters: true, ...(opts.with ? { with: opts.with(id) } : {}) }), result: id };
     });
-    return id;
   }
 
-  /** One HTLC failed; the payment stays in flight (the sender may try another route, or fail() it). */
-  async failAttempt(paymentHash: Uint8Array | string, attemptId: number, failure: AttemptFailure): Promise<void> {
+  /**
+   * One HTLC failed; the payment stays in flight (the sender may try another route, or fail() it).
+   * `thenFail`: the payment fails with this reason in the same write when nothing of it is left in flight.
+   * Resolves with the payment as it is afterwards.
+   */
+  async failAttempt(paymentHash: Uint8Array | string, attemptId: number, failure: AttemptFailure, opts: WithOps & { thenFail?: PaymentFailureReason } = {}): Promise<PaymentEntry> {
     const key = hashKey(paymentHash);
-    const a = this.db.data.payments[key]?.attempts.find((x) => x.attemptId === attemptId);
-    if (!a) throw new PaymentStoreError('not_found', `payment ${key} has no attempt ${attemptId}`);
-    if (a.status !== 'IN_FLIGHT') return;
-    await this.db.update((d) => {
-      const rec = d.payments[key]!.attempts.find((x) => x.attemptId === attemptId)!;
-      rec.status = 'FAILED';
-      rec.resolveTime = this.now();
-      rec.failure = { ...failure };
+    return this.change(key, (rec) => {
+      const a = rec?.attempts.find((x) => x.attemptId === attemptId);
+      if (!rec || !a) throw new PaymentStoreError('not_found', `payment ${key} has no attempt ${attemptId}`);
+      if (a.status !== 'IN_FLIGHT') return { write: opts.with?.length ? this.kv.write(opts.with) : undefined, result: entryOf(rec) };
+      a.status = 'FAILED';
+      a.resolveTime = this.now();
+      a.failure = { ...failure };
+      const prev = rec.status;
+      if (opts.thenFail && rec.status === 'IN_FLIGHT' && !rec.attempts.some((x) => x.status === 'IN_FLIGHT')) {
+        rec.status = 'FAILED';
+        rec.failureReason = opts.thenFail;
+      }
+      return { write: this.save(rec, prev, opts), result: entryOf(rec) };
     });
   }
 
   /**
    * The payee released the preimage: the payment succeeded, whatever state it was in. Every attempt still
    * in flight succeeds with it (the parts of one payment share the preimage). `route` records the attempt
-   * when the caller made none. Resolves false, changing nothing, when it had succeeded already.
+   * when the caller made none. Resolves false, changing nothing (but writing `with`), when it had
+   * succeeded already.
    */
-  async succeed(paymentHash: Uint8Array | string, r: { preimage: Uint8Array; feeMsat?: bigint; route?: Route }): Promise<boolean> {
+  async succeed(paymentHash: Uint8Array | string, r: { preimage: Uint8Array; feeMsat?: bigint; route?: Route } & WithOps): Promise<boolean> {
     const key = hashKey(paymentHash);
-    const p = this.db.data.payments[key];
-    if (!p) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
-    if (hex.encode(sha256(r.preimage)) !== key) throw new PaymentStoreError('invalid_argument', 'the preimage does not hash to the payment hash');
-    if (p.status === 'SUCCEEDED') return false;
+    if (hex.encode(sha256(r.preimage)) !== key) {
+      // Checked after the record, so an unknown hash reads as such.
+      if (!(await this.load(key))) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
+      throw new PaymentStoreError('invalid_argument', 'the preimage does not hash to the payment hash');
+    }
     const preimage = hex.encode(r.preimage);
-    const now = this.now();
-    await this.db.update((d) => {
-      const rec = d.payments[key]!;
+    return this.change(key, (rec) => {
+      if (!rec) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
+      if (rec.status === 'SUCCEEDED') return { write: r.with?.length ? this.kv.write(r.with) : undefined, result: false };
+      const now = this.now();
+      const prev = rec.status;
+      let counters = false;
       if (r.route && !rec.attempts.some((a) => a.status === 'IN_FLIGHT')) {
-        const id = d.lastAttemptId + 1;
-        d.lastAttemptId = id;
+        const id = (this.counters.lastAttemptId += 1);
+        counters = true;
         rec.attempts.push({ attemptId: id, status: 'IN_FLIGHT', route: routeRecord(r.route), attemptTime: now, resolveTime: 0, preimage: '' });
       }
       for (const a of rec.attempts) {
@@ -321,8 +460,8 @@ export class PaymentStore {
       rec.preimage = preimage;
       rec.feeMsat = (r.feeMsat ?? fees).toString();
       delete rec.failureReason;
+      return { write: this.save(rec, prev, { counters, ...(r.with ? { with: r.with } : {}) }), result: true };
     });
-    return true;
   }
 
   /**
@@ -331,15 +470,14 @@ export class PaymentStore {
    */
   async fail(paymentHash: Uint8Array | string, reason: PaymentFailureReason): Promise<void> {
     const key = hashKey(paymentHash);
-    const p = this.db.data.payments[key];
-    if (!p) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
-    if (p.status === 'SUCCEEDED') throw new PaymentStoreError('failed_precondition', 'the payment succeeded; it cannot be failed');
-    if (p.status === 'FAILED') return;
-    if (p.attempts.some((a) => a.status === 'IN_FLIGHT')) throw new PaymentStoreError('failed_precondition', 'an HTLC of this payment is still in flight; it may yet succeed');
-    await this.db.update((d) => {
-      const rec = d.payments[key]!;
+    await this.change(key, (rec) => {
+      if (!rec) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
+      if (rec.status === 'SUCCEEDED') throw new PaymentStoreError('failed_precondition', 'the payment succeeded; it cannot be failed');
+      if (rec.status === 'FAILED') return { result: undefined };
+      if (rec.attempts.some((a) => a.status === 'IN_FLIGHT')) throw new PaymentStoreError('failed_precondition', 'an HTLC of this payment is still in flight; it may yet succeed');
       rec.status = 'FAILED';
       rec.failureReason = reason;
+      return { write: this.save(rec, 'IN_FLIGHT'), result: undefined };
     });
   }
 
@@ -349,50 +487,80 @@ export class PaymentStore {
    * payment left with nothing in flight fails with `reason`, so its invoice can be paid again. Only the
    * caller knows what the channels carry: an attempt it is unsure of must be answered true (failing an
    * HTLC that may still be on a commitment could pay twice). Resolves with the hashes of the payments
-   * it failed.
+   * it failed. One write for all of them.
    */
   async failStranded(mayBeInFlight: (paymentHash: string, attemptId: number) => boolean, failure: AttemptFailure, reason: PaymentFailureReason): Promise<string[]> {
-    const stranded = new Map<string, number[]>();
-    for (const p of Object.values(this.db.data.payments)) {
-      if (p.status !== 'IN_FLIGHT') continue;
-      stranded.set(p.paymentHash, p.attempts.filter((a) => a.status === 'IN_FLIGHT' && !mayBeInFlight(p.paymentHash, a.attemptId)).map((a) => a.attemptId));
-    }
     const failed: string[] = [];
     const now = this.now();
-    const changes = [...stranded].filter(([key, ids]) => ids.length || !this.db.data.payments[key]!.attempts.some((a) => a.status === 'IN_FLIGHT'));
-    if (!changes.length) return failed;
-    await this.db.update((d) => {
-      for (const [key, ids] of changes) {
-        const rec = d.payments[key]!;
-        for (const a of rec.attempts) {
-          if (!ids.includes(a.attemptId)) continue;
-          a.status = 'FAILED';
-          a.resolveTime = now;
-          a.failure = { ...failure };
-        }
-        if (rec.attempts.some((a) => a.status === 'IN_FLIGHT')) continue;
+    const ops: KvOp[] = [];
+    for (const rec of [...this.live.values()].sort((a, b) => a.paymentIndex - b.paymentIndex)) {
+      const ids = rec.attempts.filter((a) => a.status === 'IN_FLIGHT' && !mayBeInFlight(rec.paymentHash, a.attemptId)).map((a) => a.attemptId);
+      if (!ids.length && rec.attempts.some((a) => a.status === 'IN_FLIGHT')) continue;
+      for (const a of rec.attempts) {
+        if (!ids.includes(a.attemptId)) continue;
+        a.status = 'FAILED';
+        a.resolveTime = now;
+        a.failure = { ...failure };
+      }
+      if (!rec.attempts.some((a) => a.status === 'IN_FLIGHT')) {
         rec.status = 'FAILED';
         rec.failureReason = reason;
-        failed.push(key);
+        failed.push(rec.paymentHash);
+        this.live.delete(rec.paymentHash);
       }
-    });
+      ops.push(...recordOps(rec, 'IN_FLIGHT'));
+    }
+    if (!ops.length) return failed;
+    this.revisionCount++;
+    await this.kv.write(ops);
     return failed;
   }
 
-  get(paymentHash: Uint8Array | string): PaymentEntry | undefined {
-    const p = this.db.data.payments[hashKey(paymentHash)];
-    return p ? entryOf(p) : undefined;
+  async get(paymentHash: Uint8Array | string): Promise<PaymentEntry | undefined> {
+    const key = hashKey(paymentHash);
+    const live = this.live.get(key);
+    if (live) return entryOf(live);
+    const rec = await this.read(key);
+    // It may have gone in flight while it was read.
+    const now = this.live.get(key) ?? rec;
+    return now ? entryOf(now) : undefined;
   }
 
-  /** Every payment, oldest first. */
-  list(): PaymentEntry[] {
-    return Object.values(this.db.data.payments)
-      .sort((a, b) => a.paymentIndex - b.paymentIndex)
-      .map(entryOf);
+  /**
+   * Payments in payment_index order, a page at a time (lncli's listpayments): only the page is read
+   * from the store. Without maxPayments, every payment (read a page at a time).
+   */
+  async list(opts: ListPaymentsOptions = {}): Promise<PaymentsPage> {
+    const max = opts.maxPayments ?? Infinity;
+    const offset = opts.indexOffset ?? 0;
+    const ns = opts.includeIncomplete === false ? PAYMENTS_SUCCEEDED_NS : PAYMENTS_BY_INDEX_NS;
+    const hashes: string[] = [];
+    let bound = offset > 0 ? kvIndexKey(offset) : undefined;
+    while (hashes.length < max) {
+      const limit = Math.min(max - hashes.length, 1000);
+      const recs = opts.reversed ? await this.kv.range(ns, { ...(bound ? { lt: bound } : {}), reverse: true, limit }) : await this.kv.range(ns, { ...(bound ? { gt: bound } : {}), limit });
+      for (const r of recs) hashes.push(fromUtf8.decode(r.value));
+      if (recs.length < limit) break;
+      bound = recs[recs.length - 1]!.key;
+    }
+    if (opts.reversed) hashes.reverse();
+    const entries = await Promise.all(
+      hashes.map(async (h) => {
+        const e = await this.get(h);
+        if (!e) throw new StoreError('corrupt', this.kv.location, `the payment ${h} is indexed in ${this.kv.location} but its record is missing: restore the data directory from a backup`);
+        return e;
+      }),
+    );
+    return { payments: entries, firstIndexOffset: entries[0]?.paymentIndex ?? 0, lastIndexOffset: entries[entries.length - 1]?.paymentIndex ?? 0 };
   }
 
-  /** Payments with HTLCs in flight: after a restart, the HTLC layer resolves these. */
+  /** How many payments the ledger holds. */
+  count(): Promise<number> {
+    return this.kv.count(PAYMENTS_BY_INDEX_NS);
+  }
+
+  /** Payments with HTLCs in flight (held in memory): after a restart, the HTLC layer resolves these. */
   inFlight(): PaymentEntry[] {
-    return this.list().filter((p) => p.status === 'IN_FLIGHT');
+    return [...this.live.values()].sort((a, b) => a.paymentIndex - b.paymentIndex).map(entryOf);
   }
 }

@@ -128,7 +128,7 @@ export function History({ unit, known }: { unit: Unit; known: Record<string, str
   const now = useNow(30_000);
   const data = useApi(
     async () => {
-      const [pays, invs, chain] = await Promise.all([api('listpayments'), api('listinvoices', { reversed: true, num_max_invoices: 1000 }), api('listchaintxns')]);
+      const [pays, invs, chain] = await Promise.all([api('listpayments', { reversed: true, max_payments: 1000 }), api('listinvoices', { reversed: true, num_max_invoices: 1000 }), api('listchaintxns')]);
       await decodeAll(pays.payments);
       return { pays: pays.payments, invs: invs.invoices, chain: chain.transactions };
     },

@@ -108,7 +108,8 @@ describe('invoice and payment API', () => {
     expect(await dispatch('addinvoice', { value: 1, value_msat: 1000 })).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
     expect(await dispatch('addinvoice', { cltv_expiry: 10 })).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
     expect(await dispatch('lookupinvoice', { r_hash: 'abc' })).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
-    expect(await dispatch('listpayments', {})).toEqual({ ok: true, result: { payments: [] } });
+    expect(await dispatch('listpayments', {})).toEqual({ ok: true, result: { payments: [], first_index_offset: '0', last_index_offset: '0' } });
+    expect(await dispatch('listpayments', { max_payments: 0 })).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
   });
 
   it('keeps invoices and payments across a restart, and refuses them while locked', async () => {

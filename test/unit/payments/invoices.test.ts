@@ -10,7 +10,8 @@ import { hex } from '../../../core/util/bytes.ts';
 import { InvoiceRegistry, InvoiceRegistryError, MPP_TIMEOUT_MS, privateRouteHints } from '../../../core/payments/invoices.ts';
 import type { IncomingHtlc, InvoiceEntry } from '../../../core/payments/invoices.ts';
 import type { Network } from '../../../core/keys/node-key.ts';
-import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
+import type { KvStore } from '../../../core/store/kv/types.ts';
 
 const NODE_SECRET = new Uint8Array(32).fill(0x21);
 const NODE_ID = hex.encode(secp.getPublicKey(NODE_SECRET));
@@ -18,10 +19,11 @@ const HEIGHT = 1000;
 const T0 = 1_700_000_000_000;
 
 describe('InvoiceRegistry', () => {
-  let dir: string;
+  let kv: KvStore;
   let reg: InvoiceRegistry;
   let clock: number;
-  const open = (network: Network = 'regtest'): Promise<InvoiceRegistry> => InvoiceRegistry.open({ dir, nodeSecret: NODE_SECRET, network, now: () => clock });
+  /** Opens the registry again on the same store, as a restart does. */
+  const open = (network: Network = 'regtest'): Promise<InvoiceRegistry> => InvoiceRegistry.open(kv, { nodeSecret: NODE_SECRET, network, now: () => clock });
 
   /** An HTLC paying `inv` correctly, with overrides. */
   const htlc = (inv: InvoiceEntry, over: Partial<IncomingHtlc> = {}): IncomingHtlc => ({
@@ -37,12 +39,12 @@ describe('InvoiceRegistry', () => {
 
   beforeEach(async () => {
     clock = T0;
-    dir = await tempDir('invoices');
+    kv = MemoryKvStore.open();
     reg = await open();
   });
   afterEach(async () => {
     await reg.close();
-    await removeDir(dir);
+    await kv.close();
   });
 
   describe('create', () => {
@@ -101,7 +103,7 @@ describe('InvoiceRegistry', () => {
       await expect(reg.create({ memo: 'x'.repeat(640) })).rejects.toThrow(/memo is too long/);
       await expect(reg.create({ expirySec: 0 })).rejects.toThrow(/expiry/);
       await expect(reg.create({ descriptionHash: new Uint8Array(31) })).rejects.toThrow(/32 bytes/);
-      expect(reg.list().invoices).toEqual([]);
+      expect((await reg.list()).invoices).toEqual([]);
     });
   });
 
@@ -110,11 +112,11 @@ describe('InvoiceRegistry', () => {
       const inv = await reg.create({ amountMsat: 50_000n });
       const d = await reg.onHtlc(htlc(inv));
       expect(d).toEqual({ action: 'settle', preimage: hex.decode(inv.preimage), htlcIds: ['chan1:0'] });
-      expect(reg.lookup(inv.paymentHash)!.state).toBe('ACCEPTED');
+      expect((await reg.lookup(inv.paymentHash))!.state).toBe('ACCEPTED');
       clock = T0 + 5250;
       expect(await reg.markSettled(inv.paymentHash, 50_000n)).toBe(true);
       expect(await reg.markSettled(inv.paymentHash, 50_000n)).toBe(false);
-      const after = reg.lookup(hex.decode(inv.paymentHash))!;
+      const after = (await reg.lookup(hex.decode(inv.paymentHash)))!;
       // The date to the second as lncli shows it, and the moment to the millisecond (History orders by it).
       expect(after).toMatchObject({ state: 'SETTLED', settleIndex: 1, settleDate: Math.floor((T0 + 5250) / 1000), settledAt: T0 + 5250, amtPaidMsat: 50_000n });
       expect(after.htlcs.map((h) => h.state)).toEqual(['SETTLED']);
@@ -138,7 +140,7 @@ describe('InvoiceRegistry', () => {
       expect(await reg.onHtlc(htlc(inv, { cltvExpiry: HEIGHT + 39 }))).toMatchObject({ action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: /sooner than/ });
       expect(await reg.onHtlc(htlc(inv, { cltvExpiry: HEIGHT + 50, outgoingCltvValue: HEIGHT + 60 }))).toMatchObject({ action: 'fail', reason: 'final_incorrect_cltv_expiry' });
       expect(await reg.onHtlc(htlc(inv, { amtToForwardMsat: 50_001n }))).toMatchObject({ action: 'fail', reason: 'final_incorrect_htlc_amount' });
-      expect(reg.lookup(inv.paymentHash)!.state).toBe('OPEN');
+      expect((await reg.lookup(inv.paymentHash))!.state).toBe('OPEN');
       expect(await reg.onHtlc(htlc(inv, { cltvExpiry: HEIGHT + 40, outgoingCltvValue: HEIGHT + 40, amtToForwardMsat: 50_000n }))).toMatchObject({ action: 'settle' });
     });
 
@@ -146,19 +148,19 @@ describe('InvoiceRegistry', () => {
       const inv = await reg.create();
       expect(await reg.onHtlc(htlc(inv, { amountMsat: 7_777n, totalMsat: 7_777n }))).toMatchObject({ action: 'settle', htlcIds: ['chan1:0'] });
       expect(await reg.markSettled(inv.paymentHash, 7_777n)).toBe(true);
-      expect(reg.lookup(inv.paymentHash)!.amtPaidMsat).toBe(7_777n);
+      expect((await reg.lookup(inv.paymentHash))!.amtPaidMsat).toBe(7_777n);
     });
 
     it('holds the first part of a two-part payment and settles both when the second arrives', async () => {
       const inv = await reg.create({ amountMsat: 100_000n });
       const first = await reg.onHtlc(htlc(inv, { amountMsat: 60_000n, totalMsat: 100_000n, htlcId: 'a:1' }));
       expect(first).toEqual({ action: 'hold', mppDeadline: T0 + MPP_TIMEOUT_MS });
-      expect(reg.lookup(inv.paymentHash)!.state).toBe('ACCEPTED');
+      expect((await reg.lookup(inv.paymentHash))!.state).toBe('ACCEPTED');
       clock = T0 + 1000;
       const second = await reg.onHtlc(htlc(inv, { amountMsat: 40_000n, totalMsat: 100_000n, htlcId: 'b:7' }));
       expect(second).toEqual({ action: 'settle', preimage: hex.decode(inv.preimage), htlcIds: ['a:1', 'b:7'] });
       expect(await reg.markSettled(inv.paymentHash, 100_000n)).toBe(true);
-      expect(reg.lookup(inv.paymentHash)!.htlcs.map((h) => [h.htlcId, h.state, h.amountMsat])).toEqual([
+      expect((await reg.lookup(inv.paymentHash))!.htlcs.map((h) => [h.htlcId, h.state, h.amountMsat])).toEqual([
         ['a:1', 'SETTLED', 60_000n],
         ['b:7', 'SETTLED', 40_000n],
       ]);
@@ -181,7 +183,7 @@ describe('InvoiceRegistry', () => {
       const a = htlc(inv, { amountMsat: 60_000n, totalMsat: 100_000n, htlcId: 'a:1' });
       expect(await reg.onHtlc(a)).toMatchObject({ action: 'hold' });
       expect(await reg.onHtlc(a)).toMatchObject({ action: 'hold' });
-      expect(reg.lookup(inv.paymentHash)!.htlcs).toHaveLength(1);
+      expect((await reg.lookup(inv.paymentHash))!.htlcs).toHaveLength(1);
       // Had the repeat counted, 60k + 60k would have completed the set.
       const b = htlc(inv, { amountMsat: 40_000n, totalMsat: 100_000n, htlcId: 'b:1' });
       expect(await reg.onHtlc(b)).toMatchObject({ action: 'settle', htlcIds: ['a:1', 'b:1'] });
@@ -198,7 +200,7 @@ describe('InvoiceRegistry', () => {
         reason: 'incorrect_or_unknown_payment_details',
         htlcIds: ['b:1', 'a:1'],
       });
-      const after = reg.lookup(inv.paymentHash)!;
+      const after = (await reg.lookup(inv.paymentHash))!;
       expect(after.state).toBe('OPEN');
       expect(after.htlcs.map((h) => h.state)).toEqual(['CANCELED']);
       // Payable again, in full.
@@ -211,13 +213,13 @@ describe('InvoiceRegistry', () => {
       expect(await reg.markSettled(inv.paymentHash, 10_000n)).toBe(true);
       expect(await reg.onHtlc(htlc(inv, { htlcId: 'b:1' }))).toMatchObject({ action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: /paid already/, htlcIds: ['b:1'] });
       expect(await reg.markSettled(inv.paymentHash, 20_000n)).toBe(false);
-      expect(reg.lookup(inv.paymentHash)).toMatchObject({ state: 'SETTLED', settleIndex: 1, amtPaidMsat: 10_000n });
-      expect(reg.lookup(inv.paymentHash)!.htlcs.map((h) => h.htlcId)).toEqual(['a:1']);
+      expect((await reg.lookup(inv.paymentHash))).toMatchObject({ state: 'SETTLED', settleIndex: 1, amtPaidMsat: 10_000n });
+      expect((await reg.lookup(inv.paymentHash))!.htlcs.map((h) => h.htlcId)).toEqual(['a:1']);
       // A second invoice gets the next settle_index.
       const other = await reg.create({ amountMsat: 10_000n });
       await reg.onHtlc(htlc(other, { htlcId: 'c:1' }));
       await reg.markSettled(other.paymentHash, 10_000n);
-      expect(reg.lookup(other.paymentHash)!.settleIndex).toBe(2);
+      expect((await reg.lookup(other.paymentHash))!.settleIndex).toBe(2);
     });
 
     it('fails new HTLCs once an open invoice has expired, but lets a set that began in time complete', async () => {
@@ -241,7 +243,7 @@ describe('InvoiceRegistry', () => {
       clock = T0 + MPP_TIMEOUT_MS;
       expect(await reg.onMppTimeout(inv.paymentHash)).toEqual(['a:1', 'a:2']);
       expect(await reg.onMppTimeout(inv.paymentHash)).toEqual([]);
-      expect(reg.lookup(inv.paymentHash)!.state).toBe('OPEN');
+      expect((await reg.lookup(inv.paymentHash))!.state).toBe('OPEN');
       expect(reg.heldSets()).toEqual([]);
       // A late replay of a timed-out part gets the same failure; a fresh payment can still succeed.
       expect(await reg.onHtlc(a)).toMatchObject({ action: 'fail', reason: 'mpp_timeout', htlcIds: ['a:1'] });
@@ -254,7 +256,7 @@ describe('InvoiceRegistry', () => {
       const inv = await reg.create({ amountMsat: 10_000n });
       expect(await reg.cancel(inv.paymentHash)).toEqual([]);
       expect(await reg.cancel(inv.paymentHash)).toEqual([]);
-      expect(reg.lookup(inv.paymentHash)!.state).toBe('CANCELED');
+      expect((await reg.lookup(inv.paymentHash))!.state).toBe('CANCELED');
       expect(await reg.onHtlc(htlc(inv))).toMatchObject({ action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: /canceled/ });
       await expect(reg.cancel(sha256(new Uint8Array([9])))).rejects.toMatchObject({ code: 'not_found' });
     });
@@ -276,7 +278,7 @@ describe('InvoiceRegistry', () => {
       await reg.onHtlc(htlc(inv));
       await reg.markSettled(inv.paymentHash, 10_000n);
       await expect(reg.cancel(inv.paymentHash)).rejects.toMatchObject({ code: 'failed_precondition', message: /settled already/ });
-      expect(reg.lookup(inv.paymentHash)!.state).toBe('SETTLED');
+      expect((await reg.lookup(inv.paymentHash))!.state).toBe('SETTLED');
     });
   });
 
@@ -288,13 +290,13 @@ describe('InvoiceRegistry', () => {
       await reg.onHtlc(htlc(invs[2]!));
       await reg.markSettled(invs[2]!.paymentHash, 1000n);
       const memos = (r: { invoices: InvoiceEntry[] }) => r.invoices.map((i) => i.memo);
-      expect(memos(reg.list())).toEqual(['#1', '#2', '#3', '#4', '#5']);
-      expect(reg.list({ indexOffset: 1, numMaxInvoices: 2 })).toMatchObject({ firstIndexOffset: 2, lastIndexOffset: 3 });
-      expect(memos(reg.list({ indexOffset: 1, numMaxInvoices: 2 }))).toEqual(['#2', '#3']);
-      expect(memos(reg.list({ reversed: true, numMaxInvoices: 2 }))).toEqual(['#4', '#5']);
-      expect(memos(reg.list({ reversed: true, indexOffset: 4, numMaxInvoices: 2 }))).toEqual(['#2', '#3']);
-      expect(memos(reg.list({ pendingOnly: true }))).toEqual(['#1', '#4', '#5']);
-      expect(reg.list({ indexOffset: 5 })).toEqual({ invoices: [], firstIndexOffset: 0, lastIndexOffset: 0 });
+      expect(memos((await reg.list()))).toEqual(['#1', '#2', '#3', '#4', '#5']);
+      expect((await reg.list({ indexOffset: 1, numMaxInvoices: 2 }))).toMatchObject({ firstIndexOffset: 2, lastIndexOffset: 3 });
+      expect(memos((await reg.list({ indexOffset: 1, numMaxInvoices: 2 })))).toEqual(['#2', '#3']);
+      expect(memos((await reg.list({ reversed: true, numMaxInvoices: 2 })))).toEqual(['#4', '#5']);
+      expect(memos((await reg.list({ reversed: true, indexOffset: 4, numMaxInvoices: 2 })))).toEqual(['#2', '#3']);
+      expect(memos((await reg.list({ pendingOnly: true })))).toEqual(['#1', '#4', '#5']);
+      expect((await reg.list({ indexOffset: 5 }))).toEqual({ invoices: [], firstIndexOffset: 0, lastIndexOffset: 0 });
     });
   });
 
@@ -310,14 +312,14 @@ describe('InvoiceRegistry', () => {
 
     await reg.close();
     reg = await open();
-    expect(reg.list().invoices.map((i) => [i.memo, i.state])).toEqual([
+    expect((await reg.list()).invoices.map((i) => [i.memo, i.state])).toEqual([
       ['open', 'OPEN'],
       ['settled', 'SETTLED'],
       ['canceled', 'CANCELED'],
       ['accepted', 'ACCEPTED'],
     ]);
-    expect(reg.lookup(open1.paymentHash)).toEqual(open1);
-    expect(reg.lookup(settled.paymentHash)).toMatchObject({ settleIndex: 1, amtPaidMsat: 1000n, preimage: settled.preimage });
+    expect((await reg.lookup(open1.paymentHash))).toEqual(open1);
+    expect((await reg.lookup(settled.paymentHash))).toMatchObject({ settleIndex: 1, amtPaidMsat: 1000n, preimage: settled.preimage });
     expect(reg.heldSets()).toEqual([{ paymentHash: accepted.paymentHash, htlcIds: ['p:1'], mppDeadline: T0 + MPP_TIMEOUT_MS, complete: false }]);
     // The held part still counts, the settled invoice still refuses, and indexes carry on.
     expect(await reg.onHtlc(htlc(accepted, { amountMsat: 600n, totalMsat: 1000n, htlcId: 'p:2' }))).toMatchObject({ action: 'settle', htlcIds: ['p:1', 'p:2'] });

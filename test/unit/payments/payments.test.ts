@@ -22,6 +22,9 @@ import type { Htlc, Spec, Update } from '../../../core/channel/updates.ts';
 import { openStore } from '../../../core/store/store.ts';
 import { memoryLogger } from '../../../core/log/logger.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
+import type { KvStore } from '../../../core/store/kv/types.ts';
+import { ORIGINS_DONE_NS, ORIGINS_NS } from '../../../core/node/htlc-switch.ts';
 
 const PREIMAGE = new Uint8Array(32).fill(7);
 const HASH = hex.encode(sha256(PREIMAGE));
@@ -41,19 +44,20 @@ const route = (amountMsat: bigint, scid = (500n << 40n) | (1n << 16n)): Route =>
 });
 
 describe('PaymentStore', () => {
-  let dir: string;
+  let kv: KvStore;
   let store: PaymentStore;
   let clock: number;
-  const open = (): Promise<PaymentStore> => PaymentStore.open({ dir, now: () => clock });
+  /** Opens the ledger again on the same store, as a restart does. */
+  const open = (): Promise<PaymentStore> => PaymentStore.open(kv, { now: () => clock });
 
   beforeEach(async () => {
     clock = T0;
-    dir = await tempDir('payments');
+    kv = MemoryKvStore.open();
     store = await open();
   });
   afterEach(async () => {
     await store.close();
-    await removeDir(dir);
+    await kv.close();
   });
 
   it('records a payment, its attempt and its success', async () => {
@@ -63,12 +67,12 @@ describe('PaymentStore', () => {
     const id = await store.attempt(HASH, route(50_000n));
     clock = T0 + 1500;
     expect(await store.succeed(sha256(PREIMAGE), { preimage: PREIMAGE })).toBe(true);
-    const p = store.get(HASH)!;
+    const p = (await store.get(HASH))!;
     expect(p).toMatchObject({ status: 'SUCCEEDED', preimage: hex.encode(PREIMAGE), feeMsat: 1000n, failureReason: undefined });
     expect(p.attempts).toEqual([{ attemptId: id, status: 'SUCCEEDED', route: route(50_000n), attemptTime: T0, resolveTime: T0 + 1500, preimage: hex.encode(PREIMAGE) }]);
     // Succeeding again changes nothing.
     expect(await store.succeed(HASH, { preimage: PREIMAGE, feeMsat: 9n })).toBe(false);
-    expect(store.get(HASH)!.feeMsat).toBe(1000n);
+    expect((await store.get(HASH))!.feeMsat).toBe(1000n);
   });
 
   it('never starts a second payment of a hash in flight or paid', async () => {
@@ -78,7 +82,7 @@ describe('PaymentStore', () => {
     await store.attempt(HASH, route(50_000n));
     await store.succeed(HASH, { preimage: PREIMAGE });
     expect(await store.begin({ paymentHash: HASH, destination: DEST, amountMsat: 50_000n })).toMatchObject({ started: false, payment: { status: 'SUCCEEDED' } });
-    expect(store.list()).toHaveLength(1);
+    expect((await store.list()).payments).toHaveLength(1);
   });
 
   it('fails a payment only when no attempt is in flight, and lets a failed one be tried again', async () => {
@@ -88,8 +92,8 @@ describe('PaymentStore', () => {
     await store.failAttempt(HASH, a1, { code: 'temporary_channel_failure', failureSourceIndex: 0 });
     await store.failAttempt(HASH, a1, { code: 'ignored: resolved already' });
     await store.fail(HASH, 'FAILURE_REASON_NO_ROUTE');
-    expect(store.get(HASH)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_NO_ROUTE' });
-    expect(store.get(HASH)!.attempts[0]).toMatchObject({ status: 'FAILED', failure: { code: 'temporary_channel_failure', failureSourceIndex: 0 } });
+    expect((await store.get(HASH))).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_NO_ROUTE' });
+    expect((await store.get(HASH))!.attempts[0]).toMatchObject({ status: 'FAILED', failure: { code: 'temporary_channel_failure', failureSourceIndex: 0 } });
     await expect(store.attempt(HASH, route(50_000n))).rejects.toMatchObject({ code: 'failed_precondition' });
 
     const retry = await store.begin({ paymentHash: HASH, destination: DEST, amountMsat: 50_000n });
@@ -99,7 +103,7 @@ describe('PaymentStore', () => {
     const a2 = await store.attempt(HASH, route(50_000n, (600n << 40n) | 1n));
     expect(a2).toBeGreaterThan(a1);
     await store.succeed(HASH, { preimage: PREIMAGE });
-    expect(store.get(HASH)!.attempts.map((a) => a.status)).toEqual(['FAILED', 'SUCCEEDED']);
+    expect((await store.get(HASH))!.attempts.map((a) => a.status)).toEqual(['FAILED', 'SUCCEEDED']);
     await expect(store.fail(HASH, 'FAILURE_REASON_TIMEOUT')).rejects.toThrow(/succeeded/);
   });
 
@@ -108,7 +112,7 @@ describe('PaymentStore', () => {
     await store.attempt(HASH, route(60_000n));
     await store.attempt(HASH, route(40_000n));
     await store.succeed(HASH, { preimage: PREIMAGE });
-    const p = store.get(HASH)!;
+    const p = (await store.get(HASH))!;
     expect(p.attempts.map((a) => [a.status, a.preimage])).toEqual([
       ['SUCCEEDED', hex.encode(PREIMAGE)],
       ['SUCCEEDED', hex.encode(PREIMAGE)],
@@ -119,7 +123,7 @@ describe('PaymentStore', () => {
   it('records a route given at success when no attempt was recorded', async () => {
     await store.begin({ paymentHash: HASH, destination: DEST, amountMsat: 50_000n });
     await store.succeed(HASH, { preimage: PREIMAGE, feeMsat: 1000n, route: route(50_000n) });
-    expect(store.get(HASH)!.attempts).toMatchObject([{ status: 'SUCCEEDED', route: route(50_000n) }]);
+    expect((await store.get(HASH))!.attempts).toMatchObject([{ status: 'SUCCEEDED', route: route(50_000n) }]);
   });
 
   it('refuses bad input', async () => {
@@ -129,7 +133,7 @@ describe('PaymentStore', () => {
     await expect(store.attempt(HASH, route(1n))).rejects.toMatchObject({ code: 'not_found' });
     await store.begin({ paymentHash: HASH, destination: DEST, amountMsat: 1n });
     await expect(store.succeed(HASH, { preimage: new Uint8Array(32) })).rejects.toThrow(/does not hash/);
-    expect(store.get(HASH)!.status).toBe('IN_FLIGHT');
+    expect((await store.get(HASH))!.status).toBe('IN_FLIGHT');
   });
 
   it('after a restart, fails the attempts no channel can carry and the payments left with nothing in flight; their invoices can be paid again', async () => {
@@ -141,14 +145,14 @@ describe('PaymentStore', () => {
     clock = T0 + 10;
     const failed = await store.failStranded((_h, id) => id === carried || id === mixedCarried, { code: 'the node stopped' }, 'FAILURE_REASON_ERROR');
     expect(failed.sort()).toEqual([hashes[1], hashes[3]].sort());
-    expect(store.get(hashes[0]!)).toMatchObject({ status: 'IN_FLIGHT', attempts: [{ status: 'IN_FLIGHT' }] });
-    expect(store.get(hashes[1]!)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_ERROR', attempts: [{ attemptId: lost, status: 'FAILED', resolveTime: T0 + 10, failure: { code: 'the node stopped' } }] });
-    expect(store.get(hashes[2]!)!.status).toBe('IN_FLIGHT');
-    expect(store.get(hashes[2]!)!.attempts.map((a) => [a.attemptId, a.status])).toEqual([
+    expect((await store.get(hashes[0]!))).toMatchObject({ status: 'IN_FLIGHT', attempts: [{ status: 'IN_FLIGHT' }] });
+    expect((await store.get(hashes[1]!))).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_ERROR', attempts: [{ attemptId: lost, status: 'FAILED', resolveTime: T0 + 10, failure: { code: 'the node stopped' } }] });
+    expect((await store.get(hashes[2]!))!.status).toBe('IN_FLIGHT');
+    expect((await store.get(hashes[2]!))!.attempts.map((a) => [a.attemptId, a.status])).toEqual([
       [mixedLost, 'FAILED'],
       [mixedCarried, 'IN_FLIGHT'],
     ]);
-    expect(store.get(hashes[3]!)).toMatchObject({ status: 'FAILED', attempts: [] });
+    expect((await store.get(hashes[3]!))).toMatchObject({ status: 'FAILED', attempts: [] });
     // Nothing left to fail: nothing changes.
     const rev = store.revision;
     expect(await store.failStranded(() => true, { code: 'x' }, 'FAILURE_REASON_ERROR')).toEqual([]);
@@ -163,11 +167,11 @@ describe('PaymentStore', () => {
     await store.begin({ paymentHash: sha256(other), destination: DEST, amountMsat: 1_000n });
     await store.attempt(sha256(other), route(1_000n));
     await store.succeed(sha256(other), { preimage: other });
-    const before = store.list();
+    const before = (await store.list()).payments;
     await store.close();
     store = await open();
-    expect(store.list()).toEqual(before);
-    expect(store.list().map((p) => p.status)).toEqual(['IN_FLIGHT', 'SUCCEEDED']);
+    expect((await store.list()).payments).toEqual(before);
+    expect((await store.list()).payments.map((p) => p.status)).toEqual(['IN_FLIGHT', 'SUCCEEDED']);
     expect(store.inFlight().map((p) => p.paymentHash)).toEqual([HASH]);
     expect((await store.begin({ paymentHash: HASH, destination: DEST, amountMsat: 50_000n })).started).toBe(false);
   });
@@ -176,7 +180,7 @@ describe('PaymentStore', () => {
     await store.begin({ paymentHash: HASH, paymentRequest: 'lnbcrt500n1x', destination: DEST, amountMsat: 50_000n });
     await store.attempt(HASH, route(50_000n));
     await store.succeed(HASH, { preimage: PREIMAGE });
-    const v = paymentView(store.get(HASH)!);
+    const v = paymentView((await store.get(HASH))!);
     expect(v).toMatchObject({
       payment_hash: HASH,
       value: '50',
@@ -204,10 +208,13 @@ describe('PaymentStore', () => {
  */
 describe('the HTLC switch after a restart', () => {
   let dir: string;
+  let kv: KvStore;
   beforeEach(async () => {
     dir = await tempDir('switch');
+    kv = MemoryKvStore.open();
   });
   afterEach(async () => {
+    await kv.close();
     await removeDir(dir);
   });
 
@@ -244,7 +251,7 @@ describe('the HTLC switch after a restart', () => {
       resolveHtlc,
     } as unknown as ChannelManager;
     const invoices = realInvoices ?? ({ onCancel: () => () => undefined, heldSets: () => [] } as unknown as InvoiceRegistry);
-    const payments = await PaymentStore.open({ dir });
+    const payments = await PaymentStore.open(kv, { dir });
     return { payments, channels, invoices, handler: () => handler!, onPreimage: () => onPreimage! };
   }
 
@@ -253,7 +260,7 @@ describe('the HTLC switch after a restart', () => {
     const hashes = pre.map((p) => hex.encode(sha256(p)));
     // Four payments, each stopped at a different point, as a crash leaves them.
     {
-      const payments = await PaymentStore.open({ dir });
+      const payments = await PaymentStore.open(kv);
       for (const h of hashes) {
         await payments.begin({ paymentHash: h, destination: DEST, amountMsat: 1_000n });
         await payments.attempt(h, route(1_000n));
@@ -264,19 +271,19 @@ describe('the HTLC switch after a restart', () => {
     // 0: HTLC 0 in a commitment. 1: HTLC 1 signed, not yet revoked. 2: origin stored, the add never
     // stored by the channel (HTLC 2 is nowhere). 3: stopped before the origin was stored.
     const t = await start({ [`${CH}:0`]: origin(0), [`${CH}:1`]: origin(1), [`${CH}:2`]: origin(2) });
-    const sw = await HtlcSwitch.open({ dir, channels: t.channels, invoices: t.invoices, payments: t.payments, nodeSecret: new Uint8Array(32).fill(9), nodeId: DEST, height: () => 100, log: memoryLogger() });
+    const sw = await HtlcSwitch.open({ kv, dir, channels: t.channels, invoices: t.invoices, payments: t.payments, nodeSecret: new Uint8Array(32).fill(9), nodeId: DEST, height: () => 100, log: memoryLogger() });
     try {
-      expect(t.payments.list().map((p) => p.status)).toEqual(['IN_FLIGHT', 'IN_FLIGHT', 'FAILED', 'FAILED']);
-      expect(t.payments.get(hashes[2]!)).toMatchObject({ failureReason: 'FAILURE_REASON_ERROR', attempts: [{ status: 'FAILED', failure: { code: expect.stringMatching(/^the node stopped/) } }] });
+      expect((await t.payments.list()).payments.map((p) => p.status)).toEqual(['IN_FLIGHT', 'IN_FLIGHT', 'FAILED', 'FAILED']);
+      expect((await t.payments.get(hashes[2]!))).toMatchObject({ failureReason: 'FAILURE_REASON_ERROR', attempts: [{ status: 'FAILED', failure: { code: expect.stringMatching(/^the node stopped/) } }] });
       // Each failed invoice can be paid again.
       for (const h of [hashes[2]!, hashes[3]!]) expect((await t.payments.begin({ paymentHash: h, destination: DEST, amountMsat: 1_000n })).started).toBe(true);
 
       // The carried ones end with their channel, with nobody waiting on them any more: HTLC 0's
       // preimage arrives (recorded before the channel moves on), HTLC 1 fails.
       await t.onPreimage()(CH, 0n, pre[0]!);
-      expect(t.payments.get(hashes[0]!)).toMatchObject({ status: 'SUCCEEDED', preimage: hex.encode(pre[0]!) });
+      expect((await t.payments.get(hashes[0]!))).toMatchObject({ status: 'SUCCEEDED', preimage: hex.encode(pre[0]!) });
       await t.handler()({ type: 'failed', channel: CH, id: 1n, local: 'the connection to the peer dropped before the payment was committed' });
-      expect(t.payments.get(hashes[1]!)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_ERROR' });
+      expect((await t.payments.get(hashes[1]!))).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_ERROR' });
       expect((await t.payments.begin({ paymentHash: hashes[1]!, destination: DEST, amountMsat: 1_000n })).started).toBe(true);
     } finally {
       await sw.close();
@@ -287,7 +294,7 @@ describe('the HTLC switch after a restart', () => {
   it('keeps no onion session key once its attempt ended: one an older version stored still reads its failure, then goes', async () => {
     const hash = hex.encode(sha256(new Uint8Array(32).fill(1)));
     {
-      const payments = await PaymentStore.open({ dir });
+      const payments = await PaymentStore.open(kv);
       await payments.begin({ paymentHash: hash, destination: DEST, amountMsat: 1_000n });
       await payments.attempt(hash, route(1_000n));
       await payments.close();
@@ -297,16 +304,19 @@ describe('the HTLC switch after a restart', () => {
     const origin = (h: string, attemptId: number, key: Uint8Array, done: boolean) => ({ kind: 'local', paymentHash: h, attemptId, sessionKey: hex.encode(key), hops: [DEST], route: { totalTimeLock: 1200, totalAmtMsat: '1000', totalFeesMsat: '0', hops: [{ pubkey: DEST, shortChannelId: '1', amtToForwardMsat: '1000', feeMsat: '0', expiry: 1200 }] }, ...(done ? { done } : {}) });
     // Version 1 of the store: HTLC 0 still out (in a commitment), HTLC 1's attempt long over.
     const t = await start({ [`${CH}:0`]: origin(hash, 1, outKey, false), [`${CH}:1`]: origin('bb'.repeat(32), 2, endedKey, true) });
-    const sw = await HtlcSwitch.open({ dir, channels: t.channels, invoices: t.invoices, payments: t.payments, nodeSecret: new Uint8Array(32).fill(9), nodeId: DEST, height: () => 100, log: memoryLogger() });
-    const stored = () => readFile(join(dir, 'htlc-switch.json'), 'utf8');
+    const sw = await HtlcSwitch.open({ kv, dir, channels: t.channels, invoices: t.invoices, payments: t.payments, nodeSecret: new Uint8Array(32).fill(9), nodeId: DEST, height: () => 100, log: memoryLogger() });
+    // What the node keeps of the switch: every origin record, live and ended.
+    const stored = async () => [...(await kv.range(ORIGINS_NS)), ...(await kv.range(ORIGINS_DONE_NS))].map((r) => `${r.key} ${Buffer.from(r.value).toString()}`).join('\n');
     try {
+      // htlc-switch.json of version 1 moved into the store: the ended attempt's key did not come along.
+      expect(await readFile(join(dir, 'htlc-switch.json.migrated'), 'utf8')).toContain('"schema_version":1');
       expect(await stored()).not.toContain(hex.encode(endedKey));
       expect(await stored()).toContain(hex.encode(outKey));
       // The payee fails HTLC 0; the key still read its answer, and goes with the attempt.
       const { secrets } = sharedSecrets(outKey, [hex.decode(DEST)]);
       const reason = obfuscateFailure(secrets[0]!, createFailurePacket(secrets[0]!, encodeFailureMessage({ type: 'incorrect_or_unknown_payment_details', htlc_msat: 1_000n, height: 100 })));
       await t.handler()({ type: 'failed', channel: CH, id: 0n, reason });
-      expect(t.payments.get(hash)).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' });
+      expect((await t.payments.get(hash))).toMatchObject({ status: 'FAILED', failureReason: 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' });
       expect(await stored()).not.toContain(hex.encode(outKey));
       expect(await stored()).not.toContain('sessionKey');
     } finally {
@@ -317,20 +327,20 @@ describe('the HTLC switch after a restart', () => {
 
   it('a payee settles its invoice before the preimage leaves, so a crash in between cannot lose the payment', async () => {
     const nodeSecret = new Uint8Array(32).fill(9);
-    const invoices = await InvoiceRegistry.open({ dir, nodeSecret, network: 'regtest' });
+    const invoices = await InvoiceRegistry.open(kv, { nodeSecret, network: 'regtest' });
     const inv = await invoices.create({ amountMsat: 5_000_000n });
     const hash = hex.decode(inv.paymentHash);
     const atFulfill: string[] = [];
     const t = await start({}, invoices, async (_key, input) => {
-      if (input.type === 'fulfill_htlc') atFulfill.push(invoices.lookup(hash)!.state);
+      if (input.type === 'fulfill_htlc') atFulfill.push((await invoices.lookup(hash))!.state);
     });
-    const sw = await HtlcSwitch.open({ dir, channels: t.channels, invoices, payments: t.payments, nodeSecret, nodeId: hex.encode(secp.getPublicKey(nodeSecret)), height: () => 100, log: memoryLogger() });
+    const sw = await HtlcSwitch.open({ kv, dir, channels: t.channels, invoices, payments: t.payments, nodeSecret, nodeId: hex.encode(secp.getPublicKey(nodeSecret)), height: () => 100, log: memoryLogger() });
     try {
       const payload = framedPayload({ amountMsat: 5_000_000n, outgoingCltv: 500, paymentSecret: hex.decode(inv.paymentSecret), totalMsat: 5_000_000n });
       const onion = createOnion(new Uint8Array(32).fill(5), [{ pubkey: secp.getPublicKey(nodeSecret), payload }], hash);
       await t.handler()({ type: 'locked_in', channel: CH, htlc: { id: 0n, amountMsat: 5_000_000n, paymentHash: hash, cltvExpiry: 500, onion } });
       expect(atFulfill).toEqual(['SETTLED']);
-      expect(invoices.lookup(hash)).toMatchObject({ state: 'SETTLED' });
+      expect((await invoices.lookup(hash))).toMatchObject({ state: 'SETTLED' });
     } finally {
       await sw.close();
       await t.payments.close();
