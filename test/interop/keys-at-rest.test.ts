@@ -18,6 +18,7 @@ import { deriveNodeKeys } from '../../core/keys/node-key.ts';
 import { deriveChannelSecrets } from '../../core/keys/channel-keys.ts';
 import { Bip84Account } from '../../core/wallet/bip84.ts';
 import { onionSessionKey } from '../../core/node/htlc-switch.ts';
+import { openKvStore } from '../../core/store/kv/open.ts';
 
 interface Channels {
   channels: { remote_pubkey: string; active: boolean; channel_point: string }[];
@@ -160,6 +161,8 @@ describe('keys at rest', () => {
     const closedA = await cli(a, 'closedchannels');
     expect(closedA.code).toBe(0);
 
+    // Stopped first: a daemon holds its store, and the test reads each node's channel key indexes from it.
+    for (const d of daemons) await d.stop();
     // Everything either node holds, derived from its words.
     const secrets: Secret[] = [];
     for (const [who, words, dir] of [['alice', alice.words, a], ['bob', bob.words, b]] as const) {
@@ -169,8 +172,9 @@ describe('keys at rest', () => {
       secrets.push({ what: `${who}'s words (as a list)`, text: words.split(' ').slice(0, 6).join('","') });
       secrets.push({ what: `${who}'s master xprv`, text: HDKey.fromMasterSeed(seed).privateExtendedKey });
       secrets.push({ what: `${who}'s node secret`, bytes: deriveNodeKeys(seed, 'regtest').nodeSecret });
-      const channels = JSON.parse(await readFile(join(dir, 'channels.json'), 'utf8')) as { data: { channels: Record<string, { index: number }> } };
-      const indexes = Object.values(channels.data.channels).map((c) => c.index);
+      const store = await openKvStore({ backend: 'embedded', dir: join(dir, 'store') });
+      const indexes = (await store.range('channels')).map((r) => (JSON.parse(Buffer.from(r.value).toString('utf8')) as { index: number }).index);
+      await store.close();
       expect(indexes.length).toBeGreaterThan(0);
       for (const i of indexes) {
         const cs = deriveChannelSecrets(seed, 'regtest', i);
@@ -190,7 +194,6 @@ describe('keys at rest', () => {
       for (const chain of [0, 1] as const) for (let i = 0; i < 20; i++) secrets.push({ what: `${who}'s wallet key ${chain}/${i}`, bytes: account.privateKey(chain, i) });
     }
 
-    for (const d of daemons) await d.stop();
     const found: string[] = [];
     let files = 0;
     for (const dir of [a, b]) {
