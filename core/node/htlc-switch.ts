@@ -290,7 +290,8 @@ export class HtlcSwitch {
    * payment's record (SUCCEEDED, FAILED, or IN_FLIGHT when the timeout passed with an HTLC still out).
    */
   async pay(inv: Invoice, paymentRequest: string, amountMsat: bigint, opts: { timeoutMs: number; feeLimitMsat?: bigint }): Promise<PaymentEntry> {
-    const begun = await this.o.payments.begin({ paymentHash: inv.paymentHash, paymentRequest, destination: inv.payee, amountMsat, ...(opts.feeLimitMsat !== undefined ? { feeLimitMsat: opts.feeLimitMsat } : {}) });
+    // Not durable on its own: the first attempt's write, before any HTLC leaves, carries it to disk.
+    const begun = await this.o.payments.begin({ paymentHash: inv.paymentHash, paymentRequest, destination: inv.payee, amountMsat, ...(opts.feeLimitMsat !== undefined ? { feeLimitMsat: opts.feeLimitMsat } : {}) }, { durable: false });
     if (!begun.started) return begun.payment;
     const hashHex = hex.encode(inv.paymentHash);
     this.paying.add(hashHex);
@@ -505,7 +506,7 @@ export class HtlcSwitch {
         htlcId: inKey,
         amtToForwardMsat: payload.amountMsat,
         outgoingCltvValue: payload.outgoingCltv,
-      });
+      }, { settle: true });
       if (decision.action === 'hold') {
         setTimeout(() => void this.mppTimeout(hex.encode(htlc.paymentHash)), Math.max(0, decision.mppDeadline - Date.now())).unref();
         return;
@@ -526,8 +527,10 @@ export class HtlcSwitch {
       }
       let paid = 0n;
       for (const id of decision.htlcIds) paid += this.incomingAmounts.get(id) ?? 0n;
-      // The invoice is settled before the preimage leaves: once the payer has it, the payment is made.
-      // A crash in between finds the HTLCs unresolved at start-up, and the invoice settles them again.
+      // The invoice is settled before the preimage leaves (onHtlc recorded it with the set's last part;
+      // markSettled only catches a decision an older version recorded): once the payer has it, the
+      // payment is made. A crash in between finds the HTLCs unresolved at start-up, and the invoice
+      // settles them again.
       await this.o.invoices.markSettled(htlc.paymentHash, paid || htlc.amountMsat);
       for (const id of decision.htlcIds) {
         const [ch, n] = id.split(':') as [string, string];

@@ -326,14 +326,14 @@ export class PaymentStore {
   }
 
   /** Issues the write of `rec` (and `extra`), keeping memory in step; resolves once durable. */
-  private save(rec: PaymentRecord, prev: PaymentStatus | undefined, opts: { counters?: boolean; with?: readonly KvOp[] } = {}): Promise<void> {
+  private save(rec: PaymentRecord, prev: PaymentStatus | undefined, opts: { counters?: boolean; with?: readonly KvOp[]; durable?: boolean } = {}): Promise<void> {
     const ops = recordOps(rec, prev);
     if (opts.counters) ops.push({ type: 'put', ns: 'meta', key: COUNTERS_KEY, value: kvJson.encode(this.counters) });
     if (opts.with) ops.push(...opts.with);
     if (rec.status === 'IN_FLIGHT') this.live.set(rec.paymentHash, rec);
     else this.live.delete(rec.paymentHash);
     this.revisionCount++;
-    return this.kv.write(ops);
+    return this.kv.write(ops, opts.durable === false ? { durable: false } : undefined);
   }
 
   /**
@@ -351,8 +351,12 @@ export class PaymentStore {
    * Records the intent to pay. `started: false` (and the existing record) when this hash is already in
    * flight or paid: the caller must not send anything. A payment that FAILED may be tried again; its
    * earlier attempts stay in its history.
+   *
+   * `durable: false` resolves before the record is on disk: it gets there with the next durable write
+   * (the first attempt's, which comes before any HTLC leaves), and a crash before that loses only a
+   * payment that sent nothing.
    */
-  async begin(p: BeginPayment): Promise<{ started: boolean; payment: PaymentEntry }> {
+  async begin(p: BeginPayment, opts: { durable?: boolean } = {}): Promise<{ started: boolean; payment: PaymentEntry }> {
     const key = hashKey(p.paymentHash);
     const destination = typeof p.destination === 'string' ? p.destination.toLowerCase() : hex.encode(p.destination);
     if (!PUBKEY.test(destination)) throw new PaymentStoreError('invalid_argument', 'the destination is not a node public key');
@@ -375,7 +379,7 @@ export class PaymentStore {
         paymentIndex,
         attempts: prior?.attempts ?? [],
       };
-      return { write: this.save(rec, prior?.status, { counters: !prior }), result: { started: true, payment: entryOf(rec) } };
+      return { write: this.save(rec, prior?.status, { counters: !prior, durable: opts.durable ?? true }), result: { started: true, payment: entryOf(rec) } };
     });
   }
 

@@ -53,7 +53,8 @@ describe('invoices over the CLI', () => {
     expect(await cliJson(d.datadir, 'lookupinvoice', '--rhash', b.r_hash)).toMatchObject({ r_hash: b.r_hash });
     expect(await cliJson(d.datadir, 'cancelinvoice', c.r_hash)).toEqual({});
     expect((await cliJson<Listed>(d.datadir, 'listinvoices', '--pending_only')).invoices.map((i) => i.add_index)).toEqual(['1', '2']);
-    expect(await cliJson(d.datadir, 'listpayments')).toEqual({ payments: [] });
+    expect(await cliJson(d.datadir, 'listpayments')).toEqual({ payments: [], first_index_offset: '0', last_index_offset: '0' });
+    expect(await cliJson(d.datadir, 'listpayments', '--reversed', '--max_payments', '10', '--include_incomplete=false')).toEqual({ payments: [], first_index_offset: '0', last_index_offset: '0' });
 
     const both = await cli(d.datadir, 'addinvoice', '--amt', '1', '--amt_msat', '1000');
     expect(both.code).not.toBe(0);

@@ -122,6 +122,27 @@ describe('InvoiceRegistry', () => {
       expect(after.htlcs.map((h) => h.state)).toEqual(['SETTLED']);
     });
 
+    it('settles a set in the same write as its last part when asked to, for the sum of its parts', async () => {
+      const inv = await reg.create({ amountMsat: 100_000n });
+      const writes: number[] = [];
+      const write = kv.write.bind(kv);
+      kv.write = (ops, o) => {
+        writes.push(ops.length);
+        return write(ops, o);
+      };
+      expect(await reg.onHtlc(htlc(inv, { amountMsat: 60_000n, totalMsat: 100_000n, htlcId: 'a:1' }), { settle: true })).toMatchObject({ action: 'hold' });
+      expect((await reg.lookup(inv.paymentHash))!.state).toBe('ACCEPTED');
+      clock = T0 + 2500;
+      expect(await reg.onHtlc(htlc(inv, { amountMsat: 40_001n, totalMsat: 100_000n, htlcId: 'b:1' }), { settle: true })).toEqual({ action: 'settle', preimage: hex.decode(inv.preimage), htlcIds: ['a:1', 'b:1'] });
+      expect(writes).toHaveLength(2);
+      expect(await reg.lookup(inv.paymentHash)).toMatchObject({ state: 'SETTLED', settleIndex: 1, settledAt: T0 + 2500, amtPaidMsat: 100_001n, htlcs: [{ state: 'SETTLED' }, { state: 'SETTLED' }] });
+      expect(reg.heldSets()).toEqual([]);
+      // What the switch calls next changes nothing; a replay gets the same answer.
+      expect(await reg.markSettled(inv.paymentHash, 100_001n)).toBe(false);
+      expect(writes).toHaveLength(2);
+      expect(await reg.onHtlc(htlc(inv, { amountMsat: 40_001n, totalMsat: 100_000n, htlcId: 'b:1' }), { settle: true })).toMatchObject({ action: 'settle', htlcIds: ['a:1', 'b:1'] });
+    });
+
     it('fails an unknown hash, a wrong or missing secret, under- and over-payment with incorrect_or_unknown_payment_details', async () => {
       const inv = await reg.create({ amountMsat: 50_000n });
       const unknownDetails = { action: 'fail', reason: 'incorrect_or_unknown_payment_details' };

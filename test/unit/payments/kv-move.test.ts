@@ -200,12 +200,15 @@ describe.each(backends)('payments, invoices and the switch in the $name store', 
     const hash = sha256(new Uint8Array(32).fill(9));
     const route = { totalTimeLock: 1200, totalAmtMsat: 1_000n, totalFeesMsat: 0n, hops: [{ pubkey: DEST, shortChannelId: 1n, amtToForwardMsat: 1_000n, feeMsat: 0n, expiry: 1200 }] };
     const writes: KvOp[][] = [];
+    const durable: boolean[] = [];
     const write = kv.write.bind(kv);
     kv.write = (ops, o) => {
       writes.push([...ops]);
+      durable.push(o?.durable !== false);
       return write(ops, o);
     };
-    await payments.begin({ paymentHash: hash, destination: DEST, amountMsat: 1_000n });
+    // The intent alone need not be durable: the attempt's write, before the HTLC leaves, carries it.
+    await payments.begin({ paymentHash: hash, destination: DEST, amountMsat: 1_000n }, { durable: false });
     // The attempt with the switch's origin of its HTLC; the success with the origin's end.
     await payments.attempt(hash, route, { with: () => [{ type: 'put', ns: ORIGINS_NS, key: 'ch:0', value: new Uint8Array([1]) }] });
     await payments.succeed(hash, { preimage: new Uint8Array(32).fill(9), with: [{ type: 'delete', ns: ORIGINS_NS, key: 'ch:0' }, { type: 'put', ns: ORIGINS_DONE_NS, key: 'ch:0', value: new Uint8Array([2]) }] });
@@ -215,6 +218,7 @@ describe.each(backends)('payments, invoices and the switch in the $name store', 
       ['put meta', 'put payments', 'put switch-origins'],
       ['delete payments-in-flight', 'delete switch-origins', 'put payments', 'put payments-succeeded', 'put switch-origins-done'],
     ]);
+    expect(durable).toEqual([false, true, true]);
   });
 });
 
