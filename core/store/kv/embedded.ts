@@ -37,7 +37,7 @@ import {
   readFrameHeader,
   recordBytes,
 } from './log-format.ts';
-import { checkNs, checkOp } from './types.ts';
+import { FailureNotice, checkNs, checkOp } from './types.ts';
 import type { KvOp, KvRange, KvRecord, KvStore } from './types.ts';
 
 export const LOCK_NAME = 'kv.lock';
@@ -227,6 +227,7 @@ export class EmbeddedKvStore implements KvStore {
   private closed = false;
   private closing: Promise<void> | undefined;
   private failure: StoreError | undefined;
+  private readonly failed = new FailureNotice();
   private timer: NodeJS.Timeout | undefined;
   private compacting: Promise<void> | undefined;
   /** Compaction is tried again only once the log has grown past this (after one failed). */
@@ -522,7 +523,12 @@ export class EmbeddedKvStore implements KvStore {
         `what reached the disk is known once Coulomb is restarted. Check the disk (free space, permissions, errors), then restart Coulomb.`,
       { cause: e },
     );
+    this.failed.fire(this.failure);
     return this.failure;
+  }
+
+  onFailure(fn: (e: StoreError) => void): void {
+    this.failed.listen(fn);
   }
 
   private maybeCompact(): void {

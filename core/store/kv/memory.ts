@@ -3,7 +3,7 @@
  * one open per name) without a disk. A crash loses everything, so nothing real runs on it.
  */
 import { StoreError } from '../errors.ts';
-import { checkNs, checkOp, inRange } from './types.ts';
+import { FailureNotice, checkNs, checkOp, inRange } from './types.ts';
 import type { KvOp, KvRange, KvRecord, KvStore } from './types.ts';
 
 const open = new Set<string>();
@@ -12,6 +12,8 @@ export class MemoryKvStore implements KvStore {
   readonly backend = 'memory' as const;
   private readonly data = new Map<string, Map<string, Uint8Array>>();
   private closed = false;
+  private failure: StoreError | undefined;
+  private readonly failed = new FailureNotice();
   /** Counts commits, as the disk backends count syncs. */
   syncs = 0;
 
@@ -49,6 +51,7 @@ export class MemoryKvStore implements KvStore {
   async write(ops: readonly KvOp[]): Promise<void> {
     this.check();
     for (const op of ops) checkOp(op);
+    if (this.failure) throw this.failure;
     this.syncs++;
     for (const op of ops) {
       let m = this.data.get(op.ns);
@@ -61,6 +64,17 @@ export class MemoryKvStore implements KvStore {
   async flush(): Promise<void> {
     await Promise.resolve();
     this.check();
+    if (this.failure) throw this.failure;
+  }
+
+  onFailure(fn: (e: StoreError) => void): void {
+    this.failed.listen(fn);
+  }
+
+  /** For tests: from now on every write fails, as a disk or a database connection lost would make it. */
+  failWrites(why: string): void {
+    this.failure ??= new StoreError('write_failed', this.location, `${this.location} takes no more writes (${why})`);
+    this.failed.fire(this.failure);
   }
 
   close(): Promise<void> {

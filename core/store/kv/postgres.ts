@@ -35,7 +35,7 @@ import { Client, Pool } from 'pg';
 import type { ClientConfig, DatabaseError } from 'pg';
 import { StoreError } from '../errors.ts';
 import { VERSION } from '../../version.ts';
-import { checkNs, checkOp } from './types.ts';
+import { FailureNotice, checkNs, checkOp } from './types.ts';
 import type { KvOp, KvRange, KvRecord, KvStore } from './types.ts';
 
 /** The schema this Coulomb writes; older ones are migrated at open, newer ones refused. */
@@ -97,6 +97,7 @@ export class PostgresKvStore implements KvStore {
   /** A `durable: false` transaction was committed since the last durable one. */
   private lazyUnsynced = false;
   private failure: StoreError | undefined;
+  private readonly failed = new FailureNotice();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -270,6 +271,7 @@ export class PostgresKvStore implements KvStore {
             `a write to the PostgreSQL database at ${this.location} failed (${describe(e)}); whether it committed is unknown, and this store takes no more writes: restart Coulomb once the server is reachable`,
             { cause: e },
           );
+          this.failed.fire(this.failure);
           for (const w of batch) w.reject(this.failure);
         }
       }
@@ -317,6 +319,11 @@ export class PostgresKvStore implements KvStore {
       `lost the connection to the PostgreSQL database at ${this.location} (${describe(e)}), and with it the writer lock: this store takes no more writes; restart Coulomb once the server is reachable`,
       { cause: e },
     );
+    this.failed.fire(this.failure);
+  }
+
+  onFailure(fn: (e: StoreError) => void): void {
+    this.failed.listen(fn);
   }
 }
 

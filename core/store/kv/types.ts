@@ -68,6 +68,12 @@ export interface KvStore {
   flush(): Promise<void>;
   /** Flushes, then releases the store; further calls fail with StoreError('closed'). */
   close(): Promise<void>;
+  /**
+   * Calls `fn` once, soon after the store stops taking writes (StoreError('write_failed'): a disk that
+   * refused a write, a database connection lost), even when no write is under way — or at once if it
+   * already has. A node stops there: its state in memory may be ahead of what is stored.
+   */
+  onFailure(fn: (e: StoreError) => void): void;
 }
 
 const NS = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -149,3 +155,21 @@ export const kvJson = {
  * `core/store/kv/open.ts` opens either.
  */
 export type KvBackendConfig = { backend: 'embedded'; dir: string } | { backend: 'postgres'; dsn: string };
+
+/** A backend's side of `KvStore.onFailure`: each listener called once, outside the failing call, with the store's first failure. */
+export class FailureNotice {
+  private failure: StoreError | undefined;
+  private readonly listeners: ((e: StoreError) => void)[] = [];
+
+  listen(fn: (e: StoreError) => void): void {
+    const failure = this.failure;
+    if (failure) setImmediate(() => fn(failure));
+    else this.listeners.push(fn);
+  }
+
+  fire(e: StoreError): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const fn of this.listeners.splice(0)) setImmediate(() => fn(e));
+  }
+}

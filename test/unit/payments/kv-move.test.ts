@@ -76,6 +76,9 @@ class Counting implements KvStore {
   close(): Promise<void> {
     return this.inner.close();
   }
+  onFailure(fn: Parameters<KvStore['onFailure']>[0]): void {
+    this.inner.onFailure(fn);
+  }
 }
 
 const backends: { name: string; open: (dir: string) => Promise<KvStore> }[] = [

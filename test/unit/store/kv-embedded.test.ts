@@ -14,7 +14,7 @@ import { openKvStore } from '../../../core/store/kv/open.ts';
 import { kvIndexKey } from '../../../core/store/kv/types.ts';
 import type { KvOp } from '../../../core/store/kv/types.ts';
 import { StoreError } from '../../../core/store/errors.ts';
-import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { removeDir, tempDir, waitFor } from '../../helpers/daemon.ts';
 import { kvConformance } from './kv-suite.ts';
 
 let root = '';
@@ -269,10 +269,18 @@ describe('embedded store', () => {
     const dir = freshDir();
     const { store } = await openLogged(dir);
     await store.write([put('channels', 'c1', 'before')]);
+    const told: unknown[] = [];
+    store.onFailure((e) => told.push(e));
     // The disk goes away under the store: its file handle is closed behind its back.
     await (store as unknown as { file: { fh: FileHandle } }).file.fh.close();
     const writes = [store.write([put('channels', 'c1', 'lost')]), store.write([put('channels', 'c2', 'lost too')])];
     for (const w of writes) await expect(w).rejects.toMatchObject({ code: 'write_failed' });
+    // The store's owner hears of it once (a node stops there), and so does one listening later.
+    await waitFor('the failure to be told', () => told.length > 0 || undefined);
+    const late = await new Promise((resolve) => store.onFailure(resolve));
+    expect(told).toHaveLength(1);
+    expect(late).toBe(told[0]);
+    expect(told[0]).toMatchObject({ code: 'write_failed' });
     const err = await store.write([put('channels', 'c3', 'later')]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'write_failed', file: join(dir, logName(1)) });
     expect((err as Error).message).toMatch(/restart/);

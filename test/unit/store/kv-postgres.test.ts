@@ -230,7 +230,11 @@ describe.skipIf(skipReason !== undefined)('PostgreSQL store', () => {
         [db],
       );
       expect(killed).toEqual([{ ok: true }]);
+      // Heard without any write under way: a node stops at once, not at its next write.
+      const told = await new Promise<StoreError>((resolve) => store.onFailure(resolve));
+      expect(told.code).toBe('write_failed');
       const e = await rejection(store.write([put('channels', 'c', 'lost')]));
+      expect(e).toBe(told);
       expect(e.code).toBe('write_failed');
       expect(e.message).toMatch(/restart Coulomb once the server is reachable/);
       expect(e.message).not.toContain(PG_PASSWORD);
