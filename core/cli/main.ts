@@ -216,6 +216,11 @@ async function runDaemon(argv: string[]): Promise<number> {
       `Data directory ${config.datadir}. Next: coulomb --datadir ${config.datadir} ${next}\n`,
   );
   await d.stopped;
+  if (d.node.failure) {
+    // A service manager restarts on a non-zero exit; the log holds the same words.
+    process.stderr.write(`[coulomb] stopped: the node's store failed. ${d.node.failure.message}\n`);
+    return 1;
+  }
   return 0;
 }
 

@@ -91,6 +91,8 @@ export class CoulombNode {
   private listening: { host: string; port: number }[] = [];
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: (() => void)[] = [];
+  /** Why the node stopped on its own: its store failed (a daemon then exits non-zero). */
+  failure: StoreError | undefined;
 
   constructor(private readonly opts: NodeOptions) {
     this.config = opts.config;
@@ -156,6 +158,7 @@ export class CoulombNode {
     const { config } = this;
     const keys = deriveNodeKeys(seed, config.network);
     const kv = await this.openStore();
+    kv.onFailure((e) => this.storeFailed(e));
     const wallet = await Wallet.open({ dir: config.datadir, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster }).catch(async (e: unknown) => {
       await kv.close();
       throw e;
@@ -321,22 +324,44 @@ export class CoulombNode {
     this.stopListeners.push(fn);
   }
 
+  /**
+   * Stops the node; every part is closed even when one fails to (a store that failed cannot flush, and
+   * the rest must still close and the stop listeners still run).
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('stopping');
       await this.unlocking?.catch(() => undefined);
-      await this.unlocked?.peers.close();
-      await this.chain?.stop();
-      await this.unlocked?.channels.close();
-      await this.unlocked?.htlcSwitch.close();
-      await this.unlocked?.invoices.close();
-      await this.unlocked?.payments.close();
-      await this.unlocked?.wallet.close();
-      // Last: everything above may write to it while it stops.
-      await this.unlocked?.kv.close();
+      const u = this.unlocked;
+      const parts: [string, (() => Promise<void>) | undefined][] = [
+        ['peers', u && (() => u.peers.close())],
+        ['chain', this.chain && (() => this.chain.stop())],
+        ['channels', u && (() => u.channels.close())],
+        ['HTLC switch', u && (() => u.htlcSwitch.close())],
+        ['invoices', u && (() => u.invoices.close())],
+        ['payments', u && (() => u.payments.close())],
+        ['wallet', u && (() => u.wallet.close())],
+        // Last: everything above may write to it while it stops.
+        ['store', u && (() => u.kv.close())],
+      ];
+      for (const [part, close] of parts) {
+        await close?.().catch((e: unknown) => this.log.warn(`closing the ${part} failed while stopping`, { error: e instanceof Error ? e.message : String(e) }));
+      }
       for (const fn of this.stopListeners) fn();
     })();
     return this.stopping;
+  }
+
+  /**
+   * The store takes no more writes (a disk refusing writes, a lost database connection): state in memory
+   * may now be ahead of what is stored, and a message that depends on it must never leave. The node
+   * stops at once (peers first) rather than go on; a restart reads what the store really holds.
+   */
+  private storeFailed(e: StoreError): void {
+    if (this.stopping) return;
+    this.failure = e;
+    this.log.error(`the node's store failed, so the node stops now: nothing more is sent or accepted. Fix the cause, then start Coulomb again; it continues from what the store holds. ${e.message}`, { store: e.file });
+    void this.stop();
   }
 
   peerView(): PeerView[] {
