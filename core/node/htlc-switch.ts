@@ -213,7 +213,10 @@ export class HtlcSwitch {
     if (!origin) return;
     if (origin.kind === 'local') {
       this.endedByPreimage.add(key);
-      await this.o.payments.succeed(origin.paymentHash, { preimage, route: routeFromRecord(origin.route), with: this.endOps(key, origin) });
+      // Not waiting for the disk: the channel's next stored step, which removes the HTLC, carries it
+      // there (the store keeps writes in call order); a stop before that leaves the fulfill
+      // uncommitted, and the peer sends it again when the channel is reestablished.
+      await this.o.payments.succeed(origin.paymentHash, { preimage, route: routeFromRecord(origin.route), with: this.endOps(key, origin), durable: false });
       this.waiters.get(`${origin.paymentHash}:${origin.attemptId}`)?.({ ok: true, preimage });
       this.waiters.delete(`${origin.paymentHash}:${origin.attemptId}`);
     } else if (!origin.preimage) {
@@ -330,8 +333,12 @@ export class HtlcSwitch {
       try {
         await this.o.channels.addHtlc(c.channel, { amountMsat: built.firstAmount, paymentHash: inv.paymentHash, cltvExpiry: built.firstCltv, onion }, async (id) => {
           const key = `${c.channel}:${id}`;
-          // The attempt and its HTLC's origin in one write, durable before the HTLC leaves.
+          // The attempt and its HTLC's origin in one write. It need not wait for the disk: the HTLC is
+          // committed only by our commitment_signed, which the channel stores (durably, in the same
+          // store, after this write) before sending; an update_add that leaves before it is forgotten
+          // by both sides if we stop first.
           attemptId = await this.o.payments.attempt(hashHex, built.route, {
+            durable: false,
             with: (aid) => {
               const origin: Origin = { kind: 'local', paymentHash: hashHex, attemptId: aid, sessionSalt: hex.encode(sessionSalt), hops: built.pubkeys.map((p) => hex.encode(p)), route: routeToRecord(built.route) };
               this.origins.set(key, origin);
@@ -506,7 +513,9 @@ export class HtlcSwitch {
         htlcId: inKey,
         amtToForwardMsat: payload.amountMsat,
         outgoingCltvValue: payload.outgoingCltv,
-      }, { settle: true });
+        // The set's last part settles the invoice in the same write. It need not wait for the disk: the
+        // fulfill is stored (durably, in the same store, after this write) before it is sent.
+      }, { settle: true, durable: false });
       if (decision.action === 'hold') {
         setTimeout(() => void this.mppTimeout(hex.encode(htlc.paymentHash)), Math.max(0, decision.mppDeadline - Date.now())).unref();
         return;

@@ -372,13 +372,13 @@ export class InvoiceRegistry {
   }
 
   /** Issues the write of `r` changed from `prev`, keeping memory in step; resolves once durable. */
-  private save(r: InvoiceRecord, prev: Before | undefined, counters = false): Promise<void> {
+  private save(r: InvoiceRecord, prev: Before | undefined, counters = false, durable = true): Promise<void> {
     const ops = recordOps(r, prev);
     if (counters) ops.push({ type: 'put', ns: 'meta', key: COUNTERS_KEY, value: kvJson.encode(this.counters) });
     if (isHolding(r)) this.live.set(r.paymentHash, r);
     else this.live.delete(r.paymentHash);
     this.revisionCount++;
-    return this.kv.write(ops);
+    return this.kv.write(ops, durable ? undefined : { durable: false });
   }
 
   /** Runs `fn` on the invoice's record under its lock; its write's durability is awaited after the lock is released. */
@@ -530,9 +530,11 @@ export class InvoiceRegistry {
    *
    * `settle`: when this HTLC completes its set, the invoice is recorded SETTLED (for the sum of the
    * set's HTLCs) in the same write, as markSettled() would record it next: for a caller that fulfills
-   * the set at once, one write instead of two, still before the preimage leaves.
+   * the set at once, one write instead of two, still before the preimage leaves. `durable: false`
+   * resolves once that write is applied, for a caller whose own durable write (the store keeps writes
+   * in call order) comes before the preimage leaves.
    */
-  async onHtlc(htlc: IncomingHtlc, opts: { settle?: boolean } = {}): Promise<HtlcDecision> {
+  async onHtlc(htlc: IncomingHtlc, opts: { settle?: boolean; durable?: boolean } = {}): Promise<HtlcDecision> {
     const key = hashKey(htlc.paymentHash);
     return this.change<HtlcDecision>(key, (r) => {
       const fail = (reason: HtlcFailReason, detail: string, others: string[] = []): HtlcDecision => ({ action: 'fail', reason, detail, htlcIds: [htlc.htlcId, ...others] });
@@ -591,7 +593,7 @@ export class InvoiceRegistry {
       if (complete && opts.settle) {
         const htlcIds = held(r).map((h) => h.htlcId);
         this.settle(r, sumMsat(held(r)));
-        return { write: this.save(r, prev, true), result: { action: 'settle', preimage: hex.decode(r.preimage), htlcIds } };
+        return { write: this.save(r, prev, true, opts.durable ?? true), result: { action: 'settle', preimage: hex.decode(r.preimage), htlcIds } };
       }
       const write = this.save(r, prev);
       if (complete) return { write, result: { action: 'settle', preimage: hex.decode(r.preimage), htlcIds: held(r).map((h) => h.htlcId) } };

@@ -387,8 +387,10 @@ export class PaymentStore {
    * Records an HTLC about to be sent along `route`, before it is sent; resolves with its attempt id.
    * `with` adds the caller's records to the same atomic write, given the attempt id (the switch's
    * origin of the HTLC). `failure` records an attempt that failed before anything was sent.
+   * `durable: false` for a caller whose own next durable write (the store keeps writes in call order)
+   * comes before anything depends on the attempt.
    */
-  async attempt(paymentHash: Uint8Array | string, route: Route, opts: { with?: (attemptId: number) => readonly KvOp[]; failure?: AttemptFailure } = {}): Promise<number> {
+  async attempt(paymentHash: Uint8Array | string, route: Route, opts: { with?: (attemptId: number) => readonly KvOp[]; failure?: AttemptFailure; durable?: boolean } = {}): Promise<number> {
     const key = hashKey(paymentHash);
     if (!route.hops.length) throw new PaymentStoreError('invalid_argument', 'a route has at least one hop');
     return this.change(key, (rec) => {
@@ -401,7 +403,7 @@ export class PaymentStore {
           ? { attemptId: id, status: 'FAILED', route: routeRecord(route), attemptTime: now, resolveTime: now, failure: { ...opts.failure }, preimage: '' }
           : { attemptId: id, status: 'IN_FLIGHT', route: routeRecord(route), attemptTime: now, resolveTime: 0, preimage: '' },
       );
-      return { write: this.save(rec, 'IN_FLIGHT', { counters: true, ...(opts.with ? { with: opts.with(id) } : {}) }), result: id };
+      return { write: this.save(rec, 'IN_FLIGHT', { counters: true, ...(opts.with ? { with: opts.with(id) } : {}), ...(opts.durable === false ? { durable: false } : {}) }), result: id };
     });
   }
 
@@ -432,9 +434,9 @@ export class PaymentStore {
    * The payee released the preimage: the payment succeeded, whatever state it was in. Every attempt still
    * in flight succeeds with it (the parts of one payment share the preimage). `route` records the attempt
    * when the caller made none. Resolves false, changing nothing (but writing `with`), when it had
-   * succeeded already.
+   * succeeded already. `durable: false` as for attempt().
    */
-  async succeed(paymentHash: Uint8Array | string, r: { preimage: Uint8Array; feeMsat?: bigint; route?: Route } & WithOps): Promise<boolean> {
+  async succeed(paymentHash: Uint8Array | string, r: { preimage: Uint8Array; feeMsat?: bigint; route?: Route; durable?: boolean } & WithOps): Promise<boolean> {
     const key = hashKey(paymentHash);
     if (hex.encode(sha256(r.preimage)) !== key) {
       // Checked after the record, so an unknown hash reads as such.
@@ -444,7 +446,7 @@ export class PaymentStore {
     const preimage = hex.encode(r.preimage);
     return this.change(key, (rec) => {
       if (!rec) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
-      if (rec.status === 'SUCCEEDED') return { write: r.with?.length ? this.kv.write(r.with) : undefined, result: false };
+      if (rec.status === 'SUCCEEDED') return { write: r.with?.length ? this.kv.write(r.with, r.durable === false ? { durable: false } : undefined) : undefined, result: false };
       const now = this.now();
       const prev = rec.status;
       let counters = false;
@@ -464,7 +466,7 @@ export class PaymentStore {
       rec.preimage = preimage;
       rec.feeMsat = (r.feeMsat ?? fees).toString();
       delete rec.failureReason;
-      return { write: this.save(rec, prev, { counters, ...(r.with ? { with: r.with } : {}) }), result: true };
+      return { write: this.save(rec, prev, { counters, ...(r.with ? { with: r.with } : {}), ...(r.durable === false ? { durable: false } : {}) }), result: true };
     });
   }
 
