@@ -13,6 +13,9 @@
  *   from that;
  * - a new listening port at every start, which the other side would have to be told: each daemon
  *   keeps the port it was first given.
+ *
+ * A daemon keeps its store in its data directory (the embedded backend), or in a PostgreSQL database
+ * given at create (`pgDsn`, passed in a DSN file as a server's owner would).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -89,6 +92,7 @@ export class CrashDaemon {
   child: ChildProcess | undefined;
   nodeId = '';
   private out = '';
+  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   /** Milliseconds each start took, from spawn to an unlocked node. */
   readonly startTimes: number[] = [];
 
@@ -97,13 +101,21 @@ export class CrashDaemon {
     readonly datadir: string,
     readonly port: number,
     private readonly chain: Chain,
+    /** Daemon flags naming the node's store (none: the embedded one in the data directory). */
+    private readonly storeFlags: string[],
   ) {}
 
-  static async create(name: string, chain: Chain): Promise<CrashDaemon> {
+  static async create(name: string, chain: Chain, opts: { pgDsn?: string } = {}): Promise<CrashDaemon> {
     const dir = await tempDir(name);
     const vault = await sealVault({ mnemonic: createMnemonic(), passphrase: '' }, PASSWORD, TEST_SCRYPT);
     await writeVaultFile(dir, { vault, birthday: chain.chain.height });
-    const d = new CrashDaemon(name, dir, await freePort(), chain);
+    const storeFlags: string[] = [];
+    if (opts.pgDsn) {
+      const dsnFile = join(dir, 'postgres.dsn');
+      await writeFile(dsnFile, `${opts.pgDsn}\n`, { mode: 0o600 });
+      storeFlags.push('--db.backend', 'postgres', '--db.postgres.dsn_file', dsnFile);
+    }
+    const d = new CrashDaemon(name, dir, await freePort(), chain, storeFlags);
     await d.start();
     return d;
   }
@@ -130,10 +142,11 @@ export class CrashDaemon {
     const url = new URL(this.chain.url);
     const child = spawn(
       process.execPath,
-      [await bundle(), 'daemon', '--datadir', this.datadir, '--network', 'regtest', '--bitcoind.rpchost', url.host, '--bitcoind.rpccookie', this.chain.cookieFile, '--listen', `127.0.0.1:${this.port}`, '--rpclisten', '127.0.0.1:0', '--debuglevel', 'info'],
+      [await bundle(), 'daemon', '--datadir', this.datadir, '--network', 'regtest', '--bitcoind.rpchost', url.host, '--bitcoind.rpccookie', this.chain.cookieFile, '--listen', `127.0.0.1:${this.port}`, '--rpclisten', '127.0.0.1:0', '--debuglevel', 'info', ...this.storeFlags],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
+    this.exit = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
     const keep = (d: Buffer): void => {
       this.out = (this.out + d.toString()).slice(-200_000);
     };
@@ -143,9 +156,31 @@ export class CrashDaemon {
       if (child.exitCode !== null) throw new Error(`${this.name} exited:\n${this.tail()}`);
       return this.call('getinfo', {}, 10_000).catch(() => undefined);
     }, 120_000, 50);
-    if (info.wallet_state === 'LOCKED') await this.call('unlock', { password: PASSWORD });
+    if (info.wallet_state === 'LOCKED') {
+      // A database session of the daemon killed just before may hold the store's writer lock until
+      // the server notices its connection is gone: the unlock is refused until then.
+      for (const deadline = Date.now() + 30_000; ; ) {
+        const refused = await this.call('unlock', { password: PASSWORD }).then(() => undefined, (e: unknown) => e);
+        if (refused === undefined) break;
+        if (!/another Coulomb uses the PostgreSQL database/.test(String(refused)) || Date.now() > deadline) throw new Error(`${this.name} could not unlock: ${String(refused)}\n${this.tail()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     this.nodeId = (await this.call('getinfo', {})).identity_pubkey;
     this.startTimes.push(Date.now() - t0);
+  }
+
+  /** Resolves once the daemon's process has ended on its own (a node whose store failed stops itself). */
+  async exited(timeoutMs = 60_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.name} did not exit within ${timeoutMs / 1000} s:\n${this.tail()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exit!, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** SIGKILL: no handler runs, nothing is flushed; what is on disk is all that survives. */
