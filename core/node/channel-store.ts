@@ -75,7 +75,7 @@ export class ChannelStore {
    * Opens the channels in `kv` (after moving `<dir>/channels.json` into it, once) and returns them
    * with their states, secrets derived again from the seed and checked against the stored keys.
    */
-  static async open(kv: KvStore, opts: { dir: string; seed: Uint8Array; network: Network }): Promise<{ store: ChannelStore; channels: { rec: ChannelRecord; state: ChannelState }[] }> {
+  static async open(kv: KvStore, opts: { dir: string; seed: Uint8Array; network: Network; warn?: (message: string) => void }): Promise<{ store: ChannelStore; channels: { rec: ChannelRecord; state: ChannelState }[] }> {
     await migrateChannelsJson(kv, opts);
     const rawIndex = await kv.get('meta', INDEX_KEY);
     const nextIndex = rawIndex ? Number(dec.decode(rawIndex)) : 0;
@@ -180,7 +180,7 @@ function corrupt(kv: KvStore, record: string, cause?: unknown): StoreError {
  * first upgraded in place as before (each secret checked against the seed, then dropped; the copy of
  * schema 1 that upgrade keeps is removed), so the backup the move leaves holds no secret either.
  */
-async function migrateChannelsJson(kv: KvStore, opts: { dir: string; seed: Uint8Array; network: Network }): Promise<void> {
+async function migrateChannelsJson(kv: KvStore, opts: { dir: string; seed: Uint8Array; network: Network; warn?: (message: string) => void }): Promise<void> {
   const file = join(opts.dir, 'channels.json');
   const raw = await readFileIfExists(file);
   if (raw === undefined) return;
@@ -200,6 +200,7 @@ async function migrateChannelsJson(kv: KvStore, opts: { dir: string; seed: Uint8
     }],
     validate: validateChannelsJson,
     toOps: (data) => channelsJsonOps(data, opts),
+    warn: opts.warn,
   });
 }
 

@@ -109,7 +109,7 @@ export class ChannelManager {
    * Secrets are never stored: they are derived again from the seed and checked against the stored keys.
    */
   static async open(kv: KvStore, dir: string, opts: ChannelManager['opts']): Promise<ChannelManager> {
-    const { store, channels } = await ChannelStore.open(kv, { dir, seed: opts.seed, network: opts.network });
+    const { store, channels } = await ChannelStore.open(kv, { dir, seed: opts.seed, network: opts.network, warn: (m) => opts.log.warn(m) });
     return new ChannelManager(store, channels, opts);
   }
 

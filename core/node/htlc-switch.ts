@@ -153,7 +153,7 @@ export class HtlcSwitch {
   ) {}
 
   static async open(o: SwitchOptions): Promise<HtlcSwitch> {
-    if (o.dir !== undefined) await migrateJsonStore<SwitchDb>(o.kv, { dir: o.dir, name: 'htlc-switch', version: 2, migrations: [dropEndedSessionKeys], toOps: switchJsonOps });
+    if (o.dir !== undefined) await migrateJsonStore<SwitchDb>(o.kv, { dir: o.dir, name: 'htlc-switch', version: 2, migrations: [dropEndedSessionKeys], toOps: switchJsonOps, warn: (m) => o.log.warn(m) });
     const sw = new HtlcSwitch(o.kv, o);
     for (const { key, value } of await o.kv.range(ORIGINS_NS)) {
       const origin = kvJson.decode<Origin>(value, `${ORIGINS_NS}/${key} in ${o.kv.location}`);

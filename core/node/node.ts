@@ -202,8 +202,8 @@ export class CoulombNode {
     let payments: PaymentStore | undefined;
     let htlcSwitch: HtlcSwitch | undefined;
     try {
-      invoices = await InvoiceRegistry.open(kv, { dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network });
-      payments = await PaymentStore.open(kv, { dir: config.datadir });
+      invoices = await InvoiceRegistry.open(kv, { dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network, warn: (m) => this.log.warn(m) });
+      payments = await PaymentStore.open(kv, { dir: config.datadir, warn: (m) => this.log.warn(m) });
       htlcSwitch = await HtlcSwitch.open({ kv, dir: config.datadir, channels, invoices, payments, nodeSecret: keys.nodeSecret, nodeId, height: () => this.tipHeight(), log: this.log.child('HTLC') });
       await this.startServices(wallet, peers, channels, birthday);
       htlcSwitch.resume();

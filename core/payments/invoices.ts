@@ -223,6 +223,8 @@ export interface InvoiceRegistryOptions {
   network: Network;
   /** The clock, ms since the epoch (tests move it). */
   now?: () => number;
+  /** Told of what the move of an earlier version's file found worth saying. */
+  warn?: (message: string) => void;
 }
 
 const HASH_HEX = /^[0-9a-f]{64}$/;
@@ -349,7 +351,7 @@ export class InvoiceRegistry {
    * versions) moves into the KvStore first, once, and stays as `invoices.json.migrated`.
    */
   static async open(kv: KvStore, opts: InvoiceRegistryOptions): Promise<InvoiceRegistry> {
-    if (opts.dir !== undefined) await migrateJsonStore<InvoicesDb>(kv, { dir: opts.dir, name: 'invoices', version: 1, migrations: [], toOps: invoicesJsonOps });
+    if (opts.dir !== undefined) await migrateJsonStore<InvoicesDb>(kv, { dir: opts.dir, name: 'invoices', version: 1, migrations: [], toOps: invoicesJsonOps, warn: opts.warn });
     const raw = await kv.get('meta', COUNTERS_KEY);
     const counters = raw ? kvJson.decode<Counters>(raw, `meta/${COUNTERS_KEY} in ${kv.location}`) : { lastAddIndex: 0, lastSettleIndex: 0 };
     const reg = new InvoiceRegistry(kv, counters, opts.nodeSecret, opts.network, opts.now);

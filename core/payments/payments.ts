@@ -297,8 +297,8 @@ export class PaymentStore {
    * Opens the ledger in `kv`. With `dir`, a `payments.json` found there (the JSON store of earlier
    * versions) moves into the KvStore first, once, and stays as `payments.json.migrated`.
    */
-  static async open(kv: KvStore, opts: { dir?: string; now?: () => number } = {}): Promise<PaymentStore> {
-    if (opts.dir !== undefined) await migrateJsonStore<PaymentsDb>(kv, { dir: opts.dir, name: 'payments', version: 1, migrations: [], toOps: paymentsJsonOps });
+  static async open(kv: KvStore, opts: { dir?: string; now?: () => number; warn?: (message: string) => void } = {}): Promise<PaymentStore> {
+    if (opts.dir !== undefined) await migrateJsonStore<PaymentsDb>(kv, { dir: opts.dir, name: 'payments', version: 1, migrations: [], toOps: paymentsJsonOps, warn: opts.warn });
     const raw = await kv.get('meta', COUNTERS_KEY);
     const counters = raw ? kvJson.decode<Counters>(raw, `meta/${COUNTERS_KEY} in ${kv.location}`) : { lastPaymentIndex: 0, lastAttemptId: 0 };
     const store = new PaymentStore(kv, counters, opts.now);

@@ -23,9 +23,17 @@ export interface JsonMigration<T> extends SchemaSpec {
   name: string;
   /** The records that hold the same state in the KvStore. */
   toOps(data: T): KvOp[];
+  /** Told when a JSON file is found after its move, beside the backup the move left (see below). */
+  warn?: (message: string) => void;
 }
 
-export type MigrationOutcome = 'none' | 'migrated' | 'already';
+/**
+ * - none: nothing to move; migrated: moved now; already: moved before (a crash between the write and the
+ *   rename is finished by renaming now);
+ * - ignored: moved before, and a `<name>.json` is there again beside the backup (restored by hand): it
+ *   is left where it is, untouched, and the backup too; the KvStore's records are what count.
+ */
+export type MigrationOutcome = 'none' | 'migrated' | 'already' | 'ignored';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -36,6 +44,10 @@ export async function migrateJsonStore<T>(kv: KvStore, m: JsonMigration<T>): Pro
   const done = (await kv.get('meta', marker)) !== undefined;
   if (raw === undefined) return done ? 'already' : 'none';
   if (done) {
+    if ((await readFileIfExists(`${file}.migrated`)) !== undefined) {
+      m.warn?.(`${file} is ignored: its contents moved into the node's store before (the backup of what was moved is ${file}.migrated). Coulomb reads the store, not this file; move the file away to silence this message.`);
+      return 'ignored';
+    }
     await moveAside(file, m.dir);
     return 'already';
   }

@@ -1,0 +1,87 @@
+/**
+ * The one-time move of a JSON store into the KvStore (core/store/kv/migrate.ts): moved once with a
+ * backup, a crash between the write and the rename finished at the next start, and a file restored
+ * by hand after the move left alone beside the backup (never taken in twice, never overwriting it).
+ */
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
+import { migrateJsonStore } from '../../../core/store/kv/migrate.ts';
+import type { JsonMigration } from '../../../core/store/kv/migrate.ts';
+import { StoreError } from '../../../core/store/errors.ts';
+
+interface Notes {
+  notes: Record<string, string>;
+}
+
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+const fileOf = (notes: Record<string, string>): string => JSON.stringify({ schema_version: 1, data: { notes } });
+
+describe('moving a JSON store into the KvStore', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+  const setup = async (): Promise<{ dir: string; kv: MemoryKvStore; spec: (warn?: (m: string) => void) => JsonMigration<Notes> }> => {
+    const dir = await mkdtemp(join(tmpdir(), 'coulomb-migrate-'));
+    dirs.push(dir);
+    const kv = MemoryKvStore.open();
+    const spec = (warn?: (m: string) => void): JsonMigration<Notes> => ({
+      dir,
+      name: 'notes',
+      version: 1,
+      migrations: [],
+      toOps: (d) => Object.entries(d.notes).map(([key, v]) => ({ type: 'put' as const, ns: 'notes', key, value: new TextEncoder().encode(v) })),
+      ...(warn ? { warn } : {}),
+    });
+    return { dir, kv, spec };
+  };
+
+  it('moves the records once and keeps the file as a backup', async () => {
+    const { dir, kv, spec } = await setup();
+    await writeFile(join(dir, 'notes.json'), fileOf({ a: 'one', b: 'two' }));
+    expect(await migrateJsonStore(kv, spec())).toBe('migrated');
+    expect(text(await kv.get('notes', 'a'))).toBe('one');
+    expect(text(await kv.get('notes', 'b'))).toBe('two');
+    expect(await readdir(dir)).toEqual(['notes.json.migrated']);
+    expect(await migrateJsonStore(kv, spec())).toBe('already');
+    expect(await migrateJsonStore(MemoryKvStore.open(), spec())).toBe('none');
+  });
+
+  it('finishes a move a crash stopped between the write and the rename', async () => {
+    const { dir, kv, spec } = await setup();
+    await writeFile(join(dir, 'notes.json'), fileOf({ a: 'one' }));
+    await kv.write([{ type: 'put', ns: 'meta', key: 'migrated:notes', value: new TextEncoder().encode('x') }]);
+    expect(await migrateJsonStore(kv, spec())).toBe('already');
+    expect(await readdir(dir)).toEqual(['notes.json.migrated']);
+    expect(await kv.get('notes', 'a')).toBeUndefined(); // the marker says the records went in with it
+  });
+
+  it('leaves a file restored after the move alone, keeps the backup, and says so', async () => {
+    const { dir, kv, spec } = await setup();
+    await writeFile(join(dir, 'notes.json'), fileOf({ a: 'one' }));
+    await migrateJsonStore(kv, spec());
+    await kv.write([{ type: 'put', ns: 'notes', key: 'a', value: new TextEncoder().encode('changed since') }]);
+    await writeFile(join(dir, 'notes.json'), fileOf({ a: 'restored' }));
+    const warnings: string[] = [];
+    expect(await migrateJsonStore(kv, spec((m) => warnings.push(m)))).toBe('ignored');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(join(dir, 'notes.json'));
+    expect(JSON.parse(await readFile(join(dir, 'notes.json.migrated'), 'utf8'))).toEqual({ schema_version: 1, data: { notes: { a: 'one' } } });
+    expect(JSON.parse(await readFile(join(dir, 'notes.json'), 'utf8'))).toEqual({ schema_version: 1, data: { notes: { a: 'restored' } } });
+    expect(text(await kv.get('notes', 'a'))).toBe('changed since');
+  });
+
+  it('refuses a damaged file, naming it, and moves nothing', async () => {
+    const { dir, kv, spec } = await setup();
+    await writeFile(join(dir, 'notes.json'), '{"schema_version":1,"data":');
+    const err = await migrateJsonStore(kv, spec()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('corrupt');
+    expect((err as StoreError).message).toContain(join(dir, 'notes.json'));
+    expect(await readdir(dir)).toEqual(['notes.json']);
+    expect(await kv.get('meta', 'migrated:notes')).toBeUndefined();
+  });
+});
