@@ -345,7 +345,10 @@ export class CoulombNode {
         ['store', u && (() => u.kv.close())],
       ];
       for (const [part, close] of parts) {
-        await close?.().catch((e: unknown) => this.log.warn(`closing the ${part} failed while stopping`, { error: e instanceof Error ? e.message : String(e) }));
+        await close?.().catch((e: unknown) => {
+          // A failed store's error was logged once already, as the reason for stopping.
+          if (e !== this.failure) this.log.warn(`closing the ${part} failed while stopping`, { error: e instanceof Error ? e.message : String(e) });
+        });
       }
       for (const fn of this.stopListeners) fn();
     })();
