@@ -189,7 +189,12 @@ export class ChannelManager {
     });
   }
 
-  /** Where HTLC events go (the switch). Events are delivered after the channel's state is stored. */
+  /**
+   * Where HTLC events go (the switch). Events are delivered after the channel's state is stored. A
+   * failure with `local` set is delivered within the channel's step (see emitHtlc): the handler must
+   * look up and end the HTLC's origin before its first await, since the HTLC's id may be taken by the
+   * channel's next add as soon as the step ends.
+   */
   setHtlcHandler(fn: (e: HtlcEvent) => Promise<void>): void {
     this.htlcHandler = fn;
   }
@@ -203,11 +208,21 @@ export class ChannelManager {
     this.preimageHandler = fn;
   }
 
-  private emitHtlc(e: HtlcEvent): void {
+  /**
+   * Hands an HTLC event to the handler without waiting for it: the handler may act on this channel
+   * again, and its calls queue behind the current step.
+   *
+   * `now`: the handler starts within this step, before the channel's queue moves on. For an add the
+   * channel forgot (a drop before any commitment_signed covered it), whose id the next add on the
+   * channel takes again: the handler must settle which HTLC the failure is about before that add can
+   * run, so it takes the HTLC's origin before its first await.
+   */
+  private emitHtlc(e: HtlcEvent, now = false): void {
     const fn = this.htlcHandler;
     if (!fn) return;
-    // Outside the channel's queue: the handler may act on this channel again.
-    setImmediate(() => void fn(e).catch((err: unknown) => this.opts.log.error('HTLC handling failed', { channel: e.channel, event: e.type, error: err instanceof Error ? (err.stack ?? err.message) : String(err) })));
+    const run = (): void => void fn(e).catch((err: unknown) => this.opts.log.error('HTLC handling failed', { channel: e.channel, event: e.type, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+    if (now) run();
+    else setImmediate(run);
   }
 
   /** Tells the channel's peer our forwarding policy for it (a channel_update sent to the peer alone). */
@@ -456,7 +471,8 @@ export class ChannelManager {
         this.emitHtlc({ type: 'fulfilled', channel: rec.key, id: a.id, preimage: a.preimage });
         return;
       case 'htlc_failed':
-        this.emitHtlc({ type: 'failed', channel: rec.key, id: a.id, ...(a.reason ? { reason: a.reason } : {}), ...(a.malformed ? { malformed: a.malformed } : {}), ...(a.local ? { local: a.local } : {}) });
+        // A failure of our own (`local`: the add was forgotten or refused) frees its id for the next add at once.
+        this.emitHtlc({ type: 'failed', channel: rec.key, id: a.id, ...(a.reason ? { reason: a.reason } : {}), ...(a.malformed ? { malformed: a.malformed } : {}), ...(a.local ? { local: a.local } : {}) }, a.local !== undefined);
         return;
       case 'htlc_added':
       case 'add_refused':

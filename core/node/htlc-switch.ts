@@ -410,8 +410,12 @@ export class HtlcSwitch {
       if (e.reason) reason = obfuscateFailure(ss, e.reason);
       else if (e.malformed) reason = this.failureFor(ss, { type: 'invalid_onion_hmac', sha256_of_onion: e.malformed.sha256OfOnion }, e.malformed.code);
       else reason = this.failureFor(ss, { type: 'temporary_channel_failure', channel_update: new Uint8Array(0) });
+      // The origin ends here, before any await: a forgotten add's id may go to the channel's next add
+      // meanwhile, and its origin must not be the one ended. Stored after the incoming HTLC's failure
+      // is (a crash in between fails it again at start-up, which the channel takes as a replay).
+      const end = this.endOps(key, origin);
       await this.o.channels.resolveHtlc(origin.inChannel, { type: 'fail_htlc', id: BigInt(origin.inId), reason });
-      await this.kv.write(this.endOps(key, origin));
+      await this.kv.write(end);
       return;
     }
     const outcome = this.decodeOutcome(origin, e);
