@@ -7,7 +7,11 @@
  * ChannelMonitor persister answers "completed" at once) and forwards HTLCs as soon as LDK allows,
  * without the batching delay LDK suggests; so the reference is LDK's protocol and signing work alone.
  *
- * Both pairs are alike otherwise: anchors channels (what Coulomb opens to a peer that offers them;
+ * Coulomb is measured twice: on the embedded store (the default, what the last line compares with LDK)
+ * and on PostgreSQL (both nodes on their own databases of a private server started here, fsync and
+ * synchronous_commit on; skipped, saying why, where PostgreSQL's programs are missing).
+ *
+ * All pairs are alike otherwise: anchors channels (what Coulomb opens to a peer that offers them;
  * LDK is told to), every payment of 3000 sat or more (LDK refuses to send a dust HTLC while another is
  * still in the commitments, see test/interop/ldk/README.md, and 32 at once would hit that), and every
  * timed batch starting on a quiet channel (see payMany).
@@ -25,6 +29,8 @@ import { ldkInvoice, ldkPay } from '../interop/ldk/payments.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
 import { isQuiet } from '../../core/channel/updates.ts';
 import { table } from './harness.ts';
+import { findPostgres, startPostgres } from '../helpers/postgres.ts';
+import type { NodeConfig } from '../../core/node/config.ts';
 
 const WARMUP = 10;
 const SEQUENTIAL = 100;
@@ -143,6 +149,11 @@ class Chain {
     else this.ldk.push(n);
     this.feedLdk();
   }
+  /** A Coulomb node that stops (before the others), no longer handed blocks. */
+  unfollow(t: TestNode): void {
+    const i = this.coulomb.indexOf(t);
+    if (i >= 0) this.coulomb.splice(i, 1);
+  }
   /** Mines `n` blocks (with the mempool) and hands them to every node. */
   async mine(n: number): Promise<void> {
     await this.alice.node.handlers().playground_mine({ blocks: n });
@@ -155,14 +166,26 @@ class Chain {
   }
 }
 
-async function coulombPair(scope: Scope, alice: TestNode, chain: Chain): Promise<Payments> {
-  const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
-  const bob = await startTestNode('bench-bob', undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie });
-  scope.add(() => bob.close());
-  chain.follow(bob);
+/**
+ * Two Coulomb nodes with a channel between them. On the embedded store the payer is `host` (the node
+ * that runs the playground); with `db` (a store for each node, by name) both are new nodes following it.
+ */
+async function coulombPair(scope: Scope, host: TestNode, chain: Chain, db?: (name: string) => Promise<NodeConfig['db']>): Promise<Payments> {
+  const rpc = JSON.parse(await readFile(join(host.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
+  const follower = async (name: string): Promise<TestNode> => {
+    const t = await startTestNode(name, undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, undefined, db ? { db: await db(name.replace(/-/g, '_')) } : {});
+    scope.add(() => {
+      chain.unfollow(t);
+      return t.close();
+    });
+    chain.follow(t);
+    return t;
+  };
+  const alice = db ? await follower('bench-alice') : host;
+  const bob = await follower('bench-bob');
   const a = alice.node.handlers();
   const b: ApiHandlers = bob.node.handlers();
-  await a.playground_faucet({ addr: (await a.newaddress({})).address, amt: COULOMB_CHANNEL_SAT + 4_000_000 });
+  await host.node.handlers().playground_faucet({ addr: (await a.newaddress({})).address, amt: COULOMB_CHANNEL_SAT + 4_000_000 });
   await alice.node.chain.source.poke();
   await a.connect({ addr: bob.uri });
   await a.openchannel({ node_key: bob.node.nodeId, local_amt: COULOMB_CHANNEL_SAT, private: true });
@@ -238,30 +261,50 @@ async function ldkPair(scope: Scope, chain: Chain): Promise<Payments> {
   };
 }
 
+/** Coulomb ↔ Coulomb with both stores on a private PostgreSQL server, stopped and removed after; or why it cannot run here. */
+async function measurePostgres(host: TestNode, chain: Chain): Promise<Awaited<ReturnType<typeof measure>> | { skipped: string }> {
+  const found = findPostgres();
+  if ('reason' in found) return { skipped: `${found.reason}; install PostgreSQL (Debian: apt-get install postgresql) or set PG_BINDIR` };
+  const scope = new Scope();
+  try {
+    const pg = await startPostgres(found.bindir);
+    scope.add(() => pg.destroy());
+    return await measure(await coulombPair(scope, host, chain, async (name) => ({ backend: 'postgres', dsn: await pg.createDatabase(name) })));
+  } finally {
+    // Stopped before the next pair is measured: its nodes and server would only be in the way.
+    await scope.close();
+  }
+}
+
 export async function run(): Promise<void> {
   const scope = new Scope();
   let coulomb: Awaited<ReturnType<typeof measure>> & { backend: string };
+  let postgres: Awaited<ReturnType<typeof measurePostgres>>;
   let ldk: Awaited<ReturnType<typeof measure>>;
   try {
     const alice = await startTestNode('bench-alice');
     scope.add(() => alice.close());
     const chain = new Chain(alice);
     chain.follow(alice);
-    // One pair at a time: the LDK nodes start once the Coulomb pair is done (and idle).
+    // One pair at a time: each starts once the one before is done (and idle, or stopped).
     coulomb = { ...(await measure(await coulombPair(scope, alice, chain))), backend: alice.node.kv.backend };
+    global.gc?.();
+    postgres = await measurePostgres(alice, chain);
     global.gc?.();
     ldk = await measure(await ldkPair(scope, chain));
   } finally {
     await scope.close();
   }
   const row = (name: string, f: Figures): (string | number)[] => [name, f.perSecond, f.p50, f.p95, f.syncsPerPayment ?? '-'];
-  table(`payments of ${AMOUNT_SAT}+ sat over loopback on anchors channels (payments/s, latency ms, durable commits of both nodes per payment); Coulomb with durable persistence (${coulomb.backend} store), LDK (WebAssembly) with none`, [
+  table(`payments of ${AMOUNT_SAT}+ sat over loopback on anchors channels (payments/s, latency ms, durable commits of both nodes per payment); Coulomb with durable persistence, LDK (WebAssembly) with none`, [
     ['pair', 'per second', 'p50 ms', 'p95 ms', 'syncs/payment'],
-    row('Coulomb → Coulomb, one at a time', coulomb.sequential),
-    row(`Coulomb → Coulomb, ${CONCURRENT} at once`, coulomb.concurrent),
+    row(`Coulomb → Coulomb (${coulomb.backend} store), one at a time`, coulomb.sequential),
+    row(`Coulomb → Coulomb (${coulomb.backend} store), ${CONCURRENT} at once`, coulomb.concurrent),
+    ...('skipped' in postgres ? [] : [row('Coulomb → Coulomb (PostgreSQL), one at a time', postgres.sequential), row(`Coulomb → Coulomb (PostgreSQL), ${CONCURRENT} at once`, postgres.concurrent)]),
     row('LDK → LDK, one at a time (reference)', ldk.sequential),
     row(`LDK → LDK, ${CONCURRENT} at once (reference)`, ldk.concurrent),
   ]);
+  if ('skipped' in postgres) process.stdout.write(`Coulomb → Coulomb on PostgreSQL: skipped, ${postgres.skipped}\n`);
   const ratio = (x: number, y: number): string => `${(x / y).toFixed(2)}x`;
   // The last line, for scripts: Coulomb's payments per second over LDK's.
   process.stdout.write(`payments vs LDK: one at a time ${ratio(coulomb.sequential.perSecond, ldk.sequential.perSecond)}, ${CONCURRENT} in flight ${ratio(coulomb.concurrent.perSecond, ldk.concurrent.perSecond)}\n`);

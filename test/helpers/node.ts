@@ -23,9 +23,10 @@ export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
 
 /**
  * An unlocked node with a fresh wallet. By default it runs its own playground chain; pass `chain` to
- * point it at another (e.g. a playground of another test node, to share one chain).
+ * point it at another (e.g. a playground of another test node, to share one chain). `opts.db` puts its
+ * store elsewhere than the data directory (a PostgreSQL database).
  */
-export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain'], channel?: NodeConfig['channel']): Promise<TestNode> {
+export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain'], channel?: NodeConfig['channel'], opts: { db?: NodeConfig['db'] } = {}): Promise<TestNode> {
   const datadir = await tempDir(name);
   const log = memoryLogger('debug');
   const make = (): CoulombNode =>
@@ -42,6 +43,7 @@ export async function startTestNode(name: string, peerOptions?: NodeOptions['pee
         logLevel: 'debug',
         logToStderr: false,
         ...(channel ? { channel } : {}),
+        ...(opts.db ? { db: opts.db } : {}),
       },
       log,
       ...(peerOptions ? { peerOptions } : {}),
