@@ -74,8 +74,9 @@ function bundle(): Promise<string> {
 
 export type Chain = Playground & { cookieFile: string; dir: string };
 
-/** Removes what the harness made: the bundle, and the chain's and daemons' directories. */
+/** Removes what the harness made: the bundle (built again if a later test of the file starts a daemon), and the chain's and daemons' directories. */
 export async function cleanUp(dirs: string[]): Promise<void> {
+  bundled = undefined;
   for (const d of [bundleDir, ...dirs]) await removeDir(d);
 }
 
