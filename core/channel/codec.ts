@@ -10,14 +10,57 @@ import type { ChannelState } from './types.ts';
 import type { Commitments, Htlc, Spec, Update } from './updates.ts';
 
 export function toStored(s: ChannelState): unknown {
+  return JSON.parse(storedJson(withoutSecrets(s))) as unknown;
+}
+
+function withoutSecrets(s: ChannelState): Omit<ChannelState, 'secrets'> {
   const { secrets: _secrets, ...rest } = s;
-  return JSON.parse(
-    JSON.stringify(rest, (_k, v: unknown) => {
-      if (v instanceof Uint8Array) return { $b: hex.encode(v) };
-      if (typeof v === 'bigint') return { $n: v.toString() };
-      return v;
-    }),
-  );
+  return rest;
+}
+
+/**
+ * `value` as the JSON the store keeps — what JSON.stringify gives with bytes as `{ "$b": hex }` and
+ * bigints as `{ "$n": decimal }` — written in one pass: a channel is encoded at every commitment
+ * step, and a replacer (called for every value, then parsed back and stringified again) made that
+ * the largest cost of a write.
+ */
+export function storedJson(value: unknown): string {
+  return encodeValue(value) ?? 'null';
+}
+
+function encodeValue(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'bigint':
+      return `{"$n":"${v.toString()}"}`;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (v === null) return 'null';
+  if (v instanceof Uint8Array) return `{"$b":"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}"}`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (encodeValue(v[i]) ?? 'null');
+    return out + ']';
+  }
+  const o = v as Record<string, unknown> & { toJSON?: () => unknown };
+  if (typeof o.toJSON === 'function') return encodeValue(o.toJSON());
+  let out = '{';
+  let first = true;
+  for (const k of Object.keys(o)) {
+    const e = encodeValue(o[k]);
+    if (e === undefined) continue;
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + e;
+    first = false;
+  }
+  return out + '}';
 }
 
 export function fromStored(o: unknown, secrets: ChannelSecrets): ChannelState {
@@ -47,8 +90,14 @@ type Stripped = { $onion: OnionRef };
  * however many commitments and updates hold its HTLC. `onions` lists those the state refers to.
  */
 export function toStoredParts(s: ChannelState): { state: unknown; onions: Map<OnionRef, Uint8Array> } {
+  const { json, onions } = toStoredJson(s);
+  return { state: JSON.parse(json) as unknown, onions };
+}
+
+/** As toStoredParts, with the state as its JSON text (storedJson): what a write of the channel holds. */
+export function toStoredJson(s: ChannelState): { json: string; onions: Map<OnionRef, Uint8Array> } {
   const onions = new Map<OnionRef, Uint8Array>();
-  if (!s.commit) return { state: toStored(s), onions };
+  if (!s.commit) return { json: storedJson(withoutSecrets(s)), onions };
   const commit = mapHtlcs(s.commit, (h, incoming) => {
     if (!(h.onion instanceof Uint8Array) || h.onion.length === 0) return h;
     const ref = onionRef(incoming, h.id);
@@ -59,7 +108,7 @@ export function toStoredParts(s: ChannelState): { state: unknown; onions: Map<On
     onions.set(ref, h.onion);
     return { ...h, onion: { $onion: ref } satisfies Stripped as unknown as Uint8Array };
   });
-  return { state: toStored({ ...s, commit }), onions };
+  return { json: storedJson(withoutSecrets({ ...s, commit })), onions };
 }
 
 /** The inverse of toStoredParts: `onion` finds an onion the state refers to (undefined when it is missing). */

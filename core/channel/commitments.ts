@@ -46,17 +46,32 @@ export function commitmentKeys(own: SideParams, other: SideParams, point: Uint8A
   return keys;
 }
 
-const pointCache = new Map<string, Uint8Array>();
+const pointCache = new Map<string, { secret: Uint8Array; point: Uint8Array }>();
 
-/** Our per-commitment point for a commitment number (the shachain secret's public key), remembered. */
-export function perCommitmentPoint(commitmentSeed: Uint8Array, commitmentNumber: bigint): Uint8Array {
+/**
+ * Our per-commitment secret and point for a commitment number, remembered (in memory only): each is
+ * wanted several times (the point when the commitment is next, then current; the secret when it is
+ * revoked), and a secret costs some 47 SHA-256 rounds of the shachain, a point one more multiplication.
+ */
+function ourCommitment(commitmentSeed: Uint8Array, commitmentNumber: bigint): { secret: Uint8Array; point: Uint8Array } {
   const id = hex.encode(commitmentSeed) + commitmentNumber.toString();
   const hit = pointCache.get(id);
   if (hit) return hit;
-  const p = secp.getPublicKey(perCommitmentSecret(commitmentSeed, FIRST_INDEX - commitmentNumber));
+  const secret = perCommitmentSecret(commitmentSeed, FIRST_INDEX - commitmentNumber);
+  const entry = { secret, point: secp.getPublicKey(secret) };
   if (pointCache.size >= KEY_CACHE_SIZE) pointCache.delete(pointCache.keys().next().value!);
-  pointCache.set(id, p);
-  return p;
+  pointCache.set(id, entry);
+  return entry;
+}
+
+/** Our per-commitment point for a commitment number (the shachain secret's public key). */
+export function perCommitmentPoint(commitmentSeed: Uint8Array, commitmentNumber: bigint): Uint8Array {
+  return ourCommitment(commitmentSeed, commitmentNumber).point;
+}
+
+/** Our per-commitment secret for a commitment number: what revokes that commitment (a copy, the caller's to keep). */
+export function ourCommitmentSecret(commitmentSeed: Uint8Array, commitmentNumber: bigint): Uint8Array {
+  return ourCommitment(commitmentSeed, commitmentNumber).secret.slice();
 }
 
 /** The commitment held by `holder` ('local' is us) at `commitmentNumber`, with its per-commitment point. */

@@ -22,7 +22,7 @@ import type { StoredSecret } from '../tx/shachain.ts';
 import { buildHtlcTx, commitmentFee, isTrimmed, SIGHASH_ALL, SIGHASH_SINGLE_ANYONECANPAY, ANCHOR_SAT } from '../tx/commitment.ts';
 import type { Commitment, CommitmentHtlc } from '../tx/commitment.ts';
 import { derivePrivkey } from '../tx/keys.ts';
-import { commitmentFor, commitmentKeys, initialBalances, perCommitmentPoint, signCommitment, verifyCommitmentSig } from './commitments.ts';
+import { commitmentFor, commitmentKeys, initialBalances, ourCommitmentSecret, perCommitmentPoint, signCommitment, verifyCommitmentSig } from './commitments.ts';
 import type { ChannelLimits } from './config.ts';
 import type { ChannelState, Step, ChannelAction } from './types.ts';
 import type { CommitmentSignedMessage, Message, RevokeAndAckMessage, UpdateAddHtlcMessage } from '../wire/index.ts';
@@ -458,7 +458,7 @@ function onCommit(s: ChannelState, c: Commitments, m: CommitmentSignedMessage): 
   const revoke: RevokeAndAckMessage = {
     type: 'revoke_and_ack',
     channel_id: s.channelId!,
-    per_commitment_secret: perCommitmentSecret(s.secrets.commitmentSeed, FIRST_INDEX - c.localIndex),
+    per_commitment_secret: ourCommitmentSecret(s.secrets.commitmentSeed, c.localIndex),
     next_per_commitment_point: pointAt(s, index + 1n),
   };
   const next: Commitments = {
@@ -615,7 +615,7 @@ export function onReestablishUpdates(s: ChannelState, m: { next_commitment_numbe
   const revoke = (): RevokeAndAckMessage => ({
     type: 'revoke_and_ack',
     channel_id: s.channelId!,
-    per_commitment_secret: perCommitmentSecret(s.secrets.commitmentSeed, FIRST_INDEX - (c.localIndex - 1n)),
+    per_commitment_secret: ourCommitmentSecret(s.secrets.commitmentSeed, c.localIndex - 1n),
     next_per_commitment_point: pointAt(s, c.localIndex + 1n),
   });
   const commit = (): Message[] => [...c.localChanges.signed.map((u) => updateMessage(s, u)), c.remoteNext!.msg];

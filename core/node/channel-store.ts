@@ -18,7 +18,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toStoredParts, fromStoredParts, MissingOnionError } from '../channel/codec.ts';
+import { toStoredParts, toStoredJson, fromStoredParts, MissingOnionError } from '../channel/codec.ts';
 import type { OnionRef } from '../channel/codec.ts';
 import type { ChannelState } from '../channel/types.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
@@ -146,10 +146,11 @@ export class ChannelStore {
    * one channel must not overlap (the channel's queue sees to it).
    */
   save(rec: ChannelRecord, state: ChannelState): Promise<void> {
-    const recJson = JSON.stringify({ ...rec, state: null });
+    // The record without its state (which goes first, below): `{"key":…}`, never empty.
+    const recJson = JSON.stringify({ ...rec, state: undefined });
     const last = this.lastSaved.get(rec.key);
     if (last && last.state === state && last.recJson === recJson) return last.done;
-    const { state: stored, onions } = toStoredParts(state);
+    const { json: stateJson, onions } = toStoredJson(state);
     const ops: KvOp[] = [];
     const onDisk = this.onionsOnDisk.get(rec.key) ?? new Map<OnionRef, Uint8Array>();
     for (const [ref, bytes] of onions) {
@@ -159,7 +160,7 @@ export class ChannelStore {
       if (had !== bytes && !(had && bytesEqual(had, bytes))) ops.push({ type: 'put', ns: ONIONS_NS, key: `${rec.key}:${ref}`, value: bytes });
     }
     for (const ref of onDisk.keys()) if (!onions.has(ref)) ops.push({ type: 'delete', ns: ONIONS_NS, key: `${rec.key}:${ref}` });
-    ops.push({ type: 'put', ns: CHANNELS_NS, key: rec.key, value: enc.encode(JSON.stringify({ ...rec, state: stored })) });
+    ops.push({ type: 'put', ns: CHANNELS_NS, key: rec.key, value: enc.encode(`{"state":${stateJson},${recJson.slice(1)}`) });
     this.revision++;
     const done = this.track(this.kv.write(ops)).then(() => {
       this.onionsOnDisk.set(rec.key, onions);
