@@ -31,6 +31,8 @@ export interface Secp256k1Backend {
   pointAdd(a: Uint8Array, b: Uint8Array): Uint8Array;
   /** pub·tweak */
   pointMultiply(pub: Uint8Array, tweak: Uint8Array): Uint8Array;
+  /** pub + tweak·G (throws when the result is infinity): BOLT 3's key derivation in one step. */
+  pointAddScalar(pub: Uint8Array, tweak: Uint8Array): Uint8Array;
   /** (secret + tweak) mod n */
   privateAdd(secret: Uint8Array, tweak: Uint8Array): Uint8Array;
   /** (secret · tweak) mod n */
@@ -124,6 +126,14 @@ export const nobleBackend: Secp256k1Backend = {
     needPoint(pub, this);
     return noble.Point.fromBytes(pub).multiply(needTweak(tweak, false)).toBytes(true);
   },
+  pointAddScalar(pub, tweak) {
+    needPoint(pub, this);
+    const t = needTweak(tweak, true);
+    const p = noble.Point.fromBytes(pub);
+    const sum = t === 0n ? p : p.add(noble.Point.BASE.multiply(t));
+    if (sum.equals(noble.Point.ZERO)) throw new CryptoError('invalid_tweak', 'the tweaked point is infinity');
+    return sum.toBytes(true);
+  },
   privateAdd(secret, tweak) {
     needSecret(secret, this);
     const r = (toBigInt(secret) + needTweak(tweak, true)) % N;
@@ -145,6 +155,21 @@ export const nobleBackend: Secp256k1Backend = {
     return isBytes(bytes, 32) && noble.utils.isValidSecretKey(bytes);
   },
 };
+
+/** A 33-byte compressed encoding (whether it lies on the curve is the backend's check). */
+function needCompressed(b: Uint8Array): void {
+  if (!isBytes(b, 33) || (b[0] !== 2 && b[0] !== 3)) throw new CryptoError('invalid_public_key', 'not a valid compressed secp256k1 public key');
+}
+
+/** Runs a tiny-secp256k1 call whose encodings were checked: a point it refuses is not on the curve. */
+function tinyPoint<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TypeError && e.message === 'Expected Point') throw new CryptoError('invalid_public_key', 'not a valid compressed secp256k1 public key');
+    throw e;
+  }
+}
 
 /** tiny-secp256k1 returns null for an infinite result; with checked inputs that cannot happen here. */
 function nonNull(r: Uint8Array | null, what: string): Uint8Array {
@@ -172,22 +197,31 @@ export const tinyBackend: Secp256k1Backend = {
       return false;
     }
   },
+  // tiny-secp256k1 checks every point it is given on the curve itself (and parses it again to use
+  // it): only the encoding is checked here, cheaply, and its refusal turned into ours.
   ecdh(secret, pub) {
     needSecret(secret, this);
-    needPoint(pub, this);
-    return sha256(nonNull(tiny.pointMultiply(pub, secret, true), 'shared point'));
+    needCompressed(pub);
+    return sha256(nonNull(tinyPoint(() => tiny.pointMultiply(pub, secret, true)), 'shared point'));
   },
   pointAdd(a, b) {
-    needPoint(a, this);
-    needPoint(b, this);
-    const r = tiny.pointAdd(a, b, true);
+    needCompressed(a);
+    needCompressed(b);
+    const r = tinyPoint(() => tiny.pointAdd(a, b, true));
     if (!r) throw new CryptoError('invalid_public_key', 'points add up to infinity');
     return r;
   },
   pointMultiply(pub, tweak) {
-    needPoint(pub, this);
+    needCompressed(pub);
     needTweak(tweak, false);
-    return nonNull(tiny.pointMultiply(pub, tweak, true), 'point multiplication');
+    return nonNull(tinyPoint(() => tiny.pointMultiply(pub, tweak, true)), 'point multiplication');
+  },
+  pointAddScalar(pub, tweak) {
+    needCompressed(pub);
+    needTweak(tweak, true);
+    const r = tinyPoint(() => tiny.pointAddScalar(pub, tweak, true));
+    if (!r) throw new CryptoError('invalid_tweak', 'the tweaked point is infinity');
+    return r;
   },
   privateAdd(secret, tweak) {
     needSecret(secret, this);

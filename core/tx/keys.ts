@@ -9,8 +9,7 @@ import { concatBytes } from '../util/bytes.ts';
 
 /** pubkey = basepoint + SHA256(per_commitment_point || basepoint)·G (BOLT 3, localpubkey etc.) */
 export function derivePubkey(basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
-  const tweak = sha256(concatBytes(perCommitmentPoint, basepoint));
-  return secp.pointAdd(basepoint, secp.getPublicKey(tweak));
+  return secp.pointAddScalar(basepoint, sha256(concatBytes(perCommitmentPoint, basepoint)));
 }
 
 /** privkey = basepoint_secret + SHA256(per_commitment_point || basepoint) */

@@ -42,6 +42,10 @@ describe('secp256k1 backends agree', () => {
       expect(nobleBackend.getPublicKey(nobleBackend.privateAdd(a, t))).toEqual(tinyBackend.pointAdd(A, tinyBackend.getPublicKey(t)));
       expect(nobleBackend.getPublicKey(nobleBackend.privateMultiply(a, t))).toEqual(tinyBackend.pointMultiply(A, t));
       expect(() => tinyBackend.pointAdd(A, nobleBackend.getPublicKey(nobleBackend.privateNegate!(a)))).toThrow(CryptoError);
+      // A + t·G in one step, on both backends; A + (−a)·G is infinity.
+      expect(tinyBackend.pointAddScalar(A, t)).toEqual(nobleBackend.getPublicKey(nobleBackend.privateAdd(a, t)));
+      expect(nobleBackend.pointAddScalar(A, t)).toEqual(tinyBackend.pointAddScalar(A, t));
+      for (const b of [nobleBackend, tinyBackend]) expect(() => b.pointAddScalar(A, nobleBackend.privateNegate!(a))).toThrow(CryptoError);
     }
   });
 
@@ -76,6 +80,10 @@ describe('secp256k1 backends agree', () => {
       ['all-zero point', () => b.ecdh(good, new Uint8Array(33)), 'invalid_public_key'],
       ['x beyond the field', () => b.ecdh(good, notAPoint), 'invalid_public_key'],
       ['65-byte point', () => b.pointAdd(P, new Uint8Array(65)), 'invalid_public_key'],
+      ['added point off the curve', () => b.pointAdd(notAPoint, P), 'invalid_public_key'],
+      ['multiplied point off the curve', () => b.pointMultiply(notAPoint, good), 'invalid_public_key'],
+      ['tweaked point off the curve', () => b.pointAddScalar(notAPoint, good), 'invalid_public_key'],
+      ['tweak = n added', () => b.pointAddScalar(P, n), 'invalid_tweak'],
       ['tweak = n', () => b.pointMultiply(P, n), 'invalid_tweak'],
       ['zero tweak', () => b.pointMultiply(P, zero), 'invalid_tweak'],
       ['short tweak', () => b.privateAdd(good, rand(31)), 'invalid_tweak'],
