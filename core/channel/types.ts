@@ -87,7 +87,13 @@ export type ChannelInput =
 
 export type ChannelAction =
   | { type: 'send'; msg: Message }
-  | { type: 'store' }
+  /**
+   * Store the state before the actions after this one. `lazy`: the write need not reach the disk
+   * before the channel goes on, only before the node's next durable write (the store commits in
+   * call order); for a step whose loss in a crash the protocol recovers from on its own (see onRevoke
+   * in updates.ts), and on which no message leaves before a durable write.
+   */
+  | { type: 'store'; lazy?: true }
   /** Funder: build a funding transaction paying this P2WSH script. */
   | { type: 'build_funding'; script: Uint8Array; amountSat: bigint }
   /** Funder: publish the funding transaction (the peer has signed our commitment). */

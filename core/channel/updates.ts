@@ -486,12 +486,29 @@ function onRevoke(s: ChannelState, c: Commitments, m: RevokeAndAckMessage): Step
     if (e instanceof ShachainError) return fail(s, `revoke_and_ack: ${e.message}`);
     throw e;
   }
-  const actions: ChannelAction[] = [{ type: 'store' }];
+  const events: ChannelAction[] = [];
   for (const u of c.remoteChanges.signed) {
-    if (u.kind === 'add') actions.push({ type: 'htlc_locked_in', htlc: u.htlc });
-    else if (u.kind === 'fail') actions.push({ type: 'htlc_failed', id: u.id, reason: u.reason });
-    else if (u.kind === 'fail_malformed') actions.push({ type: 'htlc_failed', id: u.id, malformed: { code: u.failureCode, sha256OfOnion: u.sha256OfOnion } });
+    if (u.kind === 'add') events.push({ type: 'htlc_locked_in', htlc: u.htlc });
+    else if (u.kind === 'fail') events.push({ type: 'htlc_failed', id: u.id, reason: u.reason });
+    else if (u.kind === 'fail_malformed') events.push({ type: 'htlc_failed', id: u.id, malformed: { code: u.failureCode, sha256OfOnion: u.sha256OfOnion } });
   }
+  // Stored lazily (`lazy`: on disk with the next durable write of the node's store, in call order)
+  // unless an HTLC of ours failed with it. This step sends nothing and commits us to nothing, and
+  // losing it in a crash is a revoke_and_ack lost on the way, which BOLT 2 recovers from:
+  // - our channel_reestablish then asks for the revocation of commitment remoteIndex again
+  //   (next_revocation_number), and the peer must send the same revoke_and_ack again; its secret is
+  //   the peer's to give, and until it comes we hold what we held before it came (remoteNext pending,
+  //   no commitment_signed of ours built on the point it brought);
+  // - every message that depends on it is preceded by a durable write of this channel (our next
+  //   commitment_signed, built on next_per_commitment_point; a fulfill of an HTLC it locked in) or
+  //   depends on nothing stored (an update_fail_htlc of an HTLC it locked in is an unsigned update:
+  //   lost in the crash too, and decided again when the HTLC locks in again);
+  // - what the node does with a lock-in (an invoice settled, an HTLC forwarded with its origin) rides
+  //   on those durable writes too, or is done again when the retransmitted revocation locks it in
+  //   again. A failure is different: the payment it ends is reported failed (or failed back
+  //   upstream) at once, and must not come back after a crash, so such a step is durable.
+  const lazy = !events.some((a) => a.type === 'htlc_failed');
+  const actions: ChannelAction[] = [lazy ? { type: 'store', lazy: true } : { type: 'store' }, ...events];
   const next: Commitments = {
     ...c,
     remoteIndex: c.remoteIndex + 1n,

@@ -1,6 +1,7 @@
 /**
  * The channels in the node's KvStore (core/store/kv/types.ts), written the way a commitment step
- * changes them: each `store` is one atomic, durable write of one channel's record and of the HTLC
+ * changes them: each `store` is one atomic write (durable, or lazy where the step allows: see
+ * ChannelAction 'store') of one channel's record and of the HTLC
  * onions that came or went with that step, never of the other channels.
  *
  * Records
@@ -62,7 +63,7 @@ export class ChannelStore {
   /** The onions on disk, per channel: what the next write of that channel adds or deletes. */
   private readonly onionsOnDisk = new Map<string, Map<OnionRef, Uint8Array>>();
   /** Each channel's last write: a step that asks to store the same state again writes nothing. */
-  private readonly lastSaved = new Map<string, { state: ChannelState; recJson: string; done: Promise<void> }>();
+  private readonly lastSaved = new Map<string, { state: ChannelState; recJson: string; done: Promise<void>; durable: boolean }>();
   /** Writes under way. */
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -141,15 +142,20 @@ export class ChannelStore {
 
   /**
    * Stores one channel: its record, the onions its state refers to that are not on disk yet, and the
-   * deletion of those it no longer refers to, in one atomic write; resolves once durable. A second
+   * deletion of those it no longer refers to, in one atomic write; resolves once durable, or with
+   * `durable: false` once applied (it reaches the disk with the store's next durable write). A second
    * call with the state and record already stored (a step that asks twice) writes nothing. Calls for
    * one channel must not overlap (the channel's queue sees to it).
    */
-  save(rec: ChannelRecord, state: ChannelState): Promise<void> {
+  save(rec: ChannelRecord, state: ChannelState, opts: { durable?: boolean } = {}): Promise<void> {
+    const durable = opts.durable !== false;
     // The record without its state (which goes first, below): `{"key":…}`, never empty.
     const recJson = JSON.stringify({ ...rec, state: undefined });
     const last = this.lastSaved.get(rec.key);
-    if (last && last.state === state && last.recJson === recJson) return last.done;
+    if (last && last.state === state && last.recJson === recJson) {
+      // Written already; asked durable now where it was written lazily: it gets there with the rest.
+      return durable && !last.durable ? last.done.then(() => this.track(this.kv.flush())) : last.done;
+    }
     const { json: stateJson, onions } = toStoredJson(state);
     const ops: KvOp[] = [];
     const onDisk = this.onionsOnDisk.get(rec.key) ?? new Map<OnionRef, Uint8Array>();
@@ -162,10 +168,10 @@ export class ChannelStore {
     for (const ref of onDisk.keys()) if (!onions.has(ref)) ops.push({ type: 'delete', ns: ONIONS_NS, key: `${rec.key}:${ref}` });
     ops.push({ type: 'put', ns: CHANNELS_NS, key: rec.key, value: enc.encode(`{"state":${stateJson},${recJson.slice(1)}`) });
     this.revision++;
-    const done = this.track(this.kv.write(ops)).then(() => {
+    const done = this.track(this.kv.write(ops, durable ? undefined : { durable: false })).then(() => {
       this.onionsOnDisk.set(rec.key, onions);
     });
-    this.lastSaved.set(rec.key, { state, recJson, done });
+    this.lastSaved.set(rec.key, { state, recJson, done, durable });
     // After a failed write (the store then takes no more), nothing counts as stored.
     done.catch(() => this.lastSaved.delete(rec.key));
     return done;

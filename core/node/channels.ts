@@ -2,7 +2,7 @@
  * The shell around the channel state machines: routes peer messages to them, executes their actions
  * in order (store before send), funds channels from the wallet, and feeds them funding depth from
  * the chain. Channels live in the node's KvStore (core/node/channel-store.ts): each stored step is
- * one atomic, durable write of that channel alone.
+ * one atomic write of that channel alone, durable before anything that depends on it leaves.
  */
 import { randomBytes } from 'node:crypto';
 import { hex } from '@scure/base';
@@ -410,7 +410,7 @@ export class ChannelManager {
     const c = this.live.get(rec.key)!;
     switch (a.type) {
       case 'store':
-        await this.store.save(rec, c.state);
+        await this.store.save(rec, c.state, { durable: !a.lazy });
         // Before anything that could get the funding or closing mined leaves: look for it in every block.
         await this.opts.txWatch.watch(chainWatchOf(c.state));
         return;
