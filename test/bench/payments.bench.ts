@@ -7,6 +7,9 @@
  * ChannelMonitor persister answers "completed" at once) and forwards HTLCs as soon as LDK allows,
  * without the batching delay LDK suggests; so the reference is LDK's protocol and signing work alone.
  *
+ * Coulomb on the embedded store and LDK are measured in turns, in blocks (see measureInterleaved), so
+ * the ratio on the last line is not one pair's quiet minute against the other's busy one.
+ *
  * Coulomb is measured twice: on the embedded store (the default, what the last line compares with LDK)
  * and on PostgreSQL (both nodes on their own databases of a private server started here, fsync and
  * synchronous_commit on; skipped, saying why, where PostgreSQL's programs are missing).
@@ -36,6 +39,8 @@ const WARMUP = 10;
 const SEQUENTIAL = 100;
 const CONCURRENT = 32;
 const ROUNDS = 4;
+/** The sequential payments of each pair are measured in this many blocks, interleaved with the other pair's. */
+const SEQUENTIAL_BLOCKS = 4;
 /** The smallest payment; the i-th of a batch is this plus i sat. */
 const AMOUNT_SAT = 3_000;
 const COULOMB_CHANNEL_SAT = 16_000_000;
@@ -115,6 +120,36 @@ async function measure(p: Payments): Promise<{ sequential: Figures; concurrent: 
     if (concSyncs !== undefined) concSyncs += p.syncs!() - s0!;
   }
   return { sequential: figures(seq.latencies, seq.seconds, seqSyncs), concurrent: figures(all, seconds, concSyncs) };
+}
+
+/**
+ * Two pairs measured as `measure` does, in interleaved blocks (ABBA: each block's first pair
+ * alternates), so a machine busier in one minute than the next weighs on both alike; the ratio of
+ * their rates then compares like with like. Each pair's figures gather all its blocks.
+ */
+async function measureInterleaved(a: Payments, b: Payments): Promise<[Awaited<ReturnType<typeof measure>>, Awaited<ReturnType<typeof measure>>]> {
+  const pairs = [a, b];
+  for (const p of pairs) await payMany(p, WARMUP, 1);
+  const seq = pairs.map(() => ({ latencies: [] as number[], seconds: 0, syncs: 0 }));
+  const conc = pairs.map(() => ({ latencies: [] as number[], seconds: 0, syncs: 0 }));
+  const block = async (i: number, n: number, parallel: number, into: typeof seq): Promise<void> => {
+    const p = pairs[i]!;
+    global.gc?.();
+    const s0 = p.syncs?.() ?? 0;
+    const r = await payMany(p, n, parallel);
+    await waitFor('the channel to be quiet', () => p.quiet(), 10_000, 2);
+    into[i]!.latencies.push(...r.latencies);
+    into[i]!.seconds += r.seconds;
+    into[i]!.syncs += (p.syncs?.() ?? 0) - s0;
+  };
+  const order = (k: number): number[] => (k % 2 === 0 ? [0, 1] : [1, 0]);
+  for (let k = 0; k < SEQUENTIAL_BLOCKS; k++) for (const i of order(k)) await block(i, SEQUENTIAL / SEQUENTIAL_BLOCKS, 1, seq);
+  for (let k = 0; k < ROUNDS; k++) for (const i of order(k)) await block(i, CONCURRENT, CONCURRENT, conc);
+  const out = pairs.map((p, i) => ({
+    sequential: figures(seq[i]!.latencies, seq[i]!.seconds, p.syncs ? seq[i]!.syncs : undefined),
+    concurrent: figures(conc[i]!.latencies, conc[i]!.seconds, p.syncs ? conc[i]!.syncs : undefined),
+  }));
+  return [out[0]!, out[1]!];
 }
 
 /** Everything started, stopped in reverse order whatever happens. */
@@ -286,12 +321,16 @@ export async function run(): Promise<void> {
     scope.add(() => alice.close());
     const chain = new Chain(alice);
     chain.follow(alice);
-    // One pair at a time: each starts once the one before is done (and idle, or stopped).
-    coulomb = { ...(await measure(await coulombPair(scope, alice, chain))), backend: alice.node.kv.backend };
-    global.gc?.();
+    // PostgreSQL's pair first, stopped before the others start. Then Coulomb on the embedded store and
+    // LDK, both set up, measured in turns (the last line compares them): LDK's rate alone varied by
+    // half from one run to the next on a busy machine, which no single measurement of each evens out.
     postgres = await measurePostgres(alice, chain);
     global.gc?.();
-    ldk = await measure(await ldkPair(scope, chain));
+    const embedded = await coulombPair(scope, alice, chain);
+    const reference = await ldkPair(scope, chain);
+    const [c, l] = await measureInterleaved(embedded, reference);
+    coulomb = { ...c, backend: alice.node.kv.backend };
+    ldk = l;
   } finally {
     await scope.close();
   }
