@@ -159,7 +159,7 @@ export class CoulombNode {
     const keys = deriveNodeKeys(seed, config.network);
     const kv = await this.openStore();
     kv.onFailure((e) => this.storeFailed(e));
-    const wallet = await Wallet.open({ dir: config.datadir, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster }).catch(async (e: unknown) => {
+    const wallet = await Wallet.open({ dir: config.datadir, kv, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster, warn: (m) => this.log.warn(m) }).catch(async (e: unknown) => {
       await kv.close();
       throw e;
     });

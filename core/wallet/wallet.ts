@@ -1,7 +1,9 @@
 /**
  * The on-chain wallet: BIP84 keys from the BIP39 seed, coins found by scanning blocks (never by asking
  * bitcoind's wallet), coin selection, PSBT signing with bitcoinjs-lib, send, send-all, fee bumps (RBF),
- * and coins reserved for channel funding. State lives in two durable stores: the coins, and the history.
+ * and coins reserved for channel funding. State lives in two places: the coins, addresses and scan
+ * progress in a small JSON store (`wallet.json`), and the history in the node's KvStore, one record per
+ * transaction (namespace `wallet-txs`, keyed by txid), each change written as only the records it touches.
  */
 import { Psbt, Transaction, address as baddress } from 'bitcoinjs-lib';
 import type { Block } from 'bitcoinjs-lib';
@@ -12,6 +14,9 @@ import { selectCoins, sweepAmount, SelectionError } from './coin-select.ts';
 import { blocksToMaturity } from './maturity.ts';
 import { openStore } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
+import { migrateJsonStore } from '../store/kv/migrate.ts';
+import { kvJson } from '../store/kv/types.ts';
+import type { KvOp, KvStore } from '../store/kv/types.ts';
 import { tinyBackend } from '../crypto/secp256k1.ts';
 import type { Network } from '../keys/node-key.ts';
 import type { Broadcaster, ChainEvent, ChainPoint } from '../chain/types.ts';
@@ -54,8 +59,20 @@ interface TxRecord {
   own?: boolean;
 }
 
-interface HistoryState {
+/** The history as `wallet_history.json` held it (before it moved into the KvStore). */
+export interface HistoryState {
   txs: Record<string, TxRecord>;
+}
+
+/** The wallet's transactions in the node's KvStore: one record per transaction, keyed by txid. */
+export const WALLET_TXS_NS = 'wallet-txs';
+
+const txPut = (txid: string, rec: TxRecord): KvOp => ({ type: 'put', ns: WALLET_TXS_NS, key: txid, value: kvJson.encode(rec) });
+const txDelete = (txid: string): KvOp => ({ type: 'delete', ns: WALLET_TXS_NS, key: txid });
+
+/** The records that hold a `wallet_history.json` in the KvStore (its move, once: see migrate.ts). */
+export function walletHistoryJsonOps(h: HistoryState): KvOp[] {
+  return Object.entries(h.txs).map(([txid, rec]) => txPut(txid, rec));
 }
 
 export class WalletError extends Error {
@@ -97,18 +114,27 @@ export class Wallet {
   private readonly scripts = new Map<string, { chain: Chain; index: number }>();
   private readonly derived: [number, number] = [0, 0];
   private unflushed = 0;
+  /** The first failure of a write not awaited (scanning's), told at the next flush. */
+  private lazyFailure: unknown;
 
   private constructor(
     readonly account: Bip84Account,
     readonly network: Network,
     private readonly state: Store<WalletState>,
-    private readonly history: Store<HistoryState>,
+    private readonly kv: KvStore,
+    /** The history, as in the KvStore (every change is made here and written there together). */
+    private readonly txs: Map<string, TxRecord>,
     private readonly broadcaster: Broadcaster,
   ) {
     this.extendLookahead();
   }
 
-  static async open(opts: { dir: string; seed: Uint8Array; network: Network; birthday: number; broadcaster: Broadcaster }): Promise<Wallet> {
+  /**
+   * Opens the wallet: its state from `<dir>/wallet.json`, its history from the node's `kv` (open
+   * first; the wallet does not close it). A `wallet_history.json` of an earlier version moves into
+   * `kv` once, kept as `wallet_history.json.migrated`.
+   */
+  static async open(opts: { dir: string; kv: KvStore; seed: Uint8Array; network: Network; birthday: number; broadcaster: Broadcaster; warn?: (message: string) => void }): Promise<Wallet> {
     const state = await openStore<WalletState>({
       dir: opts.dir,
       name: 'wallet',
@@ -116,8 +142,16 @@ export class Wallet {
       migrations: [],
       defaults: () => ({ birthday: opts.birthday, recent: [], issued: 0, used: [-1, -1], coins: {} }),
     });
-    const history = await openStore<HistoryState>({ dir: opts.dir, name: 'wallet_history', version: 1, migrations: [], defaults: () => ({ txs: {} }) });
-    const wallet = new Wallet(new Bip84Account(opts.seed, opts.network), opts.network, state, history, opts.broadcaster);
+    const { kv } = opts;
+    const txs = new Map<string, TxRecord>();
+    try {
+      await migrateJsonStore<HistoryState>(kv, { dir: opts.dir, name: 'wallet_history', version: 1, migrations: [], toOps: walletHistoryJsonOps, warn: opts.warn });
+      for (const { key: txid, value } of await kv.range(WALLET_TXS_NS)) txs.set(txid, kvJson.decode<TxRecord>(value, `${WALLET_TXS_NS}/${txid} in ${kv.location}`));
+    } catch (e) {
+      await state.close();
+      throw e;
+    }
+    const wallet = new Wallet(new Bip84Account(opts.seed, opts.network), opts.network, state, kv, txs, opts.broadcaster);
     await wallet.markCoinbases();
     return wallet;
   }
@@ -125,20 +159,34 @@ export class Wallet {
   /** Tells coinbase coins in records stored before that was kept, from the transactions in the history. */
   private async markCoinbases(): Promise<void> {
     if (Object.values(this.state.data.coins).every((c) => c.coinbase !== undefined)) return;
-    const txs = this.history.data.txs;
     await this.state.update((s) => {
       for (const c of Object.values(s.coins)) {
         if (c.coinbase !== undefined) continue;
-        const rec = txs[c.txid];
+        const rec = this.txs.get(c.txid);
         c.coinbase = rec ? Transaction.fromHex(rec.hex).isCoinbase() : false;
       }
     });
   }
 
+  /** Flushes and closes the wallet's own file; the KvStore stays open (the node closes it). */
   async close(): Promise<void> {
-    await this.flush();
-    await this.state.close();
-    await this.history.close();
+    try {
+      await this.flush();
+    } finally {
+      await this.state.close();
+    }
+  }
+
+  /** Applies changes to the history in memory and writes the same records: durably (awaited), or lazily. */
+  private writeTxs(ops: KvOp[], durable: boolean): Promise<void> | undefined {
+    if (!ops.length) return durable ? Promise.resolve() : undefined;
+    for (const op of ops) {
+      if (op.type === 'put') this.txs.set(op.key, kvJson.decode<TxRecord>(op.value));
+      else this.txs.delete(op.key);
+    }
+    if (durable) return this.kv.write(ops);
+    this.kv.write(ops, { durable: false }).catch((e: unknown) => void (this.lazyFailure ??= e));
+    return undefined;
   }
 
   /** Where scanning should resume: the last block seen, or just before the birthday. */
@@ -225,15 +273,13 @@ export class Wallet {
     // again is harmless. flush() (at the chain tip, and every 100 blocks during a rescan) makes it
     // durable; what the wallet itself signs is always made durable before it is broadcast.
     this.state.updateLazy(apply);
-    if (mine.length) {
-      this.history.updateLazy((h) => {
-        for (const tx of mine) {
-          const id = tx.getId();
-          const prev = h.txs[id];
-          h.txs[id] = { ...(prev ?? { time: block.timestamp, hex: tx.toHex() }), height };
-        }
-      });
-    }
+    this.writeTxs(
+      mine.map((tx) => {
+        const id = tx.getId();
+        return txPut(id, { ...(this.txs.get(id) ?? { time: block.timestamp, hex: tx.toHex() }), height });
+      }),
+      false,
+    );
     if (++this.unflushed >= 100) await this.flush();
   }
 
@@ -245,7 +291,7 @@ export class Wallet {
   async onMempool(added: { txid: string; tx: Transaction }[], removed: string[]): Promise<void> {
     const now = Math.floor(Date.now() / 1000);
     for (const { txid, tx } of added) {
-      if (this.history.data.txs[txid]) continue;
+      if (this.txs.has(txid)) continue;
       let relevant = false;
       this.state.updateLazy((s) => {
         for (const input of tx.ins) {
@@ -265,11 +311,11 @@ export class Wallet {
       });
       if (relevant) {
         this.extendLookahead();
-        this.history.updateLazy((h) => void (h.txs[txid] = { height: null, time: now, hex: tx.toHex() }));
+        this.writeTxs([txPut(txid, { height: null, time: now, hex: tx.toHex() })], false);
       }
     }
     for (const txid of removed) {
-      const rec = this.history.data.txs[txid];
+      const rec = this.txs.get(txid);
       if (!rec || rec.height !== null || rec.own) continue;
       const tx = Transaction.fromHex(rec.hex);
       this.state.updateLazy((s) => {
@@ -279,7 +325,7 @@ export class Wallet {
           if (c?.spentBy === txid) c.spentBy = undefined;
         }
       });
-      this.history.updateLazy((h) => void delete h.txs[txid]);
+      this.writeTxs([txDelete(txid)], false);
     }
     await this.flush();
   }
@@ -288,7 +334,8 @@ export class Wallet {
   async flush(): Promise<void> {
     this.unflushed = 0;
     await this.state.flush();
-    await this.history.flush();
+    await this.kv.flush();
+    if (this.lazyFailure !== undefined) throw this.lazyFailure;
   }
 
   private async disconnectBlock(height: number, hash: string): Promise<void> {
@@ -302,13 +349,12 @@ export class Wallet {
       }
       if (s.recent[s.recent.length - 1]?.hash === hash) s.recent.pop();
     });
-    this.history.updateLazy((h) => {
-      for (const [txid, t] of Object.entries(h.txs)) {
-        if (t.height !== height) continue;
-        if (Transaction.fromHex(t.hex).isCoinbase()) delete h.txs[txid];
-        else t.height = null;
-      }
-    });
+    const ops: KvOp[] = [];
+    for (const [txid, t] of this.txs) {
+      if (t.height !== height) continue;
+      ops.push(Transaction.fromHex(t.hex).isCoinbase() ? txDelete(txid) : txPut(txid, { ...t, height: null }));
+    }
+    this.writeTxs(ops, false);
   }
 
   // ---- views ---------------------------------------------------------------------------------
@@ -381,7 +427,7 @@ export class Wallet {
 
   listTransactions(tipHeight: number): HistoryEntry[] {
     const coins = this.state.data.coins;
-    return Object.entries(this.history.data.txs)
+    return [...this.txs]
       .map(([txid, t]) => {
         const tx = Transaction.fromHex(t.hex);
         let fromUs = 0n;
@@ -408,7 +454,7 @@ export class Wallet {
           ...(t.label ? { label: t.label } : {}),
         };
       })
-      .sort((a, b) => (a.height ?? Infinity) - (b.height ?? Infinity) || a.time - b.time);
+      .sort((a, b) => (a.height ?? Infinity) - (b.height ?? Infinity) || a.time - b.time || (a.txid < b.txid ? -1 : a.txid > b.txid ? 1 : 0));
   }
 
   // ---- spending ------------------------------------------------------------------------------
@@ -514,14 +560,14 @@ export class Wallet {
       });
     });
     this.extendLookahead();
-    await this.history.update((h) => void (h.txs[txid] = { height: null, time: Math.floor(Date.now() / 1000), hex: txHex, own: true, ...(label ? { label } : {}) }));
+    await this.writeTxs([txPut(txid, { height: null, time: Math.floor(Date.now() / 1000), hex: txHex, own: true, ...(label ? { label } : {}) })], true);
     await this.broadcaster.broadcast(txHex);
     return txid;
   }
 
   /** Replaces an unconfirmed send of ours with one paying `satPerVb`, taking the extra fee from change. */
   async bumpFee(txid: string, satPerVb: number): Promise<string> {
-    const rec = this.history.data.txs[txid];
+    const rec = this.txs.get(txid);
     if (!rec) throw new WalletError(`transaction ${txid} is not in this wallet`);
     if (rec.height !== null) throw new WalletError(`transaction ${txid} is already confirmed`);
     const old = Transaction.fromHex(rec.hex);
@@ -546,7 +592,7 @@ export class Wallet {
       for (const c of coins) if (c) s.coins[key(c.txid, c.vout)]!.spentBy = undefined;
       old.outs.forEach((_o, vout) => delete s.coins[key(txid, vout)]);
     });
-    await this.history.update((h) => void delete h.txs[txid]);
+    await this.writeTxs([txDelete(txid)], true);
     return this.commit(this.sign(psbt, coins as CoinRecord[]), rec.label);
   }
 

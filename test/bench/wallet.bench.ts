@@ -10,6 +10,8 @@ import { Psbt, networks } from 'bitcoinjs-lib';
 import { startPlayground } from '../../core/chain/playground/index.ts';
 import { BitcoindRpc, BitcoindChainSource, BitcoindBroadcaster } from '../../core/chain/index.ts';
 import { Wallet } from '../../core/wallet/wallet.ts';
+import { MemoryKvStore } from '../../core/store/kv/memory.ts';
+import { openKvStore } from '../../core/store/kv/open.ts';
 import { createMnemonic, mnemonicToSeed } from '../../core/wallet/mnemonic.ts';
 import { newKey, signerFor } from '../helpers/txbuilder.ts';
 import { table, timeAsync } from './harness.ts';
@@ -26,9 +28,11 @@ export async function run(): Promise<void> {
     const words = createMnemonic();
     const seed = mnemonicToSeed(words);
     // Addresses of the wallet that some outputs pay, so the scan finds coins as it goes.
-    const probe = await Wallet.open({ dir: join(dir, 'probe'), seed, network: 'regtest', birthday: 0, broadcaster: new BitcoindBroadcaster(rpc) });
+    const probeKv = MemoryKvStore.open();
+    const probe = await Wallet.open({ dir: join(dir, 'probe'), kv: probeKv, seed, network: 'regtest', birthday: 0, broadcaster: new BitcoindBroadcaster(rpc) });
     const ours = Array.from({ length: 15 }, (_, i) => probe.account.address(0, i).script);
     await probe.close();
+    await probeKv.close();
 
     process.stdout.write(`building ${BLOCKS} blocks with ${TXS_PER_BLOCK} transactions of ${OUTPUTS_PER_TX} outputs each…\n`);
     const k = newKey();
@@ -60,9 +64,10 @@ export async function run(): Promise<void> {
       await src.stop();
     });
 
+    const kv = await openKvStore({ backend: 'embedded', dir: join(dir, 'w', 'store') });
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
-    const wallet = await Wallet.open({ dir: join(dir, 'w'), seed, network: 'regtest', birthday: 0, broadcaster: new BitcoindBroadcaster(rpc) });
+    const wallet = await Wallet.open({ dir: join(dir, 'w'), kv, seed, network: 'regtest', birthday: 0, broadcaster: new BitcoindBroadcaster(rpc) });
     const scanMs = await timeAsync(async () => {
       const src = new BitcoindChainSource(rpc, { network: 'regtest', pollMs: 3_600_000 });
       await src.start((e) => wallet.onChainEvent(e), { height: 0, hash: pg.chain.entries[0]!.hash });
@@ -78,6 +83,7 @@ export async function run(): Promise<void> {
     ]);
     table('Wallet memory after the rescan (heap held by the open wallet, after GC)', [['MB'], [(heapAfter - heapBefore) / 1e6]]);
     await wallet.close();
+    await kv.close();
   } finally {
     await pg.stop();
     await rm(dir, { recursive: true, force: true });

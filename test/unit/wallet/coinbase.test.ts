@@ -8,6 +8,7 @@ import { Transaction } from 'bitcoinjs-lib';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Wallet } from '../../../core/wallet/wallet.ts';
+import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import { COINBASE_MATURITY, blocksToMaturity } from '../../../core/wallet/maturity.ts';
 import { createMnemonic, mnemonicToSeed } from '../../../core/wallet/mnemonic.ts';
 import { checkTransaction, TxRejected } from '../../../core/chain/playground/index.ts';
@@ -47,13 +48,15 @@ describe('coinbase maturity', () => {
     let src: BitcoindChainSource;
     let dir: string;
     let addr: string;
+    /** The node's store (the same one across the wallet's close and open below, as across a restart). */
+    const kv = MemoryKvStore.open();
     const words = createMnemonic();
     const sync = () => src.poke();
 
     beforeAll(async () => {
       chain = await startTestChain();
       dir = await tempDir('coinbase-wallet');
-      wallet = await Wallet.open({ dir, seed: mnemonicToSeed(words), network: 'regtest', birthday: 1, broadcaster: chain.broadcaster });
+      wallet = await Wallet.open({ dir, kv, seed: mnemonicToSeed(words), network: 'regtest', birthday: 1, broadcaster: chain.broadcaster });
       src = chain.source();
       await src.start((e) => wallet.onChainEvent(e), { height: 0, hash: await chain.rpc.call<string>('getblockhash', 0) }, (a, r) => wallet.onMempool(a, r));
       addr = await wallet.newAddress();
@@ -61,6 +64,7 @@ describe('coinbase maturity', () => {
     afterAll(async () => {
       await src?.stop();
       await wallet?.close();
+      await kv.close();
       if (dir) await removeDir(dir);
       await chain?.stop();
     });
@@ -127,7 +131,7 @@ describe('coinbase maturity', () => {
       const stored = JSON.parse(await readFile(file, 'utf8')) as { data: { coins: Record<string, { coinbase?: boolean }> } };
       for (const c of Object.values(stored.data.coins)) delete c.coinbase;
       await writeFile(file, JSON.stringify(stored));
-      wallet = await Wallet.open({ dir, seed: mnemonicToSeed(words), network: 'regtest', birthday: 1, broadcaster: chain.broadcaster });
+      wallet = await Wallet.open({ dir, kv, seed: mnemonicToSeed(words), network: 'regtest', birthday: 1, broadcaster: chain.broadcaster });
       expect(wallet.balance()).toEqual(expected);
       src = chain.source();
       await src.start((e) => wallet.onChainEvent(e), wallet.scanFrom!, (a, r) => wallet.onMempool(a, r));

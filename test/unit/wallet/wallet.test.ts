@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Transaction } from 'bitcoinjs-lib';
 import { Wallet, WalletError } from '../../../core/wallet/wallet.ts';
+import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
+import type { KvStore } from '../../../core/store/kv/types.ts';
 import { createMnemonic, mnemonicToSeed } from '../../../core/wallet/mnemonic.ts';
 import type { BitcoindChainSource } from '../../../core/chain/index.ts';
 import { startTestChain } from '../../helpers/chain.ts';
@@ -13,17 +15,19 @@ import { tempDir, removeDir } from '../../helpers/daemon.ts';
 
 interface Running {
   wallet: Wallet;
+  kv: KvStore;
   src: BitcoindChainSource;
   dir: string;
 }
 
 async function openWallet(chain: TestChain, words: string, birthday: number, dir?: string): Promise<Running> {
   const d = dir ?? (await tempDir('wallet'));
-  const wallet = await Wallet.open({ dir: d, seed: mnemonicToSeed(words), network: 'regtest', birthday, broadcaster: chain.broadcaster });
+  const kv = MemoryKvStore.open();
+  const wallet = await Wallet.open({ dir: d, kv, seed: mnemonicToSeed(words), network: 'regtest', birthday, broadcaster: chain.broadcaster });
   const src = chain.source();
   const from = wallet.scanFrom ?? { height: Math.max(0, birthday - 1), hash: await chain.rpc.call<string>('getblockhash', Math.max(0, birthday - 1)) };
   await src.start((e) => wallet.onChainEvent(e), from, (a, r) => wallet.onMempool(a, r));
-  return { wallet, src, dir: d };
+  return { wallet, kv, src, dir: d };
 }
 
 describe('on-chain wallet', () => {
@@ -45,6 +49,7 @@ describe('on-chain wallet', () => {
     for (const w of [alice, bob]) {
       await w?.src.stop();
       await w?.wallet.close();
+      await w?.kv.close();
       if (w) await removeDir(w.dir);
     }
     await chain?.stop();
@@ -139,6 +144,7 @@ describe('on-chain wallet', () => {
     } finally {
       await restored.src.stop();
       await restored.wallet.close();
+      await restored.kv.close();
       await removeDir(restored.dir);
     }
   });
