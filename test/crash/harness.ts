@@ -22,7 +22,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { callDaemon } from '../../core/api/control-client.ts';
 import type { MethodInput, MethodName, MethodOutput } from '../../core/api/contract.ts';
 import { startPlayground } from '../../core/chain/playground/index.ts';
@@ -31,6 +30,7 @@ import { writeVaultFile } from '../../core/node/vault-file.ts';
 import { createMnemonic } from '../../core/wallet/mnemonic.ts';
 import { sealVault } from '../../core/wallet/vault.ts';
 import { REPO, removeDir, tempDir, waitFor } from '../helpers/daemon.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const PASSWORD = 'crash test password';
 /** Small, for tests only: the vault's protection is not what these tests are about. */
@@ -48,13 +48,6 @@ export function rng(seed: number): () => number {
   };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 let bundled: Promise<string> | undefined;
 const bundleDir = join(REPO, 'node_modules', '.cache', `coulomb-crash-${process.pid}`);

@@ -8,11 +8,10 @@ import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { BitcoindRpc, RpcError } from '../../core/chain/index.ts';
 import { tempDir, removeDir } from './daemon.ts';
+import { freePort } from './ports.ts';
 
 /** Where bitcoind is, or why the suite cannot run. */
 export function findBitcoind(): { path: string } | { reason: string } {
@@ -47,16 +46,6 @@ export function bitcoindVersion(path: string): string {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export type BitcoindAuth = { kind: 'cookie' } | { kind: 'password'; user: string; password: string };
 

@@ -12,11 +12,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chown, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { removeDir, tempDir, waitFor } from './daemon.ts';
+import { freePort } from './ports.ts';
 
 export const PG_USER = 'coulomb_test';
 export const PG_PASSWORD = 'test-secret-5b1f9c';
@@ -48,16 +47,6 @@ export function findPostgres(): { bindir: string } | { reason: string } {
   return { reason: 'PostgreSQL server programs (initdb, postgres) were not found via pg_config --bindir, /usr/lib/postgresql/*/bin or PG_BINDIR' };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface PgCluster {
   port: number;

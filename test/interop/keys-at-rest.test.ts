@@ -6,7 +6,6 @@
  * Only the encrypted vault holds the root of them all.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { lstat, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { hex } from '@scure/base';
@@ -19,19 +18,13 @@ import { deriveChannelSecrets } from '../../core/keys/channel-keys.ts';
 import { Bip84Account } from '../../core/wallet/bip84.ts';
 import { onionSessionKey } from '../../core/node/htlc-switch.ts';
 import { openKvStore } from '../../core/store/kv/open.ts';
+import { freePort } from '../helpers/ports.ts';
 
 interface Channels {
   channels: { remote_pubkey: string; active: boolean; channel_point: string }[];
 }
 
 /** A port nobody listens on now, for a daemon that must come back at the same address. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Every regular file under `dir`, recursively, as bytes. */
 async function filesUnder(dir: string): Promise<{ path: string; bytes: Buffer }[]> {

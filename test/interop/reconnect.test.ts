@@ -4,24 +4,17 @@
  * becomes active, and a payment goes through.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliJson, removeDir, startDaemonProcess, tempDir, waitFor } from '../helpers/daemon.ts';
 import type { DaemonProcess } from '../helpers/daemon.ts';
+import { freePort } from '../helpers/ports.ts';
 
 interface Channels {
   channels: { remote_pubkey: string; active: boolean }[];
 }
 
 /** A port nobody listens on now, for a daemon that must come back at the same address. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('reconnecting after a restart', () => {
   const running = new Set<DaemonProcess>();

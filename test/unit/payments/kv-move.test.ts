@@ -17,15 +17,15 @@ import { InvoiceRegistry } from '../../../core/payments/invoices.ts';
 import { HtlcSwitch, FORWARDS_NS, ORIGINS_DONE_NS, ORIGINS_NS } from '../../../core/node/htlc-switch.ts';
 import type { ChannelManager, ChannelView } from '../../../core/node/channels.ts';
 import type { ChannelState } from '../../../core/channel/types.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
-import { openKvStore } from '../../../core/store/kv/open.ts';
 import { kvIndexKey, kvJson } from '../../../core/store/kv/types.ts';
-import type { KvOp, KvRange, KvRecord, KvStore } from '../../../core/store/kv/types.ts';
+import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
+import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
 import { sha256 } from '../../../core/crypto/hash.ts';
 import { secp } from '../../../core/crypto/secp256k1.ts';
 import { hex } from '../../../core/util/bytes.ts';
 import { memoryLogger } from '../../../core/log/logger.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { WatchedKvStore, kvBackends } from '../../helpers/kv.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/payments-v1', import.meta.url));
 const NODE_SECRET = new Uint8Array(32).fill(0x21);
@@ -41,52 +41,7 @@ type InvoicesJson = Json<{ lastAddIndex: number; lastSettleIndex: number; invoic
 type SwitchJson = Json<{ origins: Record<string, { done?: boolean }>; forwarded: Record<string, string> }>;
 const fixture = async <T>(name: string): Promise<T> => JSON.parse(await readFile(join(FIXTURE, `${name}.json`), 'utf8')) as T;
 
-/** A KvStore that counts the records its reads hand back. */
-class Counting implements KvStore {
-  returned = 0;
-  constructor(private readonly inner: KvStore) {}
-  get backend() {
-    return this.inner.backend;
-  }
-  get location() {
-    return this.inner.location;
-  }
-  get syncs() {
-    return this.inner.syncs;
-  }
-  async get(ns: string, key: string): Promise<Uint8Array | undefined> {
-    const v = await this.inner.get(ns, key);
-    if (v) this.returned++;
-    return v;
-  }
-  async range(ns: string, r?: KvRange): Promise<KvRecord[]> {
-    const recs = await this.inner.range(ns, r);
-    this.returned += recs.length;
-    return recs;
-  }
-  count(ns: string, r?: KvRange): Promise<number> {
-    return this.inner.count(ns, r);
-  }
-  write(ops: readonly KvOp[], opts?: { durable?: boolean }): Promise<void> {
-    return this.inner.write(ops, opts);
-  }
-  flush(): Promise<void> {
-    return this.inner.flush();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  onFailure(fn: Parameters<KvStore['onFailure']>[0]): void {
-    this.inner.onFailure(fn);
-  }
-}
-
-const backends: { name: string; open: (dir: string) => Promise<KvStore> }[] = [
-  { name: 'memory', open: async () => MemoryKvStore.open() },
-  { name: 'embedded', open: (dir) => openKvStore({ backend: 'embedded', dir: join(dir, 'store') }, { log: () => undefined }) },
-];
-
-describe.each(backends)('payments, invoices and the switch in the $name store', ({ name, open }) => {
+describe.each(kvBackends)('payments, invoices and the switch in the $name store', ({ name, open }) => {
   let dir: string;
   let kv: KvStore;
   beforeEach(async () => {
@@ -244,7 +199,7 @@ describe('paging 100,000 payments', () => {
       if (status === 'SUCCEEDED') ops.push({ type: 'put', ns: 'payments-succeeded', key: kvIndexKey(i), value: enc.encode(hash) });
     }
     await kv.write(ops);
-    const counting = new Counting(kv);
+    const counting = new WatchedKvStore(kv);
     const payments = await PaymentStore.open(counting);
     counting.returned = 0;
     const t0 = performance.now();

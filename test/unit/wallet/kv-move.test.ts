@@ -14,12 +14,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet, WALLET_TXS_NS } from '../../../core/wallet/wallet.ts';
 import { mnemonicToSeed } from '../../../core/wallet/mnemonic.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
-import { openKvStore } from '../../../core/store/kv/open.ts';
 import { kvJson } from '../../../core/store/kv/types.ts';
-import type { KvOp, KvRange, KvRecord, KvStore } from '../../../core/store/kv/types.ts';
+import type { KvOp } from '../../../core/store/kv/types.ts';
 import type { Broadcaster } from '../../../core/chain/types.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { WatchedKvStore, kvBackends } from '../../helpers/kv.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/wallet-v1', import.meta.url));
 const WORDS = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art';
@@ -35,55 +34,13 @@ interface TxJson {
 type HistoryJson = { schema_version: number; data: { txs: Record<string, TxJson> } };
 type ListedJson = { txid: string; amount: string; fee?: string; height: number | null; confirmations: number; time: number; label?: string; hex: string };
 
-/** A KvStore that records the writes made through it. */
-class Recording implements KvStore {
-  writes: { ops: readonly KvOp[]; durable: boolean }[] = [];
-  constructor(private readonly inner: KvStore) {}
-  get backend() {
-    return this.inner.backend;
-  }
-  get location() {
-    return this.inner.location;
-  }
-  get syncs() {
-    return this.inner.syncs;
-  }
-  get(ns: string, key: string): Promise<Uint8Array | undefined> {
-    return this.inner.get(ns, key);
-  }
-  range(ns: string, r?: KvRange): Promise<KvRecord[]> {
-    return this.inner.range(ns, r);
-  }
-  count(ns: string, r?: KvRange): Promise<number> {
-    return this.inner.count(ns, r);
-  }
-  write(ops: readonly KvOp[], opts?: { durable?: boolean }): Promise<void> {
-    this.writes.push({ ops, durable: opts?.durable !== false });
-    return this.inner.write(ops, opts);
-  }
-  flush(): Promise<void> {
-    return this.inner.flush();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  onFailure(fn: Parameters<KvStore['onFailure']>[0]): void {
-    this.inner.onFailure(fn);
-  }
-}
-
-const backends: { name: string; open: (dir: string) => Promise<KvStore> }[] = [
-  { name: 'memory', open: async () => MemoryKvStore.open() },
-  { name: 'embedded', open: (dir) => openKvStore({ backend: 'embedded', dir: join(dir, 'store') }, { log: () => undefined }) },
-];
-
 const listed = (w: Wallet, tip: number): ListedJson[] =>
   JSON.parse(JSON.stringify(w.listTransactions(tip), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as ListedJson[];
 const byTxid = <T extends { txid: string }>(l: T[]): T[] => [...l].sort((a, b) => (a.txid < b.txid ? -1 : 1));
 
-describe.each(backends)('the wallet history in the $name store', ({ name, open }) => {
+describe.each(kvBackends)('the wallet history in the $name store', ({ name, open }) => {
   let dir: string;
-  let kv: Recording;
+  let kv: WatchedKvStore;
   let wallet: Wallet | undefined;
   const broadcast: string[] = [];
   const broadcaster = { broadcast: async (h: string) => void broadcast.push(h) } as unknown as Broadcaster;
@@ -94,7 +51,7 @@ describe.each(backends)('the wallet history in the $name store', ({ name, open }
     wallet = undefined;
     if (kv.backend !== 'memory') {
       await kv.close();
-      kv = new Recording(await open(dir));
+      kv = new WatchedKvStore(await open(dir));
     }
     await openWallet();
   };
@@ -102,7 +59,7 @@ describe.each(backends)('the wallet history in the $name store', ({ name, open }
   beforeEach(async () => {
     dir = await tempDir(`wallet-kv-${name}`);
     for (const f of ['wallet', 'wallet_history']) await copyFile(join(FIXTURE, `${f}.json`), join(dir, `${f}.json`));
-    kv = new Recording(await open(dir));
+    kv = new WatchedKvStore(await open(dir));
     warnings.length = 0;
   });
   afterEach(async () => {
