@@ -16,7 +16,7 @@ import { mnemonicToSeed } from '../../core/wallet/mnemonic.ts';
 import { deriveNodeKeys } from '../../core/keys/node-key.ts';
 import { deriveChannelSecrets } from '../../core/keys/channel-keys.ts';
 import { Bip84Account } from '../../core/wallet/bip84.ts';
-import { onionSessionKey } from '../../core/node/htlc-switch.ts';
+import { ORIGINS_DONE_NS, ORIGINS_NS, onionSessionKey } from '../../core/node/htlc-switch.ts';
 import { openKvStore } from '../../core/store/kv/open.ts';
 import { freePort } from '../helpers/ports.ts';
 
@@ -167,6 +167,8 @@ describe('keys at rest', () => {
       secrets.push({ what: `${who}'s node secret`, bytes: deriveNodeKeys(seed, 'regtest').nodeSecret });
       const store = await openKvStore({ backend: 'embedded', dir: join(dir, 'store') });
       const indexes = (await store.range('channels')).map((r) => (JSON.parse(Buffer.from(r.value).toString('utf8')) as { index: number }).index);
+      // The HTLC switch's origins, ended or not: each payment attempt's names its onion session key's salt.
+      const origins = [...(await store.range(ORIGINS_NS)), ...(await store.range(ORIGINS_DONE_NS))].map((r) => JSON.parse(Buffer.from(r.value).toString('utf8')) as { kind: string; sessionSalt?: string; sessionKey?: string });
       await store.close();
       expect(indexes.length).toBeGreaterThan(0);
       for (const i of indexes) {
@@ -174,8 +176,7 @@ describe('keys at rest', () => {
         for (const [k, v] of Object.entries(cs)) secrets.push({ what: `${who}'s channel ${i} ${k}`, bytes: v });
       }
       // Each payment attempt's onion session key: derived from the node secret and a stored salt.
-      const sw = JSON.parse(await readFile(join(dir, 'htlc-switch.json'), 'utf8')) as { data: { origins: Record<string, { kind: string; sessionSalt?: string; sessionKey?: string }> } };
-      const attempts = Object.values(sw.data.origins).filter((o) => o.kind === 'local');
+      const attempts = origins.filter((o) => o.kind === 'local');
       expect(attempts.length).toBeGreaterThan(0);
       for (const o of attempts) {
         expect(o.sessionKey).toBeUndefined();
