@@ -4,7 +4,8 @@
  * would have sent in commitment_signed; and a wallet of P2WPKH coins to pay fees with.
  */
 import { randomBytes } from 'node:crypto';
-import { Transaction, crypto as bcrypto, payments, networks } from 'bitcoinjs-lib';
+import { crypto as bcrypto, payments, networks } from 'bitcoinjs-lib';
+import type { Transaction } from 'bitcoinjs-lib';
 import { PlaygroundChain, Faucet } from '../../core/chain/playground/index.ts';
 import { verifyScripts } from '../../core/chain/playground/rules.ts';
 import type { Coin } from '../../core/chain/playground/rules.ts';
