@@ -531,8 +531,8 @@ export class AppHost {
         const tip = node.chain.source.status().height;
         now.set('transactions', JSON.stringify(node.wallet.listTransactions(tip).map((t) => [t.txid, t.confirmations])));
         // Channels, invoices and payments: their stores count every change, so nothing is recomputed
-        // here twice a second (confirmations move with 'sync', a channel's activity with 'peers').
-        now.set('channels', String(node.channels.revision));
+        // here twice a second (confirmations move with 'sync', a channel's activity with its link).
+        now.set('channels', `${node.channels.revision}:${node.channels.linkRevision}`);
         now.set('invoices', String(node.invoices.revision));
         now.set('payments', String(node.payments.revision));
       } catch {

@@ -45,6 +45,12 @@ export type HtlcEvent =
   | { type: 'fulfilled'; channel: string; id: bigint; preimage: Uint8Array }
   | { type: 'failed'; channel: string; id: bigint; reason?: Uint8Array; malformed?: { code: number; sha256OfOnion: Uint8Array }; local?: string };
 
+/**
+ * How long an add waits for its channel to be reestablished after a reconnect: the exchange takes a
+ * round trip and a store write, so this is only ever reached when the peer does not answer.
+ */
+export const LINK_WAIT_MS = 5_000;
+
 export class ChannelManager {
   /** One operation at a time per channel: every step reads the state the previous one left. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -63,6 +69,9 @@ export class ChannelManager {
    * reestablish calls for); nothing is lost: the reestablish step resends what the peer is missing.
    */
   private readonly linkedTo = new Map<string, Peer>();
+  /** Adds waiting for their channel to be linked (see whenLinked), woken when it is or its connection closes. */
+  private readonly linkWaiters = new Map<string, Set<() => void>>();
+  private linkChanges = 0;
   private readonly waiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();
 
   private constructor(
@@ -90,7 +99,11 @@ export class ChannelManager {
     opts.peers.on('peer_closed', (peer) => {
       for (const { rec } of [...this.live.values()]) {
         if (rec.peer !== peer.pubkey) continue;
-        if (this.linkedTo.get(rec.key) === peer) this.linkedTo.delete(rec.key);
+        if (this.linkedTo.get(rec.key) === peer) {
+          this.linkedTo.delete(rec.key);
+          this.linkChanges++;
+        }
+        this.wakeLinkWaiters(rec.key);
         void this.serial(rec.key, async () => {
           const c = this.live.get(rec.key)!;
           await this.apply(rec, step(c.state, { type: 'disconnected' }, this.limits));
@@ -123,6 +136,65 @@ export class ChannelManager {
     return this.store.revision;
   }
 
+  /**
+   * Whether the channel takes commitment updates now: its connection is up and is the one it was
+   * opened on or the one the peer's channel_reestablish came in on. Between a reconnect and that
+   * reestablish the peer is connected but the channel is not usable: an add made then would be held
+   * and then forgotten by the reestablish (BOLT 2), failing its payment for nothing.
+   */
+  isLinked(key: string): boolean {
+    const c = this.live.get(key);
+    if (!c) return false;
+    const peer = this.opts.peers.get(c.rec.peer);
+    return !!peer && peer.state === 'ready' && this.linkedTo.get(key) === peer;
+  }
+
+  /** Changes whenever a channel becomes linked or stops being (the app's change events compare it). */
+  get linkRevision(): number {
+    return this.linkChanges;
+  }
+
+  private link(key: string, peer: Peer): void {
+    this.linkedTo.set(key, peer);
+    this.linkChanges++;
+    this.wakeLinkWaiters(key);
+  }
+
+  private wakeLinkWaiters(key: string): void {
+    const waiting = this.linkWaiters.get(key);
+    if (!waiting) return;
+    this.linkWaiters.delete(key);
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * Waits, at most `ms`, for an open channel whose peer is connected to be linked (its peer's
+   * channel_reestablish handled). Resolves true once it is; false when the time is up, or at once
+   * when there is nothing to wait for (the channel is not open, or no connection to its peer is up or
+   * being set up).
+   */
+  private async whenLinked(key: string, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      if (this.isLinked(key)) return true;
+      const c = this.live.get(key);
+      const peer = c && this.opts.peers.get(c.rec.peer);
+      const left = until - Date.now();
+      if (!c || c.state.phase !== 'NORMAL' || !peer || peer.state === 'closed' || left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const waiting = this.linkWaiters.get(key) ?? new Set<() => void>();
+        const wake = (): void => {
+          clearTimeout(timer);
+          waiting.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        waiting.add(wake);
+        this.linkWaiters.set(key, waiting);
+      });
+    }
+  }
+
   list(): ChannelView[] {
     return [...this.live.values()].map(({ rec, state }) => ({ key: rec.key, peer: rec.peer, state, private: rec.private }));
   }
@@ -153,7 +225,7 @@ export class ChannelManager {
       const c = this.live.get(key)!;
       // The peer's channel_reestablish opens this connection to commitment updates: what the step
       // resends (and whatever was held back meanwhile) goes out on it.
-      if (msg.type === 'channel_reestablish' && peer.state === 'ready') this.linkedTo.set(key, peer);
+      if (msg.type === 'channel_reestablish' && peer.state === 'ready') this.link(key, peer);
       await this.apply(c.rec, step(c.state, { type: 'message', msg }, this.limits));
       // After a reconnect the peer hears our policy for the channel again (BOLT 7, private channels).
       if (msg.type === 'channel_reestablish') this.sendChannelUpdate(key);
@@ -289,13 +361,21 @@ export class ChannelManager {
    * Offers an HTLC on a channel. `beforeSend` runs with the HTLC's id before anything leaves (the
    * switch records where the HTLC came from there, durably). Resolves with the id, or rejects with the
    * reason the channel cannot carry it.
+   *
+   * Right after a reconnect the channel is not linked until the peer's channel_reestablish is handled:
+   * the add waits for that (at most `LINK_WAIT_MS`) before it queues, so it comes after the
+   * reestablish, which would otherwise forget it.
    */
-  addHtlc(key: string, h: { amountMsat: bigint; paymentHash: Uint8Array; cltvExpiry: number; onion: Uint8Array }, beforeSend: (id: bigint) => Promise<void>): Promise<bigint> {
+  async addHtlc(key: string, h: { amountMsat: bigint; paymentHash: Uint8Array; cltvExpiry: number; onion: Uint8Array }, beforeSend: (id: bigint) => Promise<void>): Promise<bigint> {
+    if (!this.isLinked(key)) await this.whenLinked(key, LINK_WAIT_MS);
     return this.serial(key, async () => {
       const c = this.live.get(key);
       if (!c) throw new ApiError('not_found', 'no such channel');
       const peer = this.opts.peers.get(c.rec.peer);
       if (!peer || peer.state !== 'ready') throw new ApiError('unavailable', 'the channel peer is not connected');
+      if (c.state.phase === 'NORMAL' && !this.isLinked(key)) {
+        throw new ApiError('unavailable', `the channel with ${c.rec.peer.slice(0, 16)}… is not usable yet: the peer reconnected but has not reestablished it (no channel_reestablish within ${LINK_WAIT_MS / 1000} s); try again in a moment`);
+      }
       const r = step(c.state, { type: 'add_htlc', ...h }, this.limits);
       const refused = r.actions.find((a) => a.type === 'add_refused');
       if (refused?.type === 'add_refused') throw new ApiError('failed_precondition', refused.reason);
@@ -359,7 +439,7 @@ export class ChannelManager {
       acceptTypes: ['anchors', 'static_remotekey'],
     });
     const rec: ChannelRecord = { key, peer: peer.pubkey, index, state: null, private: (msg.channel_flags & 1) === 0 };
-    this.linkedTo.set(key, peer);
+    this.link(key, peer);
     await this.apply(rec, r);
   }
 
@@ -388,7 +468,7 @@ export class ChannelManager {
     });
     const key = hex.encode(tempId);
     const rec: ChannelRecord = { key, peer: peerKey, index, state: null, private: isPrivate };
-    this.linkedTo.set(key, peer);
+    this.link(key, peer);
     const done = new Promise<string>((resolve, reject) => {
       this.waiters.set(key, { resolve, reject });
       setTimeout(() => reject(new ApiError('unavailable', 'the peer did not complete the channel opening within 60 s')), 60_000).unref();

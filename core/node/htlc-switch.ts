@@ -261,9 +261,14 @@ export class HtlcSwitch {
         out.push({ channel: c.key, hops: hint.map((h) => ({ pubkey: h.pubkey, shortChannelId: h.shortChannelId, feeBaseMsat: h.feeBaseMsat, feeProportionalMillionths: h.feeProportionalMillionths, cltvExpiryDelta: h.cltvExpiryDelta })), firstScid: c.state.shortChannelId! });
       }
     }
-    // Channels that can carry the whole amount first, the fullest first.
+    // Channels that can carry the whole amount, those ready for updates first (one still being
+    // reestablished after a reconnect comes after them: its add waits for the reestablish), then the
+    // fullest first.
     const room = (key: string): bigint => this.o.channels.spendableMsat(this.o.channels.get(key)!);
-    return out.filter((c) => room(c.channel) >= amountMsat).sort((a, b) => (room(b.channel) > room(a.channel) ? 1 : -1));
+    const linked = (key: string): number => (this.o.channels.isLinked(key) ? 1 : 0);
+    return out
+      .filter((c) => room(c.channel) >= amountMsat)
+      .sort((a, b) => linked(b.channel) - linked(a.channel) || (room(b.channel) > room(a.channel) ? 1 : room(b.channel) < room(a.channel) ? -1 : 0));
   }
 
   /** Route amounts and expiries, from the payee back to us (BOLT 4 / BOLT 7 fee arithmetic). */

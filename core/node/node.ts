@@ -395,7 +395,8 @@ export class CoulombNode {
       capacity: st.capacitySat.toString(),
       local_balance: (b.localMsat / 1000n).toString(),
       remote_balance: (b.remoteMsat / 1000n).toString(),
-      active: st.phase === 'NORMAL' && this.ready().peers.get(c.peer)?.state === 'ready',
+      // Usable, not just connected: after a reconnect, once the peer's channel_reestablish is handled.
+      active: st.phase === 'NORMAL' && this.ready().channels.isLinked(c.key),
       initiator: st.funder,
       private: c.private,
       commitment_type: st.channelType === 'anchors' ? 'ANCHORS' : 'STATIC_REMOTE_KEY',
