@@ -9,15 +9,12 @@ import type { Playground } from '../chain/playground/index.ts';
 import type { NodeConfig } from './config.ts';
 import type { Logger } from '../log/logger.ts';
 import { writeFileDurable } from '../store/durable-file.ts';
-import { TxWatch } from '../chain/bitcoind/tx-watch.ts';
 
 export interface ChainBackend {
   rpc: BitcoindRpc;
   source: BitcoindChainSource;
   fees: BitcoindFeeEstimator;
   broadcaster: BitcoindBroadcaster;
-  /** The transactions the node waits on, matched in every block the source delivers (no -txindex needed). */
-  watch: TxWatch;
   playground?: Playground;
   /** Where the chain's JSON-RPC is, for people and other nodes (the playground's is ours to share). */
   describe: string;
@@ -47,23 +44,17 @@ export async function openChainBackend(config: NodeConfig, log: Logger): Promise
     describe = `bitcoind at ${url}`;
   }
   const pollMs = config.pollMs ?? (c.kind === 'playground' ? 1000 : undefined);
-  const watch = await TxWatch.open(config.datadir).catch(async (e: unknown) => {
-    await playground?.stop();
-    throw e;
-  });
   const source = new BitcoindChainSource(rpc, { network: config.network, ...(pollMs ? { pollMs } : {}), log: (m) => log.warn(m) });
   return {
     rpc,
     source,
     fees: new BitcoindFeeEstimator(rpc, config.network === 'regtest' ? 1000 : 2500),
     broadcaster: new BitcoindBroadcaster(rpc),
-    watch,
     ...(playground ? { playground } : {}),
     describe,
     async stop() {
       await source.stop();
       await playground?.stop();
-      await watch.close();
     },
   };
 }

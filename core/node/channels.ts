@@ -14,7 +14,7 @@ import type { Peer } from '../peer/peer.ts';
 import type { PeerManager } from '../peer/manager.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 import type { BitcoindRpc, Broadcaster } from '../chain/index.ts';
-import type { TxWatch, TxLocation } from '../chain/bitcoind/tx-watch.ts';
+import type { BlockMatches, ChainWatch, Outpoint, TxLocation } from '../chain/chain-watch.ts';
 import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
 import { openChannel, acceptChannel, channelsRefusedOn, declineOpen, step } from '../channel/establish.ts';
@@ -73,15 +73,17 @@ export class ChannelManager {
   private readonly linkWaiters = new Map<string, Set<() => void>>();
   private linkChanges = 0;
   private readonly waiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();
+  private readonly unsubscribeChain: () => void;
 
   private constructor(
     private readonly store: ChannelStore,
     stored: { rec: ChannelRecord; state: ChannelState }[],
-    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; txWatch: TxWatch; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits>; nodeSecret?: Uint8Array },
+    private readonly opts: { seed: Uint8Array; network: Network; peers: PeerManager; wallet: Wallet; rpc: BitcoindRpc; broadcaster: Broadcaster; chainWatch: ChainWatch; feeratePerKw: () => number; log: Logger; config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits>; nodeSecret?: Uint8Array },
   ) {
     this.config = { ...DEFAULT_CONFIG, ...opts.config };
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     for (const c of stored) this.live.set(c.rec.key, c);
+    this.unsubscribeChain = opts.chainWatch.subscribe((m) => this.onChainMatches(m));
     // On every (re)connection, tell the peer where each of our channels with it stands. In the
     // channel's queue: messages that arrived on the previous connection may still be in it, and
     // channel_reestablish must describe the state after them (or the peer resends what we already
@@ -128,6 +130,7 @@ export class ChannelManager {
 
   /** Waits for the channel writes under way; the KvStore stays open (the node closes it last). */
   async close(): Promise<void> {
+    this.unsubscribeChain();
     await this.store.idle();
   }
 
@@ -492,7 +495,7 @@ export class ChannelManager {
       case 'store':
         await this.store.save(rec, c.state, { durable: !a.lazy });
         // Before anything that could get the funding or closing mined leaves: look for it in every block.
-        await this.opts.txWatch.watch(chainWatchOf(c.state));
+        await this.watchChainFor(rec.key, c.state);
         return;
       case 'send': {
         const peer = this.opts.peers.get(rec.peer);
@@ -532,7 +535,7 @@ export class ChannelManager {
         return;
       }
       case 'publish_closing': {
-        await this.opts.txWatch.watch([a.txid]);
+        await this.opts.chainWatch.watchTxids([a.txid], rec.key);
         await this.opts.broadcaster.broadcast(a.txHex);
         this.closeWaiters.get(rec.key)?.resolve(a.txid);
         this.closeWaiters.delete(rec.key);
@@ -591,7 +594,36 @@ export class ChannelManager {
 
   /** Watches the chain for what the stored channels wait on (also those stored before the watch existed). */
   async watchChain(): Promise<void> {
-    await this.opts.txWatch.watch([...this.live.values()].flatMap(({ state }) => chainWatchOf(state)));
+    for (const { rec, state } of [...this.live.values()]) await this.watchChainFor(rec.key, state);
+  }
+
+  /**
+   * Registers what a channel waits for on chain, under its key: the funding or closing transaction to
+   * confirm, and the funding output, whose spend (a close of any kind, or a theft) is recorded with the
+   * spending transaction for the channel's monitor. Writes only what is not registered yet.
+   */
+  private async watchChainFor(key: string, st: ChannelState): Promise<void> {
+    const txids = chainWatchOf(st);
+    if (txids.length) await this.opts.chainWatch.watchTxids(txids, key);
+    const funding = fundingOutpointOf(st);
+    if (funding) await this.opts.chainWatch.watchOutpoints([funding], key);
+  }
+
+  /**
+   * What the chain did to our channels' funding outputs. Only told for now: the chain monitor will act
+   * on it (BOLT 5); the spend and the spending transaction are kept in the chain watch for it.
+   */
+  private onChainMatches(m: BlockMatches): void {
+    for (const s of m.spent) {
+      for (const owner of this.opts.chainWatch.ownersOf(s.outpoint)) {
+        const c = this.live.get(owner);
+        if (!c || !sameOutpoint(fundingOutpointOf(c.state), s.outpoint)) continue;
+        const channel = c.state.channelId ? hex.encode(c.state.channelId) : owner;
+        const fields = { peer: c.rec.peer, funding: `${s.outpoint.txid}:${s.outpoint.vout}`, spending_txid: s.txid, height: s.height };
+        if (m.type === 'connected') this.opts.log.info(`the funding output of channel ${channel} was spent by ${s.txid} (block ${s.height})`, fields);
+        else this.opts.log.warn(`the spend of channel ${channel}'s funding output by ${s.txid} left the chain in a reorg (block ${s.height}); watching for a spend again`, fields);
+      }
+    }
   }
 
   /**
@@ -623,12 +655,12 @@ export class ChannelManager {
     {
       const { rec, state } = this.live.get(key)!;
       if (state.phase === 'CLOSING' && state.close?.closingTxid) {
-        if (this.opts.txWatch.confirmations(state.close.closingTxid, tipHeight) > 0) await this.apply(rec, step(state, { type: 'closing_confirmed' }, this.limits));
+        if (this.opts.chainWatch.confirmations(state.close.closingTxid, tipHeight) > 0) await this.apply(rec, step(state, { type: 'closing_confirmed' }, this.limits));
         return;
       }
       if (state.phase !== 'WAIT_FUNDING_CONFIRMED' && state.phase !== 'WAIT_CHANNEL_READY') return;
       const f = state.funding!;
-      const at = this.opts.txWatch.location(f.txid) ?? (await this.locateFunding(f.txid, f.vout, tipHeight));
+      const at = this.opts.chainWatch.location(f.txid) ?? (await this.locateFunding(f.txid, f.vout, tipHeight));
       if (!at || at.height > tipHeight) return;
       // bitcoind finds a confirmed transaction when told its block (no -txindex needed).
       const info = await this.opts.rpc.call<{ vout: { value: number; scriptPubKey: { hex: string } }[] }>('getrawtransaction', f.txid, true, at.blockHash).catch(() => undefined);
@@ -673,6 +705,15 @@ function chainWatchOf(st: ChannelState): string[] {
   if ((st.phase === 'WAIT_FUNDING_CONFIRMED' || st.phase === 'WAIT_CHANNEL_READY') && st.funding) return [st.funding.txid];
   if (st.phase === 'CLOSING' && st.close?.closingTxid) return [st.close.closingTxid];
   return [];
+}
+
+/** The channel's funding output, once the funding transaction is built: its spend is watched from then on. */
+function fundingOutpointOf(st: ChannelState): Outpoint | undefined {
+  return st.funding ? { txid: st.funding.txid, vout: st.funding.vout } : undefined;
+}
+
+function sameOutpoint(a: Outpoint | undefined, b: Outpoint): boolean {
+  return !!a && a.txid === b.txid && a.vout === b.vout;
 }
 
 export function formatScid(scid: bigint | undefined): string {

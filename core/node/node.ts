@@ -12,6 +12,7 @@ import { deriveNodeKeys } from '../keys/node-key.ts';
 import { checkDatadirNetwork } from './datadir.ts';
 import type { NodeConfig } from './config.ts';
 import { openChainBackend } from './chain-backend.ts';
+import { ChainWatch } from '../chain/chain-watch.ts';
 import type { ChainBackend } from './chain-backend.ts';
 import { readVaultFile, writeVaultFile } from './vault-file.ts';
 import { PeerManager, ConnectError } from '../peer/manager.ts';
@@ -73,6 +74,8 @@ interface Unlocked {
   nodeId: string;
   /** The node's store (core/store/kv): opened at unlock, closed last at shutdown. */
   kv: KvStore;
+  /** What the channels watch on chain (txids, funding outputs), matched in every block: in the store. */
+  chainWatch: ChainWatch;
   peers: PeerManager;
   wallet: Wallet;
   channels: ChannelManager;
@@ -122,6 +125,11 @@ export class CoulombNode {
     return this.ready().kv;
   }
 
+  /** The chain watch registry (core/chain/chain-watch.ts); only there once unlocked. */
+  get chainWatch(): ChainWatch {
+    return this.ready().chainWatch;
+  }
+
   /** The channels; only there once the wallet is unlocked. */
   get channels(): ChannelManager {
     return this.ready().channels;
@@ -159,6 +167,10 @@ export class CoulombNode {
     const keys = deriveNodeKeys(seed, config.network);
     const kv = await this.openStore();
     kv.onFailure((e) => this.storeFailed(e));
+    const chainWatch = await ChainWatch.open(kv, { dir: config.datadir, warn: (m) => this.log.warn(m) }).catch(async (e: unknown) => {
+      await kv.close();
+      throw e;
+    });
     const wallet = await Wallet.open({ dir: config.datadir, kv, seed, network: config.network, birthday, broadcaster: this.chain.broadcaster, warn: (m) => this.log.warn(m) }).catch(async (e: unknown) => {
       await kv.close();
       throw e;
@@ -183,7 +195,7 @@ export class CoulombNode {
       wallet,
       rpc: this.chain.rpc,
       broadcaster: this.chain.broadcaster,
-      txWatch: this.chain.watch,
+      chainWatch,
       feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
       log: this.log.child('CHAN'),
       ...(config.channel?.config ? { config: config.channel.config } : {}),
@@ -205,7 +217,7 @@ export class CoulombNode {
       invoices = await InvoiceRegistry.open(kv, { dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network, warn: (m) => this.log.warn(m) });
       payments = await PaymentStore.open(kv, { dir: config.datadir, warn: (m) => this.log.warn(m) });
       htlcSwitch = await HtlcSwitch.open({ kv, dir: config.datadir, channels, invoices, payments, nodeSecret: keys.nodeSecret, nodeId, height: () => this.tipHeight(), log: this.log.child('HTLC') });
-      await this.startServices(wallet, peers, channels, birthday);
+      await this.startServices(wallet, peers, channels, chainWatch, birthday);
       htlcSwitch.resume();
       await peers.reconnectAll();
     } catch (e) {
@@ -220,7 +232,7 @@ export class CoulombNode {
       this.listening = [];
       throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
     }
-    this.unlocked = { nodeId, kv, peers, wallet, channels, invoices, payments, htlcSwitch };
+    this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch };
     this.walletState = 'READY';
     this.log.info('wallet unlocked; node is up', { node_id: nodeId });
   }
@@ -240,7 +252,7 @@ export class CoulombNode {
     }
   }
 
-  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, birthday: number): Promise<void> {
+  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, chainWatch: ChainWatch, birthday: number): Promise<void> {
     for (const l of this.config.listen) this.listening.push(await peers.listen(l.host, l.port));
     const { source, rpc, broadcaster, fees } = this.chain;
     const from = wallet.scanFrom ?? (await (async () => {
@@ -251,7 +263,7 @@ export class CoulombNode {
     await channels.watchChain();
     await source.start(async (e) => {
       // What channels wait on is matched first: durable before the wallet's scan point passes the block.
-      await this.chain.watch.onChainEvent(e);
+      await chainWatch.onChainEvent(e);
       if (e.type === 'connected') broadcaster.confirmed(e.block);
       await wallet.onChainEvent(e);
       // Near the tip (not during a rescan), re-send our pending transactions and refresh fee estimates.
@@ -406,7 +418,7 @@ export class CoulombNode {
 
   /** Confirmations of a transaction the channels wait on, as found in the blocks followed; 0 while unconfirmed. */
   private confirmations(txid: string): number {
-    return this.chain.watch.confirmations(txid, this.tipHeight());
+    return this.ready().chainWatch.confirmations(txid, this.tipHeight());
   }
 
   private tipHeight(): number {

@@ -11,6 +11,7 @@ import { PeerManager } from '../../core/peer/manager.ts';
 import type { Peer } from '../../core/peer/peer.ts';
 import { ChannelManager } from '../../core/node/channels.ts';
 import { MemoryKvStore } from '../../core/store/kv/memory.ts';
+import { ChainWatch } from '../../core/chain/chain-watch.ts';
 import { CoulombNode } from '../../core/node/node.ts';
 import { openChannel } from '../../core/channel/establish.ts';
 import { DEFAULT_CONFIG } from '../../core/channel/config.ts';
@@ -56,7 +57,8 @@ describe('channels on mainnet', () => {
       wallet: untouchable('wallet'),
       rpc: untouchable('chain'),
       broadcaster: untouchable('broadcaster'),
-      txWatch: untouchable('chain watch'),
+      // Nothing is registered: no channel is stored here.
+      chainWatch: await ChainWatch.open(kv),
       feeratePerKw: () => 2500,
       log,
       nodeSecret: ours.nodeSecret,
