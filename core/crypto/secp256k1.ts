@@ -1,7 +1,9 @@
 /**
- * secp256k1 behind one interface, with two backends: @noble/secp256k1 (pure TypeScript) and
- * tiny-secp256k1 (libsecp256k1 compiled to WebAssembly). `npm run bench` measures both; the node uses
- * whichever `useSecpBackend` selected (see `secp` below for the default and why).
+ * secp256k1 behind one interface, with three backends: @noble/secp256k1 (pure TypeScript),
+ * tiny-secp256k1 (libsecp256k1 compiled to WebAssembly) and the `secp256k1` package (libsecp256k1 as a
+ * native addon, loaded from the prebuilt binaries it ships, where the platform has one). `npm run bench`
+ * measures them; the node uses whichever `useSecpBackend` selected (see `secp` below for the default
+ * and why).
  *
  * Keys are 32-byte secrets and 33-byte compressed points; signatures are 64-byte compact (r||s),
  * low-S, deterministic (RFC 6979), over a 32-byte message hash. Every function checks its input and
@@ -9,6 +11,8 @@
  */
 import * as noble from '@noble/secp256k1';
 import * as tiny from 'tiny-secp256k1';
+import { createRequire } from 'node:module';
+import type * as NativeSecp from 'secp256k1';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { CryptoError } from './errors.ts';
@@ -18,7 +22,7 @@ noble.hashes.sha256 = sha256;
 noble.hashes.hmacSha256 = (key, msg) => hmac(sha256, key, msg);
 
 export interface Secp256k1Backend {
-  readonly name: 'noble' | 'tiny-secp256k1';
+  readonly name: 'noble' | 'tiny-secp256k1' | 'native';
   /** The 33-byte compressed public key of a secret. */
   getPublicKey(secret: Uint8Array): Uint8Array;
   /** 64-byte compact r||s, low-S, RFC 6979 nonce. */
@@ -247,14 +251,116 @@ export const tinyBackend: Secp256k1Backend = {
   },
 };
 
-export const secpBackends: readonly Secp256k1Backend[] = [nobleBackend, tinyBackend];
+/**
+ * The native addon's bindings, or undefined where none loads: `secp256k1/bindings` loads only the
+ * compiled library (the package's own entry point would fall back to a slow pure-JavaScript curve,
+ * which noble already covers better).
+ */
+function loadNative(): typeof NativeSecp | undefined {
+  try {
+    return createRequire(import.meta.url)('secp256k1/bindings') as typeof NativeSecp;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = loadNative();
+
+/**
+ * Runs a native call on inputs whose encodings were checked; its refusals (a point not on the curve,
+ * a tweak that yields an invalid key) are plain Errors, turned into ours with the reason given.
+ */
+function nativeCall<T>(f: () => T, code: 'invalid_public_key' | 'invalid_tweak', reason: string): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof CryptoError) throw e;
+    throw new CryptoError(code, reason);
+  }
+}
+
+/**
+ * libsecp256k1 as a native addon: about 5x the WebAssembly build for every operation. The library
+ * modifies private-key arguments in place, so those are always copied first; verification refuses
+ * high-S signatures as BOLTs require (libsecp256k1's verify accepts only the lower-S form).
+ */
+export const nativeBackend: Secp256k1Backend | undefined = native && {
+  name: 'native',
+  getPublicKey(secret) {
+    needSecret(secret, this);
+    return native.publicKeyCreate(secret, true);
+  },
+  sign(msgHash, secret) {
+    needHash(msgHash);
+    needSecret(secret, this);
+    return native.ecdsaSign(msgHash, secret).signature;
+  },
+  verify(sig, msgHash, pub) {
+    if (!verifiable(sig, msgHash, pub)) return false;
+    try {
+      return native.ecdsaVerify(sig, msgHash, pub);
+    } catch {
+      return false;
+    }
+  },
+  // The library's default ECDH hash is BOLT 8's: sha256 of the compressed shared point.
+  ecdh(secret, pub) {
+    needSecret(secret, this);
+    needCompressed(pub);
+    return nativeCall(() => native.ecdh(pub, secret), 'invalid_public_key', 'not a valid compressed secp256k1 public key');
+  },
+  pointAdd(a, b) {
+    needCompressed(a);
+    needCompressed(b);
+    if (!this.isPoint(a) || !this.isPoint(b)) throw new CryptoError('invalid_public_key', 'not a valid compressed secp256k1 public key');
+    return nativeCall(() => native.publicKeyCombine([a, b], true), 'invalid_public_key', 'points add up to infinity');
+  },
+  pointMultiply(pub, tweak) {
+    needCompressed(pub);
+    needTweak(tweak, false);
+    return nativeCall(() => native.publicKeyTweakMul(pub, tweak, true), 'invalid_public_key', 'not a valid compressed secp256k1 public key');
+  },
+  pointAddScalar(pub, tweak) {
+    needCompressed(pub);
+    needTweak(tweak, true);
+    if (!this.isPoint(pub)) throw new CryptoError('invalid_public_key', 'not a valid compressed secp256k1 public key');
+    return nativeCall(() => native.publicKeyTweakAdd(pub, tweak, true), 'invalid_tweak', 'the tweaked point is infinity');
+  },
+  privateAdd(secret, tweak) {
+    needSecret(secret, this);
+    needTweak(tweak, true);
+    return nativeCall(() => native.privateKeyTweakAdd(secret.slice(), tweak), 'invalid_tweak', 'result is zero');
+  },
+  privateMultiply(secret, tweak) {
+    needSecret(secret, this);
+    needTweak(tweak, false);
+    return native.privateKeyTweakMul(secret.slice(), tweak);
+  },
+  privateNegate(secret) {
+    needSecret(secret, this);
+    return native.privateKeyNegate(secret.slice());
+  },
+  isPoint(bytes) {
+    return isBytes(bytes, 33) && (bytes[0] === 2 || bytes[0] === 3) && native.publicKeyVerify(bytes);
+  },
+  isPrivate(bytes) {
+    return isBytes(bytes, 32) && native.privateKeyVerify(bytes);
+  },
+};
+
+export const secpBackends: readonly Secp256k1Backend[] = nativeBackend ? [nobleBackend, tinyBackend, nativeBackend] : [nobleBackend, tinyBackend];
 
 /**
  * The backend in use. `npm run bench` measures libsecp256k1 (WebAssembly) at about 3x noble for
- * signing and 9–12x for verification and ECDH, which dominate handshakes, gossip and busy channels, so
- * it is the default; noble stays as the fallback and the reference both are tested against.
+ * signing and 9–12x for verification and ECDH, and the native addon at about 5x the WebAssembly build
+ * again; these dominate handshakes, gossip and every commitment of a busy channel (each derives its
+ * keys and signs and checks its signatures), so the fastest one present is the default: native where
+ * the addon loads, otherwise WebAssembly. noble stays as the reference all are tested against.
  */
-export let secp: Secp256k1Backend = tinyBackend;
+export let secp: Secp256k1Backend = nativeBackend ?? tinyBackend;
+
+/** The default backend (the fastest present), to go back to after a test chose another. */
+export const defaultSecpBackend: Secp256k1Backend = secp;
 
 export function useSecpBackend(name: Secp256k1Backend['name']): Secp256k1Backend {
   const b = secpBackends.find((x) => x.name === name);

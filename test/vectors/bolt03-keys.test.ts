@@ -3,7 +3,7 @@ import { hex } from '@scure/base';
 import { loadVectors } from '../helpers/vectors.ts';
 import { derivePrivkey, derivePubkey, obscuredCommitment, obscuringFactor, revocationPrivkey, revocationPubkey } from '../../core/tx/keys.ts';
 import { perCommitmentSecret, SecretStore, ShachainError } from '../../core/tx/shachain.ts';
-import { secpBackends, useSecpBackend } from '../../core/crypto/index.ts';
+import { defaultSecpBackend, secpBackends, useSecpBackend } from '../../core/crypto/index.ts';
 
 interface KeyVectors {
   key_derivation: { vectors: { name: string; inputs: Record<string, string>; expected: Record<string, string> }[] };
@@ -28,7 +28,7 @@ describe.each(secpBackends.map((b) => [b.name] as const))('BOLT 3 key derivation
       expect(hex.encode(revocationPubkey(h(rpub!.inputs.revocation_basepoint!), h(rpub!.inputs.per_commitment_point!)))).toBe(rpub!.expected.revocationpubkey);
       expect(hex.encode(revocationPrivkey(h(rpriv!.inputs.revocation_basepoint_secret!), h(rpriv!.inputs.per_commitment_secret!)))).toBe(rpriv!.expected.revocationprivkey);
     } finally {
-      useSecpBackend('tiny-secp256k1');
+      useSecpBackend(defaultSecpBackend.name);
     }
   });
 });

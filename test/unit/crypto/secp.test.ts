@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { hex } from '@scure/base';
-import { nobleBackend, tinyBackend, secpBackends, useSecpBackend, CryptoError, sha256 } from '../../../core/crypto/index.ts';
+import { nobleBackend, tinyBackend, nativeBackend, secpBackends, useSecpBackend, CryptoError, sha256 } from '../../../core/crypto/index.ts';
 import * as crypto from '../../../core/crypto/index.ts';
 
 const rand = (n = 32): Uint8Array => new Uint8Array(randomBytes(n));
@@ -10,7 +10,7 @@ const scalar = (v: bigint): Uint8Array => hex.decode(v.toString(16).padStart(64,
 const big = (b: Uint8Array): bigint => BigInt('0x' + hex.encode(b));
 
 describe('secp256k1 backends agree', () => {
-  it('on keys, signatures, ECDH and tweaks for random inputs', () => {
+  it.each(secpBackends.filter((b) => b !== nobleBackend).map((b) => [b.name, b] as const))('%s agrees with noble on keys, signatures, ECDH and tweaks for random inputs', (_n, other) => {
     for (let i = 0; i < 40; i++) {
       const a = rand();
       const b = rand();
@@ -18,35 +18,51 @@ describe('secp256k1 backends agree', () => {
       const msg = sha256(rand(64));
       const A = nobleBackend.getPublicKey(a);
       expect(A.length).toBe(33);
-      expect(tinyBackend.getPublicKey(a)).toEqual(A);
+      expect(other.getPublicKey(a)).toEqual(A);
       const sig = nobleBackend.sign(msg, a);
       expect(sig.length).toBe(64);
-      expect(tinyBackend.sign(msg, a)).toEqual(sig); // RFC 6979: deterministic, identical
+      expect(other.sign(msg, a)).toEqual(sig); // RFC 6979: deterministic, identical
       expect(big(sig.subarray(32))).toBeLessThanOrEqual(N / 2n); // low-S
       expect(nobleBackend.verify(sig, msg, A)).toBe(true);
-      expect(tinyBackend.verify(sig, msg, A)).toBe(true);
+      expect(other.verify(sig, msg, A)).toBe(true);
       const wrong = sha256(msg);
       expect(nobleBackend.verify(sig, wrong, A)).toBe(false);
-      expect(tinyBackend.verify(sig, wrong, A)).toBe(false);
+      expect(other.verify(sig, wrong, A)).toBe(false);
       const B = nobleBackend.getPublicKey(b);
       // ECDH is symmetric and the same on both backends.
       const shared = nobleBackend.ecdh(a, B);
-      expect(tinyBackend.ecdh(a, B)).toEqual(shared);
-      expect(tinyBackend.ecdh(b, A)).toEqual(shared);
-      expect(nobleBackend.pointAdd(A, B)).toEqual(tinyBackend.pointAdd(A, B));
-      expect(nobleBackend.pointMultiply(A, t)).toEqual(tinyBackend.pointMultiply(A, t));
-      expect(nobleBackend.privateAdd(a, t)).toEqual(tinyBackend.privateAdd(a, t));
-      expect(nobleBackend.privateMultiply(a, t)).toEqual(tinyBackend.privateMultiply(a, t));
-      expect(nobleBackend.privateNegate!(a)).toEqual(tinyBackend.privateNegate!(a));
+      expect(other.ecdh(a, B)).toEqual(shared);
+      expect(other.ecdh(b, A)).toEqual(shared);
+      expect(nobleBackend.pointAdd(A, B)).toEqual(other.pointAdd(A, B));
+      expect(nobleBackend.pointMultiply(A, t)).toEqual(other.pointMultiply(A, t));
+      expect(nobleBackend.privateAdd(a, t)).toEqual(other.privateAdd(a, t));
+      expect(nobleBackend.privateMultiply(a, t)).toEqual(other.privateMultiply(a, t));
+      expect(nobleBackend.privateNegate!(a)).toEqual(other.privateNegate!(a));
       // The algebra holds: (a+t)·G = A + t·G, (a·t)·G = t·A, (−a)·G + A = infinity.
-      expect(nobleBackend.getPublicKey(nobleBackend.privateAdd(a, t))).toEqual(tinyBackend.pointAdd(A, tinyBackend.getPublicKey(t)));
-      expect(nobleBackend.getPublicKey(nobleBackend.privateMultiply(a, t))).toEqual(tinyBackend.pointMultiply(A, t));
-      expect(() => tinyBackend.pointAdd(A, nobleBackend.getPublicKey(nobleBackend.privateNegate!(a)))).toThrow(CryptoError);
+      expect(nobleBackend.getPublicKey(nobleBackend.privateAdd(a, t))).toEqual(other.pointAdd(A, other.getPublicKey(t)));
+      expect(nobleBackend.getPublicKey(nobleBackend.privateMultiply(a, t))).toEqual(other.pointMultiply(A, t));
+      expect(() => other.pointAdd(A, nobleBackend.getPublicKey(nobleBackend.privateNegate!(a)))).toThrow(CryptoError);
       // A + t·G in one step, on both backends; A + (−a)·G is infinity.
-      expect(tinyBackend.pointAddScalar(A, t)).toEqual(nobleBackend.getPublicKey(nobleBackend.privateAdd(a, t)));
-      expect(nobleBackend.pointAddScalar(A, t)).toEqual(tinyBackend.pointAddScalar(A, t));
-      for (const b of [nobleBackend, tinyBackend]) expect(() => b.pointAddScalar(A, nobleBackend.privateNegate!(a))).toThrow(CryptoError);
+      expect(other.pointAddScalar(A, t)).toEqual(nobleBackend.getPublicKey(nobleBackend.privateAdd(a, t)));
+      expect(nobleBackend.pointAddScalar(A, t)).toEqual(other.pointAddScalar(A, t));
+      for (const b of [nobleBackend, other]) expect(() => b.pointAddScalar(A, nobleBackend.privateNegate!(a))).toThrow(CryptoError);
     }
+  });
+
+  it.each(secpBackends.map((b) => [b.name, b] as const))('%s leaves its private-key arguments as they were', (_n, b) => {
+    const a = rand();
+    const t = rand();
+    const before = a.slice();
+    b.privateAdd(a, t);
+    b.privateMultiply(a, t);
+    b.privateNegate?.(a);
+    b.sign(sha256(t), a);
+    expect(a).toEqual(before);
+  });
+
+  it('the native addon loads where it ships a prebuilt library (Linux x64, as the CI machine)', () => {
+    if (process.platform === 'linux' && process.arch === 'x64') expect(nativeBackend?.name).toBe('native');
+    expect(crypto.secp).toBe(nativeBackend ?? tinyBackend);
   });
 
   it('BOLT 8 ECDH is sha256 of the compressed shared point (spec handshake key pair)', () => {
@@ -123,5 +139,6 @@ describe('backend selection', () => {
     expect(crypto.secp).toBe(tinyBackend);
     expect(() => useSecpBackend('openssl' as 'noble')).toThrow(expect.objectContaining({ code: 'unknown_backend' }));
     expect(crypto.secp).toBe(tinyBackend);
+    if (nativeBackend) expect(useSecpBackend('native')).toBe(nativeBackend);
   });
 });
