@@ -9,6 +9,8 @@ import type { Playground } from '../chain/playground/index.ts';
 import type { NodeConfig } from './config.ts';
 import type { Logger } from '../log/logger.ts';
 import { writeFileDurable } from '../store/durable-file.ts';
+import { subscribeRawBlocks } from '../chain/bitcoind/zmq.ts';
+import type { RawBlockSubscription } from '../chain/bitcoind/zmq.ts';
 
 export interface ChainBackend {
   rpc: BitcoindRpc;
@@ -38,13 +40,16 @@ export async function openChainBackend(config: NodeConfig, log: Logger): Promise
     describe = `playground chain at ${playground.url}`;
     log.info('playground chain started', { url: playground.url, height: playground.chain.height });
   } else {
-    if (c.zmqPubRawBlock || c.zmqPubRawTx) log.warn('ZMQ notifications are not supported yet; following bitcoind by polling');
+    if (c.zmqPubRawTx) log.info('--bitcoind.zmqpubrawtx is not used: Coulomb reads the mempool by polling');
     const url = `http://${c.rpcHost}`;
     rpc = c.rpcCookie ? new BitcoindRpc({ url, cookieFile: c.rpcCookie }) : new BitcoindRpc({ url, user: c.rpcUser ?? '', password: c.rpcPass ?? '' });
     describe = `bitcoind at ${url}`;
   }
   const pollMs = config.pollMs ?? (c.kind === 'playground' ? 1000 : undefined);
   const source = new BitcoindChainSource(rpc, { network: config.network, ...(pollMs ? { pollMs } : {}), log: (m) => log.warn(m) });
+  // New blocks announced over ZMQ are fetched at once; the timer's polling stays as the fallback.
+  let zmq: RawBlockSubscription | undefined;
+  if (c.kind === 'bitcoind' && c.zmqPubRawBlock) zmq = await subscribeRawBlocks(c.zmqPubRawBlock, { poke: () => source.poke(), info: (m) => log.info(m), warn: (m) => log.warn(m) });
   return {
     rpc,
     source,
@@ -53,6 +58,7 @@ export async function openChainBackend(config: NodeConfig, log: Logger): Promise
     ...(playground ? { playground } : {}),
     describe,
     async stop() {
+      await zmq?.stop();
       await source.stop();
       await playground?.stop();
     },
