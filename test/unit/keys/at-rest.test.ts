@@ -4,7 +4,7 @@
  * secrets are the ones the seed derives, and without them; otherwise it is refused and left exactly as
  * it was.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,9 +19,9 @@ import { deriveNodeKeys } from '../../../core/keys/node-key.ts';
 import { CHAIN_HASHES } from '../../../core/wire/index.ts';
 import { ourInitFeatures } from '../../../core/node/features.ts';
 import { silentLogger } from '../../../core/log/logger.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import type { KvStore } from '../../../core/store/kv/types.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { describeEachKvBackend } from '../../helpers/kv.ts';
 
 const SECRET_FIELDS = ['fundingSecret', 'revocationBasepointSecret', 'htlcBasepointSecret', 'paymentBasepointSecret', 'delayedPaymentBasepointSecret', 'commitmentSeed'] as const;
 
@@ -65,16 +65,22 @@ async function everythingInStore(kv: KvStore): Promise<string> {
   return parts.join('\n').toLowerCase();
 }
 
-describe('channel keys at rest', () => {
+describeEachKvBackend('channel keys at rest, the node on the $name store', ({ open }) => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
+  /** A new store, apart from the data directory whose files the tests read. */
+  const openStore = async (): Promise<KvStore> => {
+    const where = await tempDir('keys-store');
+    cleanup.push(() => removeDir(where));
+    return open(where);
+  };
 
   it('a schema-1 channel store loses its secrets once they are checked against the seed; the channel keeps its keys', async () => {
     const dir = await tempDir('keys-v1');
     cleanup.push(() => removeDir(dir));
-    const kv = MemoryKvStore.open();
+    const kv = await openStore();
     cleanup.push(() => kv.close());
     const seed = new Uint8Array(randomBytes(64));
     const { secrets, key } = await writeV1Store(dir, seed, 7);
@@ -111,7 +117,7 @@ describe('channel keys at rest', () => {
     cleanup.push(() => removeDir(dir));
     await writeV1Store(dir, new Uint8Array(randomBytes(64)), 0);
     const before = await readFile(join(dir, 'channels.json'));
-    const kv = MemoryKvStore.open();
+    const kv = await openStore();
     cleanup.push(() => kv.close());
     await expect(openChannels(kv, dir, new Uint8Array(randomBytes(64)))).rejects.toThrow(/holds a fundingSecret that this wallet's seed does not derive.*restore the data directory from a backup/);
     expect(await readFile(join(dir, 'channels.json'))).toEqual(before);
@@ -122,7 +128,7 @@ describe('channel keys at rest', () => {
     cleanup.push(() => removeDir(dir));
     const seed = new Uint8Array(randomBytes(64));
     await writeV1Store(dir, seed, 0);
-    const kv = MemoryKvStore.open();
+    const kv = await openStore();
     cleanup.push(() => kv.close());
     const first = await openChannels(kv, dir, seed);
     await first.channels.close();

@@ -21,6 +21,7 @@ import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
 import { deliverOne, feed, onion, openPair } from '../../helpers/channel-pair.ts';
 import type { PairSide } from '../../helpers/channel-pair.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { describeEachKvBackend } from '../../helpers/kv.ts';
 
 const FIXTURE = new URL('../../fixtures/channels-v2/channels.json', import.meta.url);
 /** The seed the golden channels.json was written with (test/helpers/channel-pair.ts). */
@@ -239,11 +240,22 @@ async function everythingInKv(kv: KvStore): Promise<string> {
   return parts.join('\n').toLowerCase();
 }
 
-describe('channels.json moves into the store', () => {
+describeEachKvBackend('channels.json moves into the $name store', ({ open }) => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
+  /** A new store, apart from the data directory whose files the tests list; `where` opens it again. */
+  const openStore = async (where?: string): Promise<{ kv: KvStore; where: string }> => {
+    if (where === undefined) {
+      const dir = await tempDir('channels-migrate-store');
+      cleanup.push(() => removeDir(dir));
+      where = dir;
+    }
+    const kv = await open(where);
+    cleanup.push(() => kv.close());
+    return { kv, where };
+  };
 
   it('the golden channels.json of schema 2: the same states, the file kept as channels.json.migrated, and only once', async () => {
     const dir = await tempDir('channels-migrate');
@@ -252,7 +264,8 @@ describe('channels.json moves into the store', () => {
     await writeFile(join(dir, 'channels.json'), golden);
     const expected = loadedByJsonStore(JSON.parse(golden.toString('utf8')), FIXTURE_SEED);
     expect(expected).toHaveLength(2);
-    const kv = MemoryKvStore.open();
+    const opened = await openStore();
+    let kv = opened.kv;
 
     const { store, channels } = await ChannelStore.open(kv, { dir, seed: FIXTURE_SEED, network: 'regtest' });
     const byKey = (cs: { rec: ChannelRecord }[]) => [...cs].sort((x, y) => x.rec.key.localeCompare(y.rec.key));
@@ -273,13 +286,16 @@ describe('channels.json moves into the store', () => {
     for (const { value } of await kv.range(CHANNELS_NS)) for (const o of onions.values()) expect(Buffer.from(value).toString('latin1')).not.toContain(o);
     expect(await store.allocateIndex()).toBe(2);
 
-    // A second start finds the records and writes nothing.
+    // A second start (the store opened again, where it keeps its records) finds the records and writes nothing.
+    if (kv.backend !== 'memory') {
+      await kv.close();
+      kv = (await openStore(opened.where)).kv;
+    }
     const syncs = kv.syncs;
     const again = await ChannelStore.open(kv, { dir, seed: FIXTURE_SEED, network: 'regtest' });
     expect(byKey(again.channels)).toEqual(byKey(expected));
     expect(kv.syncs).toBe(syncs);
     expect(await again.store.allocateIndex()).toBe(3);
-    await kv.close();
   });
 
   it('a channels.json of schema 1 loses its secrets on the way: none is left in the data directory or the store', async () => {
@@ -295,7 +311,7 @@ describe('channels.json moves into the store', () => {
     doc.schema_version = 1;
     await writeFile(join(dir, 'channels.json'), JSON.stringify(doc));
     for (const s of secretsHex) expect(await everythingIn(dir)).toContain(s);
-    const kv = MemoryKvStore.open();
+    const { kv } = await openStore();
 
     const { channels } = await ChannelStore.open(kv, { dir, seed: FIXTURE_SEED, network: 'regtest' });
     expect(channels).toHaveLength(2);
@@ -307,7 +323,6 @@ describe('channels.json moves into the store', () => {
       expect(onDisk).not.toContain(s);
       expect(inKv).not.toContain(s);
     }
-    await kv.close();
   });
 
   it('a channels.json of schema 1 whose secrets this seed does not derive is refused, and the file and the store are left as they were', async () => {
@@ -321,22 +336,20 @@ describe('channels.json moves into the store', () => {
     doc.schema_version = 1;
     const bytes = JSON.stringify(doc);
     await writeFile(join(dir, 'channels.json'), bytes);
-    const kv = MemoryKvStore.open();
+    const { kv } = await openStore();
     await expect(ChannelStore.open(kv, { dir, seed: new Uint8Array(64).fill(18), network: 'regtest' })).rejects.toThrow(/does not derive.*restore the data directory from a backup/);
     expect(await readFile(join(dir, 'channels.json'), 'utf8')).toBe(bytes);
     expect(await readdir(dir)).toEqual(['channels.json']);
     expect(await kv.count(CHANNELS_NS)).toBe(0);
-    await kv.close();
   });
 
   it('a channels.json that is not a channel list is refused with the file named, and nothing moves', async () => {
     const dir = await tempDir('channels-migrate-bad');
     cleanup.push(() => removeDir(dir));
     await writeFile(join(dir, 'channels.json'), JSON.stringify({ schema_version: 2, data: { nextIndex: 1, channels: { x: { key: 'x' } } } }));
-    const kv = MemoryKvStore.open();
+    const { kv } = await openStore();
     await expect(ChannelStore.open(kv, { dir, seed: FIXTURE_SEED, network: 'regtest' })).rejects.toThrow(/channels\.json: the channel x in it is not a channel record; Coulomb will not overwrite it/);
     expect(await readdir(dir)).toEqual(['channels.json']);
     expect(await kv.count('meta')).toBe(0);
-    await kv.close();
   });
 });

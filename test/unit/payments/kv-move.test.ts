@@ -1,6 +1,6 @@
 /**
- * The payments ledger, the invoices and the HTLC switch in the node's KvStore, on the in-memory and the
- * embedded backends:
+ * The payments ledger, the invoices and the HTLC switch in the node's KvStore, on the in-memory, the
+ * embedded and the PostgreSQL backends:
  * - a data directory of an earlier version (test/fixtures/payments-v1: payments.json, invoices.json and
  *   htlc-switch.json as the JSON stores wrote them, made through those classes at commit 3171448)
  *   moves in exactly, once, leaving each file as `<name>.json.migrated`;
@@ -25,7 +25,7 @@ import { secp } from '../../../core/crypto/secp256k1.ts';
 import { hex } from '../../../core/util/bytes.ts';
 import { memoryLogger } from '../../../core/log/logger.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
-import { WatchedKvStore, kvBackends } from '../../helpers/kv.ts';
+import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/payments-v1', import.meta.url));
 const NODE_SECRET = new Uint8Array(32).fill(0x21);
@@ -41,7 +41,7 @@ type InvoicesJson = Json<{ lastAddIndex: number; lastSettleIndex: number; invoic
 type SwitchJson = Json<{ origins: Record<string, { done?: boolean }>; forwarded: Record<string, string> }>;
 const fixture = async <T>(name: string): Promise<T> => JSON.parse(await readFile(join(FIXTURE, `${name}.json`), 'utf8')) as T;
 
-describe.each(kvBackends)('payments, invoices and the switch in the $name store', ({ name, open }) => {
+describeEachKvBackend('payments, invoices and the switch in the $name store', ({ name, open }) => {
   let dir: string;
   let kv: KvStore;
   beforeEach(async () => {

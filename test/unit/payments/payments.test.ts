@@ -22,6 +22,7 @@ import type { Htlc, Spec, Update } from '../../../core/channel/updates.ts';
 import { openStore } from '../../../core/store/store.ts';
 import { memoryLogger } from '../../../core/log/logger.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { describeEachKvBackend } from '../../helpers/kv.ts';
 import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import type { KvStore } from '../../../core/store/kv/types.ts';
 import { ORIGINS_DONE_NS, ORIGINS_NS } from '../../../core/node/htlc-switch.ts';
@@ -206,12 +207,12 @@ describe('PaymentStore', () => {
  * still carries is left alone (it could still be paid); one whose HTLC never left, or was never stored
  * by its channel, fails, and its invoice can be paid again.
  */
-describe('the HTLC switch after a restart', () => {
+describeEachKvBackend('the HTLC switch after a restart, on the $name store', ({ open }) => {
   let dir: string;
   let kv: KvStore;
   beforeEach(async () => {
     dir = await tempDir('switch');
-    kv = MemoryKvStore.open();
+    kv = await open(dir);
   });
   afterEach(async () => {
     await kv.close();

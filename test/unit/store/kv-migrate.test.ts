@@ -2,15 +2,17 @@
  * The one-time move of a JSON store into the KvStore (core/store/kv/migrate.ts): moved once with a
  * backup, a crash between the write and the rename finished at the next start, and a file restored
  * by hand after the move left alone beside the backup (never taken in twice, never overwriting it).
+ * On every backend (test/helpers/kv.ts): the marker and the records must go in as one write on each.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
+import { afterEach, expect, it } from 'vitest';
 import { migrateJsonStore } from '../../../core/store/kv/migrate.ts';
 import type { JsonMigration } from '../../../core/store/kv/migrate.ts';
 import { StoreError } from '../../../core/store/errors.ts';
+import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
+import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
 
 interface Notes {
   notes: Record<string, string>;
@@ -19,15 +21,25 @@ interface Notes {
 const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 const fileOf = (notes: Record<string, string>): string => JSON.stringify({ schema_version: 1, data: { notes } });
 
-describe('moving a JSON store into the KvStore', () => {
+describeEachKvBackend('moving a JSON store into the $name KvStore', ({ open }) => {
   const dirs: string[] = [];
+  const stores: KvStore[] = [];
   afterEach(async () => {
+    for (const kv of stores.splice(0)) await kv.close();
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
-  const setup = async (): Promise<{ dir: string; kv: MemoryKvStore; spec: (warn?: (m: string) => void) => JsonMigration<Notes> }> => {
+  /** A new, empty store, kept apart from the data directory whose files the tests list. */
+  const freshStore = async (): Promise<KvStore> => {
+    const where = await mkdtemp(join(tmpdir(), 'coulomb-migrate-store-'));
+    dirs.push(where);
+    const kv = await open(where);
+    stores.push(kv);
+    return kv;
+  };
+  const setup = async (): Promise<{ dir: string; kv: KvStore; spec: (warn?: (m: string) => void) => JsonMigration<Notes> }> => {
     const dir = await mkdtemp(join(tmpdir(), 'coulomb-migrate-'));
     dirs.push(dir);
-    const kv = MemoryKvStore.open();
+    const kv = await freshStore();
     const spec = (warn?: (m: string) => void): JsonMigration<Notes> => ({
       dir,
       name: 'notes',
@@ -39,15 +51,18 @@ describe('moving a JSON store into the KvStore', () => {
     return { dir, kv, spec };
   };
 
-  it('moves the records once and keeps the file as a backup', async () => {
-    const { dir, kv, spec } = await setup();
+  it('moves the records once, with the marker in the same durable write, and keeps the file as a backup', async () => {
+    const { dir, kv: inner, spec } = await setup();
+    const kv = new WatchedKvStore(inner);
     await writeFile(join(dir, 'notes.json'), fileOf({ a: 'one', b: 'two' }));
     expect(await migrateJsonStore(kv, spec())).toBe('migrated');
+    const described = (ops: readonly KvOp[]): string[] => ops.map((o) => `${o.type} ${o.ns}/${o.key}`).sort();
+    expect(kv.writes.map((w) => [described(w.ops), w.durable])).toEqual([[['put meta/migrated:notes', 'put notes/a', 'put notes/b'], true]]);
     expect(text(await kv.get('notes', 'a'))).toBe('one');
     expect(text(await kv.get('notes', 'b'))).toBe('two');
     expect(await readdir(dir)).toEqual(['notes.json.migrated']);
     expect(await migrateJsonStore(kv, spec())).toBe('already');
-    expect(await migrateJsonStore(MemoryKvStore.open(), spec())).toBe('none');
+    expect(await migrateJsonStore(await freshStore(), spec())).toBe('none');
   });
 
   it('finishes a move a crash stopped between the write and the rename', async () => {

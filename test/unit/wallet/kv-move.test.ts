@@ -1,5 +1,5 @@
 /**
- * The wallet's history in the node's KvStore, on the in-memory and the embedded backends:
+ * The wallet's history in the node's KvStore, on the in-memory, the embedded and the PostgreSQL backends:
  * - a data directory of an earlier version (test/fixtures/wallet-v1: wallet.json and wallet_history.json
  *   as the JSON stores wrote them, made through Wallet at commit 3050969 from synthetic blocks: coinbase,
  *   payments in, a labelled send mined, a payment and a send still unconfirmed) moves in exactly, once,
@@ -8,7 +8,7 @@
  * - a restart gives back the same history, and a history file put back by hand is left alone;
  * - each change is one write of only the records it touches.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { copyFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { kvJson } from '../../../core/store/kv/types.ts';
 import type { KvOp } from '../../../core/store/kv/types.ts';
 import type { Broadcaster } from '../../../core/chain/types.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
-import { WatchedKvStore, kvBackends } from '../../helpers/kv.ts';
+import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/wallet-v1', import.meta.url));
 const WORDS = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art';
@@ -38,7 +38,7 @@ const listed = (w: Wallet, tip: number): ListedJson[] =>
   JSON.parse(JSON.stringify(w.listTransactions(tip), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as ListedJson[];
 const byTxid = <T extends { txid: string }>(l: T[]): T[] => [...l].sort((a, b) => (a.txid < b.txid ? -1 : 1));
 
-describe.each(kvBackends)('the wallet history in the $name store', ({ name, open }) => {
+describeEachKvBackend('the wallet history in the $name store', ({ name, open }) => {
   let dir: string;
   let kv: WatchedKvStore;
   let wallet: Wallet | undefined;
