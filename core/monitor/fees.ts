@@ -7,7 +7,8 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { hex } from '@scure/base';
 import { FEERATE_FLOOR_SAT_PER_KW } from '../chain/types.ts';
-import type { BuildResult, Built, FixedOutput, NotBuilt, Prevout, SpendInput, WalletCoin, WalletSigner } from './types.ts';
+import { SighashAll } from './sighash.ts';
+import type { BuildResult, Built, FixedOutput, NotBuilt, Prevout, SigningContext, SpendInput, WalletCoin, WalletSigner } from './types.ts';
 
 /** Bitcoin Core's MAX_STANDARD_TX_WEIGHT: a larger transaction is not relayed. */
 export const MAX_STANDARD_TX_WEIGHT = 400_000;
@@ -79,7 +80,9 @@ export function assemble(inputs: readonly SpendInput[], outputs: readonly FixedO
 /** Witnesses every input of a final transaction. */
 export function witnessAll(tx: Transaction, inputs: readonly SpendInput[]): void {
   const prevouts: Prevout[] = inputs.map((i) => ({ script: i.prevScript, valueSat: i.valueSat }));
-  inputs.forEach((input, index) => tx.setWitness(index, input.witness(tx, index, prevouts)));
+  const sighash = new SighashAll(tx);
+  const ctx: SigningContext = { prevouts, signAll: (index, scriptCode, valueSat, secret) => sighash.sign(index, scriptCode, valueSat, secret) };
+  inputs.forEach((input, index) => tx.setWitness(index, input.witness(tx, index, ctx)));
 }
 
 function built(tx: Transaction, inputs: readonly SpendInput[], feeratePerKw: number, sweptSat: bigint, skipped?: SpendInput[]): Built {
@@ -208,6 +211,6 @@ function walletInput(c: WalletCoin, signer: WalletSigner): SpendInput {
     sequence: SEQUENCE_RBF,
     minLocktime: 0,
     maxWitnessSize: c.maxWitnessSize ?? P2WPKH_WITNESS_SIZE,
-    witness: (tx, index, prevouts) => signer(tx, index, c, prevouts),
+    witness: (tx, index, ctx) => signer(tx, index, c, ctx.prevouts),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { crypto as bcrypto } from 'bitcoinjs-lib';
 import { secp } from '../crypto/secp256k1.ts';
-import { signInput, SIGHASH_ALL, SIGHASH_SINGLE_ANYONECANPAY } from '../tx/commitment.ts';
+import { SIGHASH_ALL, SIGHASH_SINGLE_ANYONECANPAY } from '../tx/commitment.ts';
 import { p2wpkh, p2wsh } from '../tx/scripts.ts';
 import { MAX_SIG_SIZE, SEQUENCE_RBF, witnessSize } from './fees.ts';
 import { SweepInputError } from './types.ts';
@@ -48,7 +48,7 @@ function p2wshInput(o: ScriptOutput, label: string, sequence: number, minLocktim
 export function delayedInput(o: ScriptOutput & { toSelfDelay: number; delayedSecret: Uint8Array; label?: string }): SpendInput {
   checkKey(o.delayedSecret, o.witnessScript, 'delayed payment');
   if (!Number.isInteger(o.toSelfDelay) || o.toSelfDelay < 1 || o.toSelfDelay > 0xffff) throw new SweepInputError(`to_self_delay ${o.toSelfDelay} is not a block count BIP 68 can express`);
-  return p2wshInput(o, o.label ?? 'to_local', o.toSelfDelay, 0, [MAX_SIG_SIZE, 0], (tx, i) => [signInput(tx, i, o.witnessScript, o.valueSat, o.delayedSecret), EMPTY, o.witnessScript]);
+  return p2wshInput(o, o.label ?? 'to_local', o.toSelfDelay, 0, [MAX_SIG_SIZE, 0], (_tx, i, ctx) => [ctx.signAll(i, o.witnessScript, o.valueSat, o.delayedSecret), EMPTY, o.witnessScript]);
 }
 
 /**
@@ -57,13 +57,13 @@ export function delayedInput(o: ScriptOutput & { toSelfDelay: number; delayedSec
  */
 export function revokedDelayedInput(o: ScriptOutput & { revocationSecret: Uint8Array; label?: string }): SpendInput {
   checkKey(o.revocationSecret, o.witnessScript, 'revocation');
-  return p2wshInput(o, o.label ?? 'revoked to_local', SEQUENCE_RBF, 0, [MAX_SIG_SIZE, 1], (tx, i) => [signInput(tx, i, o.witnessScript, o.valueSat, o.revocationSecret), TRUE, o.witnessScript]);
+  return p2wshInput(o, o.label ?? 'revoked to_local', SEQUENCE_RBF, 0, [MAX_SIG_SIZE, 1], (_tx, i, ctx) => [ctx.signAll(i, o.witnessScript, o.valueSat, o.revocationSecret), TRUE, o.witnessScript]);
 }
 
 /** A revoked commitment's HTLC output, offered or received: witness `<revocation_sig> <revocationpubkey>`. */
 export function revokedHtlcInput(o: ScriptOutput & { revocationSecret: Uint8Array; label?: string }): SpendInput {
   const pub = checkKey(o.revocationSecret, o.witnessScript, 'revocation', true);
-  return p2wshInput(o, o.label ?? 'revoked htlc', SEQUENCE_RBF, 0, [MAX_SIG_SIZE, 33], (tx, i) => [signInput(tx, i, o.witnessScript, o.valueSat, o.revocationSecret), pub, o.witnessScript]);
+  return p2wshInput(o, o.label ?? 'revoked htlc', SEQUENCE_RBF, 0, [MAX_SIG_SIZE, 33], (_tx, i, ctx) => [ctx.signAll(i, o.witnessScript, o.valueSat, o.revocationSecret), pub, o.witnessScript]);
 }
 
 /**
@@ -72,7 +72,7 @@ export function revokedHtlcInput(o: ScriptOutput & { revocationSecret: Uint8Arra
  */
 export function remoteHtlcTimeoutInput(o: ScriptOutput & { cltvExpiry: number; anchors: boolean; htlcSecret: Uint8Array; label?: string }): SpendInput {
   checkKey(o.htlcSecret, o.witnessScript, 'HTLC');
-  return p2wshInput(o, o.label ?? 'offered htlc (timeout)', o.anchors ? 1 : SEQUENCE_RBF, o.cltvExpiry, [MAX_SIG_SIZE, 0], (tx, i) => [signInput(tx, i, o.witnessScript, o.valueSat, o.htlcSecret), EMPTY, o.witnessScript]);
+  return p2wshInput(o, o.label ?? 'offered htlc (timeout)', o.anchors ? 1 : SEQUENCE_RBF, o.cltvExpiry, [MAX_SIG_SIZE, 0], (_tx, i, ctx) => [ctx.signAll(i, o.witnessScript, o.valueSat, o.htlcSecret), EMPTY, o.witnessScript]);
 }
 
 /**
@@ -82,13 +82,13 @@ export function remoteHtlcTimeoutInput(o: ScriptOutput & { cltvExpiry: number; a
 export function remoteHtlcSuccessInput(o: ScriptOutput & { preimage: Uint8Array; anchors: boolean; htlcSecret: Uint8Array; label?: string }): SpendInput {
   checkKey(o.htlcSecret, o.witnessScript, 'HTLC');
   if (o.preimage.length !== 32 || !includes(o.witnessScript, bcrypto.ripemd160(bcrypto.sha256(o.preimage)))) throw new SweepInputError('the preimage does not match the payment hash of the HTLC output');
-  return p2wshInput(o, o.label ?? 'received htlc (preimage)', o.anchors ? 1 : SEQUENCE_RBF, 0, [MAX_SIG_SIZE, 32], (tx, i) => [signInput(tx, i, o.witnessScript, o.valueSat, o.htlcSecret), o.preimage, o.witnessScript]);
+  return p2wshInput(o, o.label ?? 'received htlc (preimage)', o.anchors ? 1 : SEQUENCE_RBF, 0, [MAX_SIG_SIZE, 32], (_tx, i, ctx) => [ctx.signAll(i, o.witnessScript, o.valueSat, o.htlcSecret), o.preimage, o.witnessScript]);
 }
 
 /** The peer's commitment's to_remote under option_anchors: `<remote_sig>`, after 1 block (CSV). */
 export function toRemoteAnchorsInput(o: ScriptOutput & { paymentSecret: Uint8Array }): SpendInput {
   checkKey(o.paymentSecret, o.witnessScript, 'payment');
-  return p2wshInput(o, 'to_remote', 1, 0, [MAX_SIG_SIZE], (tx, i) => [signInput(tx, i, o.witnessScript, o.valueSat, o.paymentSecret), o.witnessScript]);
+  return p2wshInput(o, 'to_remote', 1, 0, [MAX_SIG_SIZE], (_tx, i, ctx) => [ctx.signAll(i, o.witnessScript, o.valueSat, o.paymentSecret), o.witnessScript]);
 }
 
 /** The peer's commitment's to_remote under option_static_remotekey: a P2WPKH of our payment basepoint. */
@@ -104,14 +104,14 @@ export function toRemoteStaticInput(o: { outpoint: OutPoint; valueSat: bigint; p
     sequence: SEQUENCE_RBF,
     minLocktime: 0,
     maxWitnessSize: witnessSize([MAX_SIG_SIZE, 33]),
-    witness: (tx, i) => [signInput(tx, i, scriptCode, o.valueSat, o.paymentSecret), pub],
+    witness: (_tx, i, ctx) => [ctx.signAll(i, scriptCode, o.valueSat, o.paymentSecret), pub],
   };
 }
 
 /** Our anchor output (option_anchors), spent with our funding key to pay for the commitment (CPFP). */
 export function anchorInput(o: ScriptOutput & { fundingSecret: Uint8Array }): SpendInput {
   checkKey(o.fundingSecret, o.witnessScript, 'funding');
-  return p2wshInput(o, 'anchor', SEQUENCE_RBF, 0, [MAX_SIG_SIZE], (tx, i) => [signInput(tx, i, o.witnessScript, o.valueSat, o.fundingSecret), o.witnessScript]);
+  return p2wshInput(o, 'anchor', SEQUENCE_RBF, 0, [MAX_SIG_SIZE], (_tx, i, ctx) => [ctx.signAll(i, o.witnessScript, o.valueSat, o.fundingSecret), o.witnessScript]);
 }
 
 /**
@@ -136,10 +136,10 @@ export function htlcSecondStageInput(o: ScriptOutput & {
     throw new SweepInputError('an HTLC-success transaction needs the preimage of the HTLC it claims');
   }
   const last = o.offered ? EMPTY : o.preimage!;
-  return p2wshInput(o, o.offered ? 'htlc-timeout' : 'htlc-success', o.anchors ? 1 : 0, o.offered ? o.cltvExpiry : 0, [0, MAX_SIG_SIZE, MAX_SIG_SIZE, last.length], (tx, i) => [
+  return p2wshInput(o, o.offered ? 'htlc-timeout' : 'htlc-success', o.anchors ? 1 : 0, o.offered ? o.cltvExpiry : 0, [0, MAX_SIG_SIZE, MAX_SIG_SIZE, last.length], (_tx, i, ctx) => [
     EMPTY,
     o.remoteHtlcSig,
-    signInput(tx, i, o.witnessScript, o.valueSat, o.localHtlcSecret),
+    ctx.signAll(i, o.witnessScript, o.valueSat, o.localHtlcSecret),
     last,
     o.witnessScript,
   ]);

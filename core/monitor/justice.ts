@@ -63,19 +63,23 @@ export function buildJustice(o: JusticeOptions): JusticeResult {
   const skipped: SpendInput[] = [];
   const batches: SpendInput[][] = [];
   let batch: SpendInput[] = [];
+  // The weight of a batch grows by each input's own weight (the input count's varint aside, counted at its largest).
+  const empty = estimateWeight([], [o.sweepTo]) + 8;
+  let weight = empty;
   for (const input of o.inputs) {
-    if (input.valueSat <= feeForWeight(inputWeight(input.maxWitnessSize), o.feeratePerKw)) {
+    const w = inputWeight(input.maxWitnessSize);
+    if (input.valueSat <= feeForWeight(w, o.feeratePerKw)) {
       skipped.push(input);
       continue;
     }
-    const next = [...batch, input];
-    if (batch.length && estimateWeight(next.map((i) => i.maxWitnessSize), [o.sweepTo]) > maxWeight) {
+    if (empty + w > maxWeight) throw new SweepInputError(`one input alone (${input.label}) weighs more than the ${maxWeight} weight limit`);
+    if (batch.length && weight + w > maxWeight) {
       batches.push(batch);
-      batch = [input];
-    } else {
-      batch = next;
+      batch = [];
+      weight = empty;
     }
-    if (estimateWeight(batch.map((i) => i.maxWitnessSize), [o.sweepTo]) > maxWeight) throw new SweepInputError(`one input alone (${input.label}) weighs more than the ${maxWeight} weight limit`);
+    batch.push(input);
+    weight += w;
   }
   if (batch.length) batches.push(batch);
   const built: Built[] = [];

@@ -43,7 +43,14 @@ export interface SpendInput {
   minLocktime: number;
   /** An upper bound of the witness's serialized size in bytes (= weight units), signatures counted at 73. */
   maxWitnessSize: number;
-  witness(tx: Transaction, index: number, prevouts: readonly Prevout[]): Uint8Array[];
+  witness(tx: Transaction, index: number, ctx: SigningContext): Uint8Array[];
+}
+
+/** What witnessing an input of a final transaction is given: every spent coin, and SIGHASH_ALL signing. */
+export interface SigningContext {
+  prevouts: readonly Prevout[];
+  /** A DER signature with its SIGHASH_ALL byte over input `index` (BIP 143; transaction-wide hashes computed once). */
+  signAll(index: number, scriptCode: Uint8Array, valueSat: bigint, secret: Uint8Array): Uint8Array;
 }
 
 /** An output whose amount is fixed by the protocol (an HTLC transaction's output 0). */
