@@ -11,7 +11,8 @@
  * so the block replacing it is matched afresh (the same spend found again on the new branch, at its
  * new height). Subscribers hear of both after the write, in block order, before the next event.
  *
- * Matching costs one hash-set lookup per input of the block (no scan of the watched outpoints), and a
+ * Matching costs one hash-set lookup per input of the block (no scan of the watched outpoints): of a
+ * number, the first four bytes of the txid it spends, then of the whole outpoint on a hit; and a
  * transaction's id is hashed only while some watched txid is still unconfirmed, or when it spends a
  * watched output.
  *
@@ -111,6 +112,15 @@ function outpointInputKey(o: Outpoint): string {
   return inputKey(Buffer.from(o.txid, 'hex').reverse(), o.vout);
 }
 
+/** The first four bytes of a txid as a transaction carries it: a number, so most inputs are turned away before any string is made. */
+function prefixOf(hash: Uint8Array): number {
+  return (hash[0]! | (hash[1]! << 8) | (hash[2]! << 16) | (hash[3]! << 24)) >>> 0;
+}
+
+function outpointPrefix(o: Outpoint): number {
+  return prefixOf(Buffer.from(o.txid.slice(56), 'hex').reverse());
+}
+
 interface WatchRecord {
   v: number;
   owners: string[];
@@ -131,6 +141,8 @@ export class ChainWatch {
   private readonly outs = new Map<string, Set<string>>();
   /** The watched outpoints by the key an input carries (see inputKey). */
   private readonly byInput = new Map<string, Outpoint>();
+  /** How many watched outpoints have each txid prefix (see prefixOf): the first, cheap lookup per input. */
+  private readonly prefixes = new Map<number, number>();
   private readonly confirmedAt = new Map<string, TxLocation>();
   private readonly spends = new Map<string, OutpointSpend>();
   private readonly listeners = new Set<MatchListener>();
@@ -230,7 +242,7 @@ export class ChainWatch {
         ops.push(this.watchOp(`out:${key}`, next));
       } else {
         this.outs.delete(key);
-        this.byInput.delete(outpointInputKey(parseOutpoint(key)));
+        this.removeOut(parseOutpoint(key));
         this.spends.delete(key);
         ops.push({ type: 'delete', ns: WATCH_NS, key: `out:${key}` }, { type: 'delete', ns: MATCH_NS, key: `out:${key}` });
       }
@@ -329,7 +341,9 @@ export class ChainWatch {
       if (!lookForSpends || index === 0) continue; // a coinbase spends nothing
       const ins = tx.ins;
       for (let input = 0; input < ins.length; input++) {
-        const o = this.byInput.get(inputKey(ins[input]!.hash, ins[input]!.index));
+        const { hash: prev, index: vout } = ins[input]!;
+        if (!this.prefixes.has(prefixOf(prev))) continue;
+        const o = this.byInput.get(inputKey(prev, vout));
         if (!o || this.spends.has(outKey(o))) continue;
         txid ??= tx.getId();
         spent.push({ outpoint: { ...o }, txid, input, rawTx: tx.toHex(), blockHash: hash, height, index });
@@ -346,8 +360,20 @@ export class ChainWatch {
   }
 
   private addOut(o: Outpoint, owners: Set<string>): void {
+    const fresh = !this.outs.has(outKey(o));
     this.outs.set(outKey(o), owners);
+    if (!fresh) return;
     this.byInput.set(outpointInputKey(o), { txid: o.txid, vout: o.vout });
+    const p = outpointPrefix(o);
+    this.prefixes.set(p, (this.prefixes.get(p) ?? 0) + 1);
+  }
+
+  private removeOut(o: Outpoint): void {
+    this.byInput.delete(outpointInputKey(o));
+    const p = outpointPrefix(o);
+    const n = (this.prefixes.get(p) ?? 1) - 1;
+    if (n > 0) this.prefixes.set(p, n);
+    else this.prefixes.delete(p);
   }
 
   private countUnconfirmed(): void {

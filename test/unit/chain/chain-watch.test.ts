@@ -231,6 +231,23 @@ describe.each(backends)('chain watch on the $name store', (backend) => {
     }
   });
 
+  it.skipIf(backend.skip !== undefined)('still matches an output of a transaction after another output of it is no longer watched', async () => {
+    const { kv } = await backend.fresh();
+    try {
+      const w = await ChainWatch.open(kv);
+      const f = tx();
+      await w.watchOutpoints([outOf(f, 0)], 'chan-a');
+      await w.watchOutpoints([outOf(f, 1)], 'chan-b');
+      await w.unwatch('chan-a');
+      const s = tx([outOf(f, 0), outOf(f, 1)]);
+      await w.onChainEvent(connected(400, [s]));
+      expect(w.spend(outOf(f, 0))).toBeUndefined();
+      expect(w.spend(outOf(f, 1))).toMatchObject({ txid: s.getId(), input: 1 });
+    } finally {
+      await kv.close();
+    }
+  });
+
   it.skipIf(backend.skip !== undefined)('moves an old txwatch.json in once, keeping the file as txwatch.json.migrated', async () => {
     const fresh = await backend.fresh();
     let kv = fresh.kv;
