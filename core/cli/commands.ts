@@ -42,6 +42,7 @@ export const DAEMON_COMMAND: CommandSpec = {
     { name: 'db.backend', type: 'string', help: 'where the node keeps its records: embedded (files in the data directory, the default) | postgres' },
     { name: 'db.postgres.dsn_file', type: 'string', help: 'read the PostgreSQL database to use from this file (first line: postgres://user:password@host:5432/database)' },
     { name: 'db.postgres.dsn', type: 'string', help: 'the PostgreSQL database, postgres://user@host:5432/database (a password here is visible to other programs: prefer --db.postgres.dsn_file)' },
+    { name: 'db.postgres.timeout', type: 'string', help: 'how long a query may go unanswered before the node takes the server for unreachable and stops (default 30s; e.g. 10s, 2m)' },
     { name: 'playground.rpclisten', type: 'string', help: "host:port for the playground chain's JSON-RPC (default 127.0.0.1:0, any free port)" },
     { name: 'listen', type: 'list', help: 'host:port to accept peers on (repeatable; default 0.0.0.0:9735)' },
     { name: 'nolisten', type: 'boolean', help: 'accept no inbound peer connections' },

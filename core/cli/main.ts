@@ -129,8 +129,9 @@ function storeBackend(s: (name: string) => string | undefined): KvBackendConfig 
   const backend = s('db.backend') ?? 'embedded';
   const given = s('db.postgres.dsn');
   const file = s('db.postgres.dsn_file');
+  const timeout = s('db.postgres.timeout');
   if (backend === 'embedded') {
-    if (given !== undefined || file !== undefined) throw new UsageError('--db.postgres.dsn and --db.postgres.dsn_file need --db.backend postgres');
+    if (given !== undefined || file !== undefined || timeout !== undefined) throw new UsageError('--db.postgres.dsn, --db.postgres.dsn_file and --db.postgres.timeout need --db.backend postgres');
     return undefined;
   }
   if (backend !== 'postgres') throw new UsageError(`--db.backend must be embedded or postgres, not "${backend}"`);
@@ -157,7 +158,15 @@ function storeBackend(s: (name: string) => string | undefined): KvBackendConfig 
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
     throw new UsageError(`${where} must be a PostgreSQL URL: postgres://user:password@host:5432/database`);
   }
-  return { backend: 'postgres', dsn };
+  return { backend: 'postgres', dsn, ...(timeout !== undefined ? { queryTimeoutMs: queryTimeout(timeout) } : {}) };
+}
+
+/** --db.postgres.timeout: a duration as lnd writes it (500ms, 30s, 2m) or plain seconds; never zero (a hang with no end is what it prevents). */
+function queryTimeout(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm'] : NaN;
+  if (!Number.isFinite(ms) || ms < 100) throw new UsageError(`--db.postgres.timeout must be a duration of at least 100ms, such as 30s or 2m, not "${text}"`);
+  return Math.round(ms);
 }
 
 /** Whether a PostgreSQL DSN carries a password (in its user part or its query). */

@@ -58,6 +58,10 @@ export interface PgCluster {
   createDatabase(name: string): Promise<string>;
   /** SIGKILLs the server and every process of it at once, as a crash would. */
   kill(): Promise<void>;
+  /** SIGSTOPs the server and every process of it: connections stay open, nothing answers. */
+  pause(): void;
+  /** SIGCONTs what pause() stopped. */
+  resume(): void;
   /** Starts the server again on the same data (crash recovery runs if it was killed). */
   start(): Promise<void>;
   /** Stops the server and removes its directory. */
@@ -213,6 +217,17 @@ export async function startPostgres(bindir: string): Promise<PgCluster> {
       await exited;
       // The postmaster's children may outlive it by a moment; wait until none is left.
       await waitFor('every PostgreSQL process to end', () => pids.every((pid) => !alive(pid)), 30_000, 20);
+    },
+    pause() {
+      const pids = serverPids(dataDir);
+      if (!pids.length) throw new Error('the PostgreSQL test server is not running');
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    },
+    resume() {
+      for (const pid of serverPids(dataDir)) process.kill(pid, 'SIGCONT');
+      // As root, runuser stops itself when the server it watches is stopped: it must go on too, or it
+      // never sees the server exit.
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
     },
     start,
     async destroy() {

@@ -21,7 +21,7 @@ export async function openKvStore(config: KvBackendConfig, opts: OpenKvOptions =
       // Loaded only here: the desktop app and embedded stores never load the PostgreSQL client.
       const { PostgresKvStore } = await import('./postgres.ts');
       const log = opts.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
-      return PostgresKvStore.open(config.dsn, { onWarning: log });
+      return PostgresKvStore.open(config.dsn, { onWarning: log, ...(config.queryTimeoutMs !== undefined ? { queryTimeoutMs: config.queryTimeoutMs } : {}) });
     }
     default: {
       const never: never = config;

@@ -30,6 +30,12 @@
  * and the store fails every write from then on with StoreError('write_failed'): restart the node,
  * which opens the store again (and takes the lock again) from what the server has. Reads reconnect
  * on their own.
+ *
+ * A server that stops answering (stopped, its machine gone, a network path that drops packets) is
+ * given `queryTimeoutMs` (30 s by default) per query: the server cancels a statement of ours that runs
+ * that long (statement_timeout), and the client gives up waiting a moment later in case the server
+ * cannot. A write that times out fails the store with StoreError('unreachable') (whether it committed
+ * is unknown, so it takes no more writes, as after a lost connection); a read rejects with the same.
  */
 import { Client, Pool } from 'pg';
 import type { ClientConfig, DatabaseError } from 'pg';
@@ -77,7 +83,13 @@ export interface PostgresOpenOptions {
   onWarning?: (message: string) => void;
   /** Read connections (default 4). */
   readConnections?: number;
+  /** How long a query may go unanswered before the server counts as unreachable (default 30 s). */
+  queryTimeoutMs?: number;
 }
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/** How much longer than the server's own statement_timeout the client waits for an answer. */
+const CLIENT_TIMEOUT_MARGIN_MS = 1_000;
 
 interface Pending {
   ops: KvOp[];
@@ -104,6 +116,7 @@ export class PostgresKvStore implements KvStore {
     readonly location: string,
     private readonly writer: Client,
     private readonly readers: Pool,
+    private readonly queryTimeoutMs: number,
   ) {
     writer.on('error', (e) => this.lost(e));
     writer.on('end', () => this.lost(new Error('the connection was closed')));
@@ -118,11 +131,15 @@ export class PostgresKvStore implements KvStore {
    */
   static async open(dsn: string, opts: PostgresOpenOptions = {}): Promise<PostgresKvStore> {
     const location = pgLocation(dsn);
+    const queryTimeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     const config: ClientConfig = {
       connectionString: dsn,
       application_name: 'coulomb',
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
       keepAlive: true,
+      // The server's own limit, then the client's, for a server that cannot answer at all.
+      statement_timeout: queryTimeoutMs,
+      query_timeout: queryTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
     };
     const writer = new Client(config);
     // Errors before the store owns the connection are reported by the awaited calls below.
@@ -141,11 +158,11 @@ export class PostgresKvStore implements KvStore {
     } catch (e) {
       await writer.end().catch(() => undefined);
       if (e instanceof StoreError) throw e;
-      throw unreachable(location, e, opts.connectTimeoutMs ?? 10_000);
+      throw unreachable(location, e, isTimeout(e) ? queryTimeoutMs : (opts.connectTimeoutMs ?? 10_000));
     }
     writer.off('error', early);
     const readers = new Pool({ ...config, max: opts.readConnections ?? 4, idleTimeoutMillis: 30_000 });
-    return new PostgresKvStore(location, writer, readers);
+    return new PostgresKvStore(location, writer, readers, queryTimeoutMs);
   }
 
   async get(ns: string, key: string): Promise<Uint8Array | undefined> {
@@ -211,7 +228,8 @@ export class PostgresKvStore implements KvStore {
       try {
         if (!this.failure) await this.flushAll();
       } finally {
-        await this.writer.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+        // After a failure the server may not answer at all: ending the connection releases the lock too.
+        if (!this.failure) await this.writer.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
         await this.writer.end().catch(() => undefined);
         await this.readers.end().catch(() => undefined);
       }
@@ -240,6 +258,9 @@ export class PostgresKvStore implements KvStore {
       const res = await this.readers.query<T & Record<string, unknown>>(name ? { name, text, values } : { text, values });
       return res.rows;
     } catch (e) {
+      if (isTimeout(e)) {
+        throw new StoreError('unreachable', this.location, `the PostgreSQL server at ${this.location} did not answer a read within ${seconds(this.queryTimeoutMs)} (${describe(e)}): check that it is running and not overloaded`, { cause: e });
+      }
       if (isConnectionError(e)) {
         throw new StoreError('unreachable', this.location, `lost the PostgreSQL server at ${this.location} while reading (${describe(e)}): check that it is running; Coulomb reconnects for reads on its own`, { cause: e });
       }
@@ -265,12 +286,19 @@ export class PostgresKvStore implements KvStore {
           await this.commit(batch);
           for (const w of batch) w.resolve();
         } catch (e) {
-          this.failure ??= new StoreError(
-            'write_failed',
-            this.location,
-            `a write to the PostgreSQL database at ${this.location} failed (${describe(e)}); whether it committed is unknown, and this store takes no more writes: restart Coulomb once the server is reachable`,
-            { cause: e },
-          );
+          this.failure ??= isTimeout(e)
+            ? new StoreError(
+                'unreachable',
+                this.location,
+                `the PostgreSQL server at ${this.location} did not answer a write within ${seconds(this.queryTimeoutMs)}; whether it committed is unknown, and this store takes no more writes: restart Coulomb once the server answers again`,
+                { cause: e },
+              )
+            : new StoreError(
+                'write_failed',
+                this.location,
+                `a write to the PostgreSQL database at ${this.location} failed (${describe(e)}); whether it committed is unknown, and this store takes no more writes: restart Coulomb once the server is reachable`,
+                { cause: e },
+              );
           this.failed.fire(this.failure);
           for (const w of batch) w.reject(this.failure);
         }
@@ -440,6 +468,15 @@ function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P'))) return true;
   return e instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(e.message);
+}
+
+/** The server cancelled a statement at statement_timeout, or the client stopped waiting for its answer. */
+function isTimeout(e: unknown): boolean {
+  return (e as { code?: unknown } | undefined)?.code === '57014' || (e instanceof Error && /Query read timeout/.test(e.message));
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function describe(e: unknown): string {

@@ -154,7 +154,8 @@ export const kvJson = {
  * directory's `store/`); `postgres` connects to `dsn` (`--db.backend postgres --db.postgres.dsn …`).
  * `core/store/kv/open.ts` opens either.
  */
-export type KvBackendConfig = { backend: 'embedded'; dir: string } | { backend: 'postgres'; dsn: string };
+/** `queryTimeoutMs`: how long a PostgreSQL query may go unanswered before the server counts as unreachable (default 30 s). */
+export type KvBackendConfig = { backend: 'embedded'; dir: string } | { backend: 'postgres'; dsn: string; queryTimeoutMs?: number };
 
 /** A backend's side of `KvStore.onFailure`: each listener called once, outside the failing call, with the store's first failure. */
 export class FailureNotice {

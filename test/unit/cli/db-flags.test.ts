@@ -62,7 +62,7 @@ describe('daemon store flags', () => {
 
   it('refuses what cannot name a database, saying what to give, without repeating the DSN', async () => {
     expect(refusal(['--db.backend', 'postgres'])).toMatch(/--db\.backend postgres needs the database: --db\.postgres\.dsn_file F/);
-    expect(refusal(['--db.postgres.dsn', DSN])).toBe('--db.postgres.dsn and --db.postgres.dsn_file need --db.backend postgres');
+    expect(refusal(['--db.postgres.dsn', DSN])).toBe('--db.postgres.dsn, --db.postgres.dsn_file and --db.postgres.timeout need --db.backend postgres');
     expect(refusal(['--db.backend', 'bolt'])).toBe('--db.backend must be embedded or postgres, not "bolt"');
     expect(refusal(['--db.backend', 'postgres', '--db.postgres.dsn', `host=db.example password=${SECRET}`])).toBe('--db.postgres.dsn must be a PostgreSQL URL: postgres://user:password@host:5432/database');
     const file = join(dir, 'dsn');
@@ -72,8 +72,18 @@ describe('daemon store flags', () => {
     expect(refusal(['--db.backend', 'postgres', '--db.postgres.dsn_file', file, '--db.postgres.dsn', DSN])).toMatch(/give the PostgreSQL database once/);
   });
 
+  it('takes --db.postgres.timeout as a duration, and refuses none at all or one it cannot read', () => {
+    const pgFlags = ['--db.backend', 'postgres', '--db.postgres.dsn', 'postgres://coulomb@db.example/coulomb'];
+    expect(config(pgFlags).db).toEqual({ backend: 'postgres', dsn: 'postgres://coulomb@db.example/coulomb' });
+    for (const [given, ms] of [['10s', 10_000], ['2m', 120_000], ['1500ms', 1_500], ['45', 45_000], ['0.5s', 500]] as const) {
+      expect(config([...pgFlags, '--db.postgres.timeout', given]).db).toEqual({ backend: 'postgres', dsn: 'postgres://coulomb@db.example/coulomb', queryTimeoutMs: ms });
+    }
+    for (const bad of ['0', '0s', 'soon', '-5s', '10h']) expect(refusal([...pgFlags, '--db.postgres.timeout', bad])).toBe(`--db.postgres.timeout must be a duration of at least 100ms, such as 30s or 2m, not "${bad}"`);
+    expect(refusal(['--db.postgres.timeout', '10s'])).toBe('--db.postgres.dsn, --db.postgres.dsn_file and --db.postgres.timeout need --db.backend postgres');
+  });
+
   it('lists the flags in the daemon help', () => {
     const names = DAEMON_COMMAND.flags.map((f) => f.name);
-    expect(names).toEqual(expect.arrayContaining(['db.backend', 'db.postgres.dsn', 'db.postgres.dsn_file']));
+    expect(names).toEqual(expect.arrayContaining(['db.backend', 'db.postgres.dsn', 'db.postgres.dsn_file', 'db.postgres.timeout']));
   });
 });
