@@ -40,6 +40,7 @@ import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHint
 import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
 import { openKvStore } from '../store/kv/open.ts';
+import { checkMovedInto } from '../store/kv/migrate.ts';
 import type { KvStore } from '../store/kv/types.ts';
 import { StoreError } from '../store/errors.ts';
 import { invoiceView, paymentView } from '../payments/views.ts';
@@ -240,13 +241,19 @@ export class CoulombNode {
   /**
    * The node's store: the embedded one in the data directory's `store/` unless configured otherwise.
    * A store that cannot be opened (another Coulomb holds it, damaged, a newer format, a database out of
-   * reach) stops the unlock with its reason; nothing else was opened yet.
+   * reach), or that is not the one the data directory's records moved into, stops the unlock with its
+   * reason; nothing else was opened yet.
    */
   private async openStore(): Promise<KvStore> {
     const { config } = this;
+    let kv: KvStore | undefined;
     try {
-      return await openKvStore(config.db ?? { backend: 'embedded', dir: join(config.datadir, 'store') }, { log: (msg) => this.log.warn(msg) });
+      kv = await openKvStore(config.db ?? { backend: 'embedded', dir: join(config.datadir, 'store') }, { log: (msg) => this.log.warn(msg) });
+      // The data directory's records may have moved into another store: starting on this one would start empty.
+      await checkMovedInto(kv, config.datadir);
+      return kv;
     } catch (e) {
+      await kv?.close().catch(() => undefined);
       if (!(e instanceof StoreError)) throw e;
       throw new ApiError(e.code === 'unreachable' ? 'unavailable' : 'failed_precondition', `could not open the node's store: ${e.message}`);
     }

@@ -9,7 +9,7 @@
  * A crash between 2 and 3 leaves the marker: the next start only renames. The marker also stops a
  * JSON file restored by hand later from being taken in twice (it is left alone and reported).
  */
-import { rename } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileIfExists, fsyncDir } from '../durable-file.ts';
 import { upgradeEnvelope } from '../envelope.ts';
@@ -61,6 +61,36 @@ export async function migrateJsonStore<T>(kv: KvStore, m: JsonMigration<T>): Pro
   await kv.write([...m.toOps(data), { type: 'put', ns: 'meta', key: marker, value: new TextEncoder().encode(new Date().toISOString()) }]);
   await moveAside(file, m.dir);
   return 'migrated';
+}
+
+const BACKUP_SUFFIX = '.json.migrated';
+
+/**
+ * Refuses a store that is not the one the data directory `dir` moved its JSON stores into: each
+ * `<name>.json.migrated` there says a move was made, into a store that then holds the marker
+ * `meta/migrated:<name>` (written with the records, before the rename). Without this check a node
+ * started on another store (a new PostgreSQL database, a mistyped DSN, the embedded store after
+ * running on PostgreSQL or the reverse, a `store/` directory moved away) finds nothing left to move and
+ * starts empty: without its channels, payments and wallet history.
+ */
+export async function checkMovedInto(kv: KvStore, dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  const missing: string[] = [];
+  for (const n of names.filter((f) => f.endsWith(BACKUP_SUFFIX)).sort()) {
+    if ((await kv.get('meta', `migrated:${n.slice(0, -BACKUP_SUFFIX.length)}`)) === undefined) missing.push(n);
+  }
+  if (!missing.length) return;
+  throw new StoreError(
+    'invalid',
+    kv.location,
+    `${kv.location} is not the store this data directory's records moved into: ${dir} holds ${missing.join(', ')}, the backup left when the records moved into the node's store, and this store has no record of that move. Coulomb does not start on it, as it would run without its channels: start it with the store it used before (the same --db.backend and database), or restore that store from a backup.`,
+  );
 }
 
 async function moveAside(file: string, dir: string): Promise<void> {

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { migrateJsonStore } from '../../../core/store/kv/migrate.ts';
+import { checkMovedInto, migrateJsonStore } from '../../../core/store/kv/migrate.ts';
 import type { JsonMigration } from '../../../core/store/kv/migrate.ts';
 import { StoreError } from '../../../core/store/errors.ts';
 import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
@@ -87,6 +87,22 @@ describeEachKvBackend('moving a JSON store into the $name KvStore', ({ open }) =
     expect(JSON.parse(await readFile(join(dir, 'notes.json.migrated'), 'utf8'))).toEqual({ schema_version: 1, data: { notes: { a: 'one' } } });
     expect(JSON.parse(await readFile(join(dir, 'notes.json'), 'utf8'))).toEqual({ schema_version: 1, data: { notes: { a: 'restored' } } });
     expect(text(await kv.get('notes', 'a'))).toBe('changed since');
+  });
+
+  it('refuses a store the data directory did not move into, naming the backups, and accepts the one it did', async () => {
+    const { dir, kv, spec } = await setup();
+    await checkMovedInto(kv, dir); // nothing moved yet: any store will do
+    await writeFile(join(dir, 'notes.json'), fileOf({ a: 'one' }));
+    await migrateJsonStore(kv, spec());
+    await checkMovedInto(kv, dir);
+    // Another store (a new database, the other backend): the move's backup is there, its marker is not.
+    const other = await freshStore();
+    const err = await checkMovedInto(other, dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('invalid');
+    expect((err as StoreError).message).toContain(`${other.location} is not the store this data directory's records moved into: ${dir} holds notes.json.migrated`);
+    expect((err as StoreError).message).toMatch(/start it with the store it used before/);
+    expect(await readdir(dir)).toEqual(['notes.json.migrated']);
   });
 
   it('refuses a damaged file, naming it, and moves nothing', async () => {
