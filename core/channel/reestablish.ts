@@ -40,7 +40,7 @@ export function onReestablish(state: ChannelState, m: ChannelReestablishMessage)
   if (m.next_commitment_number !== 1n || m.next_revocation_number !== 0n || hex.encode(m.your_last_per_commitment_secret) !== '00'.repeat(32)) {
     const reason = `the peer reports a later channel state (next commitment ${m.next_commitment_number}, next revocation ${m.next_revocation_number}) than ours: our data may be out of date, so nothing is published; restore a current backup`;
     return {
-      state: { ...state, phase: 'FAILED', failure: reason },
+      state: { ...state, phase: 'FAILED', failure: reason, staleData: true },
       actions: [{ type: 'send', msg: { type: 'error', channel_id: state.channelId!, data: new TextEncoder().encode('channel state mismatch; please force-close') } }, { type: 'failed', reason }, { type: 'store' }],
     };
   }
@@ -59,8 +59,12 @@ function onReestablishOpen(stored: ChannelState, m: ChannelReestablishMessage): 
   const { messages, problem } = onReestablishUpdates(state, m);
   if (problem) {
     const reason = `${problem}: our data may be out of date, so nothing is published; restore a current backup`;
+    // The peer knows of a commitment or a revocation of ours later than ours: publishing ours would
+    // publish a revoked state (option_data_loss_protect). A peer that is behind us is another matter.
+    const c = commitmentsOf(state);
+    const stale = m.next_commitment_number > c.remoteIndex + (c.remoteNext ? 2n : 1n) || m.next_revocation_number > c.localIndex;
     return {
-      state: { ...state, phase: 'FAILED', failure: reason },
+      state: { ...state, phase: 'FAILED', failure: reason, ...(stale ? { staleData: true as const } : {}) },
       actions: [...forgot.actions, { type: 'send', msg: { type: 'error', channel_id: state.channelId!, data: new TextEncoder().encode('channel state mismatch; please force-close') } }, { type: 'failed', reason }, { type: 'store' }],
     };
   }

@@ -58,6 +58,11 @@ export interface ChannelState {
   remoteSecondPoint?: Uint8Array;
   shortChannelId?: bigint;
   failure?: string;
+  /**
+   * The peer proved our state out of date at channel_reestablish (option_data_loss_protect): our
+   * commitment must never be published (it may be revoked); we wait for the peer's (BOLT 2).
+   */
+  staleData?: true;
   /** Commitment updates (HTLCs, fees) once the channel is open: core/channel/updates.ts. */
   commit?: Commitments;
   /** Cooperative close: both shutdown scripts, the fee we last offered, the final transaction. */

@@ -72,8 +72,12 @@ export interface Commitments {
   /** The peer's per-commitment point for remoteIndex, and for the one after. */
   remotePoint: Uint8Array;
   remoteNextPoint: Uint8Array;
-  /** Set while we wait for the peer to revoke remoteIndex: the commitment we signed for it. */
-  remoteNext?: { spec: Spec; point: Uint8Array; msg: CommitmentSignedMessage };
+  /**
+   * Set while we wait for the peer to revoke remoteIndex: the commitment we signed for it, with its
+   * txid and each spec HTLC's output index (null: trimmed) for the chain monitor (absent in states
+   * stored before they were kept: core/channel/monitor-updates.ts builds the commitment again).
+   */
+  remoteNext?: { spec: Spec; point: Uint8Array; msg: CommitmentSignedMessage; txid?: string; htlcVouts?: (number | null)[] };
   localChanges: { proposed: Update[]; signed: Update[]; acked: Update[] };
   remoteChanges: { proposed: Update[]; acked: Update[]; signed: Update[] };
   localNextHtlcId: bigint;
@@ -354,7 +358,7 @@ function sendCommit(s: ChannelState, c: Commitments): Step {
   const msg: CommitmentSignedMessage = { type: 'commitment_signed', channel_id: s.channelId!, signature: signCommitment(s, tx), htlc_signature };
   const next: Commitments = {
     ...c,
-    remoteNext: { spec: keep(spec, 'remote'), point: c.remoteNextPoint, msg },
+    remoteNext: { spec: keep(spec, 'remote'), point: c.remoteNextPoint, msg, txid: tx.tx.getId(), htlcVouts: htlcVouts(spec, tx) },
     localChanges: { ...c.localChanges, proposed: [], signed: c.localChanges.proposed },
     remoteChanges: { ...c.remoteChanges, acked: [], signed: c.remoteChanges.acked },
     lastSent: 'commit',
@@ -522,6 +526,16 @@ function onRevoke(s: ChannelState, c: Commitments, m: RevokeAndAckMessage): Step
   };
   delete next.remoteNext;
   return { state: withCommit(s, next), actions };
+}
+
+/** Each spec HTLC's output index in the peer's commitment `c` (null when trimmed), in spec order. */
+export function htlcVouts(spec: Spec, c: Commitment): (number | null)[] {
+  const at = new Map<string, number>();
+  c.outputs.forEach((o, vout) => {
+    // The peer's commitment: an HTLC it offered is one incoming to us.
+    if (o.kind === 'htlc') at.set(`${o.htlc.offered ? 'in' : 'out'}:${o.htlc.id}`, vout);
+  });
+  return spec.htlcs.map((h) => at.get(`${h.incoming ? 'in' : 'out'}:${h.id}`) ?? null);
 }
 
 function pointAt(s: ChannelState, index: bigint): Uint8Array {

@@ -13,6 +13,8 @@
  *   the HTLC first appears in a stored state, deleted with the first stored state that no longer
  *   refers to it. A payment's onion is thus written once, not once per commitment it lives through.
  * - `meta/channel-index`: the next BIP32 key index for a new channel (decimal).
+ * - `monitors`, `monitor-updates`, `monitor-archive`: what each channel's chain monitor must know,
+ *   added to the same writes (core/node/monitor-records.ts).
  *
  * A data directory of a Coulomb that kept channels in `channels.json` moves into these records on the
  * first start (core/store/kv/migrate.ts; the file stays as `channels.json.migrated`).
@@ -31,6 +33,7 @@ import { readFileIfExists } from '../store/durable-file.ts';
 import { migrateJsonStore } from '../store/kv/migrate.ts';
 import type { KvOp, KvStore } from '../store/kv/types.ts';
 import { bytesEqual } from '../util/bytes.ts';
+import { MonitorRecords } from './monitor-records.ts';
 
 export interface ChannelRecord {
   /** Hex of the temporary id: stable key for the channel's whole life. */
@@ -70,6 +73,8 @@ export class ChannelStore {
   private constructor(
     private readonly kv: KvStore,
     private nextIndex: number,
+    /** The chain monitors' update records, written with the channel steps they come from. */
+    readonly monitors: MonitorRecords,
   ) {}
 
   /**
@@ -81,7 +86,7 @@ export class ChannelStore {
     const rawIndex = await kv.get('meta', INDEX_KEY);
     const nextIndex = rawIndex ? Number(dec.decode(rawIndex)) : 0;
     if (!Number.isSafeInteger(nextIndex) || nextIndex < 0) throw corrupt(kv, `meta/${INDEX_KEY}`);
-    const store = new ChannelStore(kv, nextIndex);
+    const store = new ChannelStore(kv, nextIndex, await MonitorRecords.open(kv));
     const onions = new Map<string, Map<OnionRef, Uint8Array>>();
     for (const { key, value } of await kv.range(ONIONS_NS)) {
       const at = key.indexOf(':');
@@ -114,6 +119,7 @@ export class ChannelStore {
       // Onions the state no longer refers to (a crash cannot leave any: they go in the same write as
       // the state) are deleted with the channel's next write.
       store.onionsOnDisk.set(key, mine);
+      store.monitors.setBase(key, state);
       channels.push({ rec: { ...rec, state: null }, state });
     }
     // Onions of no channel: none is ever written so; left as found, and said nowhere but here.
@@ -166,6 +172,8 @@ export class ChannelStore {
       if (had !== bytes && !(had && bytesEqual(had, bytes))) ops.push({ type: 'put', ns: ONIONS_NS, key: `${rec.key}:${ref}`, value: bytes });
     }
     for (const ref of onDisk.keys()) if (!onions.has(ref)) ops.push({ type: 'delete', ns: ONIONS_NS, key: `${rec.key}:${ref}` });
+    // What the chain monitor must know of this step, durable with it (before anything it sends).
+    for (const op of this.monitors.opsFor(rec.key, state)) ops.push(op);
     ops.push({ type: 'put', ns: CHANNELS_NS, key: rec.key, value: enc.encode(`{"state":${stateJson},${recJson.slice(1)}`) });
     this.revision++;
     const done = this.track(this.kv.write(ops, durable ? undefined : { durable: false })).then(() => {
