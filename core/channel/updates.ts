@@ -672,8 +672,9 @@ export function spendableMsat(s: ChannelState): bigint {
   const theirs = reduce(c.remoteNext?.spec ?? c.remoteSpec, c.localChanges.proposed, c.remoteChanges.acked);
   const ours = reduce(c.localSpec, [...c.localChanges.acked, ...c.localChanges.signed, ...c.localChanges.proposed], c.remoteChanges.proposed);
   let v = (theirs.toLocalMsat < ours.toLocalMsat ? theirs.toLocalMsat : ours.toLocalMsat) - reserveOf(s.remote.reserveSat);
-  // As the funder: the commitment fee with room for a fee spike (twice the feerate, one more HTLC).
-  if (s.funder) v -= feeOf(s, theirs, s.remote.dustLimitSat, 'remote', theirs.feeratePerKw * 2, 1);
+  // As the funder: the commitment fee with room for a fee spike (twice the feerate, one more HTLC),
+  // counting the HTLC this amount makes too, as sendAdd does (an amount this large is never trimmed).
+  if (s.funder) v -= feeOf(s, theirs, s.remote.dustLimitSat, 'remote', theirs.feeratePerKw * 2, 2);
   return v > 0n ? v : 0n;
 }
 
