@@ -8,3 +8,6 @@ export * from './local.ts';
 export * from './remote.ts';
 export * from './justice.ts';
 export * from './anchor.ts';
+export * from './state.ts';
+export * from './view.ts';
+export * from './monitor.ts';

@@ -18,6 +18,8 @@ import { monitorUpdatesFor } from '../channel/monitor-updates.ts';
 import type { ChannelState } from '../channel/types.ts';
 import { applyUpdate, MONITOR_VERSION } from '../monitor/state.ts';
 import type { MonitorData, MonitorUpdate, RevokedHtlc } from '../monitor/state.ts';
+import { newMonitor } from '../monitor/monitor.ts';
+import type { MonitorChain, MonitorState } from '../monitor/monitor.ts';
 import { StoreError } from '../store/errors.ts';
 import type { KvOp, KvStore } from '../store/kv/types.ts';
 
@@ -176,4 +178,21 @@ function parse<T extends { v: number }>(kv: KvStore, record: string, value: Uint
   }
   if (r.v !== MONITOR_VERSION) throw new StoreError('newer_version', kv.location, `the chain monitor record ${record} in ${kv.location} has version ${String(r.v)}, which this Coulomb does not know: run the Coulomb that wrote it, or a newer one`);
   return r;
+}
+
+/** What a monitor learned from the chain and decided (core/monitor/monitor.ts), one record per channel. */
+export const MONITOR_CHAIN_NS = 'monitor-chain';
+
+/** The write of a monitor's `store` action. */
+export function monitorChainOps(channel: string, chain: MonitorChain): KvOp[] {
+  return [{ type: 'put', ns: MONITOR_CHAIN_NS, key: channel, value: encodeRecord(chain) }];
+}
+
+/** A channel's monitor as it was stored: its data from the channel's records, its chain part from its own. */
+export async function loadMonitorState(kv: KvStore, channel: string): Promise<MonitorState | undefined> {
+  const data = await loadMonitor(kv, channel);
+  if (!data) return undefined;
+  const raw = await kv.get(MONITOR_CHAIN_NS, channel);
+  const s = newMonitor(channel, data);
+  return raw ? { ...s, chain: parse<MonitorChain>(kv, `${MONITOR_CHAIN_NS}/${channel}`, raw) } : s;
 }
