@@ -160,6 +160,8 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
       const spends = Object.fromEntries(Object.entries(chain.spends).filter(([, sp]) => sp.height < input.height));
       const { fundingSpend, ...rest } = chain;
       dirty = Object.keys(spends).length !== Object.keys(chain.spends).length || (!!fundingSpend && fundingSpend.height >= input.height);
+      // What is still planned goes out again: the node's mempool may have lost it with the block.
+      rebroadcast = true;
       chain = { ...rest, height: input.height - 1, spends, ...(fundingSpend && fundingSpend.height < input.height ? { fundingSpend } : {}) };
       break;
     }
