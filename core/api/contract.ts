@@ -88,6 +88,12 @@ export const methodSchemas = {
   /** Channels that are over: closed cooperatively, or failed (with the reason). */
   closedchannels: z.object({}).strict(),
   channelbalance: z.object({}).strict(),
+  /**
+   * What opening a channel allows and costs, without opening one: the largest channel the confirmed
+   * coins can fund (after the funding transaction's fee), the node's smallest, and the fee for
+   * local_amt (or for the largest) at a rate (or the node's usual rate).
+   */
+  estimateopen: z.object({ local_amt: z.number().int().positive().optional(), sat_per_vbyte: z.number().positive().max(10_000).optional() }).strict(),
   decodepayreq: z.object({ pay_req: z.string().min(1).max(8000) }).strict(),
   closechannel: z
     .object({
@@ -125,6 +131,8 @@ export const methodSchemas = {
     })
     .strict(),
   lookupinvoice: z.object({ r_hash: hex32 }).strict(),
+  /** An outgoing payment by its payment hash (as listpayments shows it), e.g. to see that an invoice was paid already. */
+  lookuppayment: z.object({ payment_hash: hex32 }).strict(),
   cancelinvoice: z.object({ payment_hash: hex32 }).strict(),
   listpayments: z
     .object({
@@ -205,6 +213,20 @@ export interface ChannelView {
   private: boolean;
   commitment_type: 'STATIC_REMOTE_KEY' | 'ANCHORS';
   state: string;
+  /** The commitment transaction's fee, in sat, paid by the opener out of its balance (lncli's commit_fee). */
+  commit_fee: string;
+  /** With anchors: the two anchor outputs (330 sat each) the opener pays for, in sat; "0" otherwise. */
+  anchor_sat: string;
+  /** Payments in flight either way, in sat: neither side's until they settle or fail. */
+  unsettled_balance: string;
+  /** What we must keep in the channel: the reserve the peer asked of us, in sat. */
+  local_chan_reserve_sat: string;
+  /** What the peer must keep: the reserve we asked of it, in sat. */
+  remote_chan_reserve_sat: string;
+  /** What one more payment out can take over this channel now, in msat: our balance above our reserve and, as the opener, the fees. */
+  spendable_msat: string;
+  /** What one more payment in can bring over this channel now, in msat. */
+  receivable_msat: string;
 }
 
 export interface PendingOpenChannel {
@@ -363,7 +385,27 @@ export interface MethodOutputs {
   };
   listchannels: { channels: ChannelView[] };
   closedchannels: { channels: ClosedChannelView[] };
-  channelbalance: { balance: string; pending_open_balance: string; local_balance: { sat: string; msat: string }; remote_balance: { sat: string; msat: string } };
+  channelbalance: {
+    balance: string;
+    pending_open_balance: string;
+    local_balance: { sat: string; msat: string };
+    remote_balance: { sat: string; msat: string };
+    /** The most one payment can send now: what the active channel with the most room can send (a payment goes over one channel). */
+    can_send: { sat: string; msat: string };
+    /** The most one payment can bring now: what the active channel with the most room can receive. */
+    can_receive: { sat: string; msat: string };
+  };
+  estimateopen: {
+    /** The largest channel the confirmed coins can fund at this rate, within the node's maximum; "0" when even the smallest does not fit. */
+    max_local_amt: string;
+    /** The node's smallest channel. */
+    min_local_amt: string;
+    /** The funding transaction's fee for local_amt (or for the largest), in sat; "" when the coins cannot fund it. */
+    fee_sat: string;
+    sat_per_vbyte: string;
+    /** Confirmed coins not set aside for a transaction under way, in sat: what channels are funded from. */
+    confirmed_balance: string;
+  };
   closechannel: { closing_txid: string };
   decodepayreq: {
     destination: string;
@@ -384,6 +426,7 @@ export interface MethodOutputs {
   addinvoice: { r_hash: string; payment_request: string; add_index: string; payment_addr: string };
   listinvoices: { invoices: InvoiceView[]; first_index_offset: string; last_index_offset: string };
   lookupinvoice: InvoiceView;
+  lookuppayment: PaymentView;
   cancelinvoice: Record<string, never>;
   listpayments: { payments: PaymentView[]; first_index_offset: string; last_index_offset: string };
   sendpayment: PaymentView & { payment_error: string };

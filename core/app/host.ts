@@ -290,7 +290,7 @@ export class AppHost {
     try {
       return await fn(cp.node.handlers(), cp);
     } catch (e) {
-      if (e instanceof ApiError) throw new ApiError(e.code, `the playground counterparty could not ${what}: ${e.message}`);
+      if (e instanceof ApiError) throw new ApiError(e.code, `the playground counterparty could not ${what}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`);
       throw e;
     }
   }

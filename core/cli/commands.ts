@@ -250,6 +250,20 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     }),
   },
   {
+    name: 'estimateopen',
+    usage: 'estimateopen [--local_amt <sats>] [--sat_per_vbyte N]',
+    summary: 'Shows the largest channel your confirmed coins can fund, and the funding fee, without opening anything.',
+    flags: [
+      { name: 'local_amt', type: 'string', help: 'the channel capacity to price, in satoshis (default: the largest)', positional: 0 },
+      { name: 'sat_per_vbyte', type: 'string', help: 'fee rate of the funding transaction' },
+    ],
+    method: 'estimateopen',
+    toParams: (f) => ({
+      ...(f.local_amt !== undefined ? { local_amt: int(f.local_amt, '--local_amt') } : {}),
+      ...(f.sat_per_vbyte !== undefined ? { sat_per_vbyte: Number(f.sat_per_vbyte) } : {}),
+    }),
+  },
+  {
     name: 'pendingchannels',
     usage: 'pendingchannels',
     summary: 'Lists channels that are opening (with their confirmations) or closing.',
@@ -357,6 +371,14 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     flags: [{ name: 'rhash', type: 'string', help: 'the payment hash (r_hash), hex', positional: 0 }],
     method: 'lookupinvoice',
     toParams: (f) => ({ r_hash: str(f, 'rhash', 'the payment hash: coulomb lookupinvoice <r_hash>') }),
+  },
+  {
+    name: 'lookuppayment',
+    usage: 'lookuppayment <payment_hash>',
+    summary: 'Shows one outgoing payment by its payment hash.',
+    flags: [{ name: 'payment_hash', type: 'string', help: 'the payment hash, hex', positional: 0 }],
+    method: 'lookuppayment',
+    toParams: (f) => ({ payment_hash: str(f, 'payment_hash', 'the payment hash: coulomb lookuppayment <payment_hash>') }),
   },
   {
     name: 'cancelinvoice',

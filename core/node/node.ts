@@ -47,6 +47,9 @@ import { invoiceView, paymentView } from '../payments/views.ts';
 import type { ChannelView as ChannelRow } from './channels.ts';
 import type { ChannelView, ClosedChannelView } from '../api/contract.ts';
 import type { ChannelState, Phase } from '../channel/types.ts';
+import { channelNumbersView, estimateOpen, openRefusal, paymentRoom } from './capacity-view.ts';
+import { invoiceApiError } from './invoice-errors.ts';
+import { satText } from '../util/amount-text.ts';
 
 /** Channel phases that pendingchannels lists as opening, and as waiting for their close. */
 const OPENING_PHASES: Phase[] = ['WAIT_ACCEPT', 'WAIT_FUNDING_TX', 'WAIT_FUNDING_CREATED', 'WAIT_FUNDING_SIGNED', 'WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY'];
@@ -420,6 +423,7 @@ export class CoulombNode {
       private: c.private,
       commitment_type: st.channelType === 'anchors' ? 'ANCHORS' : 'STATIC_REMOTE_KEY',
       state: st.phase,
+      ...channelNumbersView(st),
     };
   }
 
@@ -445,7 +449,7 @@ export class CoulombNode {
     try {
       inv = decodeInvoice(input.pay_req.trim().replace(/^lightning:/i, ''));
     } catch (e) {
-      throw new ApiError('invalid_argument', `not a valid Lightning invoice: ${(e as Error).message}`);
+      throw invoiceApiError(e);
     }
     const ours = invoiceNetwork(this.config.network);
     if (inv.network !== ours) throw new ApiError('invalid_argument', `this invoice is for ${inv.network}, but this node is on ${this.config.network}`);
@@ -620,6 +624,12 @@ export class CoulombNode {
         if ((push_amt ?? 0) > local_amt) throw new ApiError('invalid_argument', 'push_amt cannot be more than local_amt');
         const feeratePerKw = this.chain.fees.feerateSatPerKw('normal');
         const fundingRate = sat_per_vbyte ?? Math.max(1, Math.ceil(satPerKwToSatPerVb(feeratePerKw)));
+        // Checked here, before the peer hears anything: the size the node accepts, then what the confirmed coins can fund with the fee.
+        const limits = this.ready().channels.limits;
+        if (capacity < limits.minFundingSat) throw new ApiError('invalid_argument', `A channel holds at least ${satText(limits.minFundingSat)}: nodes refuse smaller ones. Choose a larger amount.`);
+        if (capacity > limits.maxFundingSat) throw new ApiError('invalid_argument', `A channel holds at most ${satText(limits.maxFundingSat)} (larger ones need an option few nodes support). Choose a smaller amount.`);
+        const unfunded = openRefusal(estimateOpen({ wallet: this.wallet, tipHeight: this.tipHeight(), satPerVb: fundingRate, amountSat: capacity, limits }), capacity);
+        if (unfunded) throw new ApiError('failed_precondition', unfunded);
         const txid = await this.ready().channels.openTo(node_key.toLowerCase(), capacity, BigInt(push_amt ?? 0) * 1000n, feeratePerKw, fundingRate, priv ?? false);
         return { funding_txid: txid };
       },
@@ -685,7 +695,12 @@ export class CoulombNode {
           pending_open_balance: (pending / 1000n).toString(),
           local_balance: { sat: (local / 1000n).toString(), msat: local.toString() },
           remote_balance: { sat: (remote / 1000n).toString(), msat: remote.toString() },
+          ...paymentRoom(this.ready().channels),
         };
+      },
+      estimateopen: async ({ local_amt, sat_per_vbyte }) => {
+        const satPerVb = sat_per_vbyte ?? Math.max(1, Math.ceil(satPerKwToSatPerVb(this.chain.fees.feerateSatPerKw('normal'))));
+        return estimateOpen({ wallet: this.wallet, tipHeight: this.tipHeight(), satPerVb, ...(local_amt !== undefined ? { amountSat: BigInt(local_amt) } : {}), limits: this.ready().channels.limits });
       },
       closechannel: async ({ chan_point, funding_txid, output_index }) => {
         const point = chan_point ?? (funding_txid !== undefined ? `${funding_txid}:${output_index ?? 0}` : undefined);
@@ -697,7 +712,7 @@ export class CoulombNode {
         try {
           inv = decodeInvoice(pay_req);
         } catch (e) {
-          throw new ApiError('invalid_argument', `not a valid Lightning invoice: ${(e as Error).message}`);
+          throw invoiceApiError(e);
         }
         const now = Math.floor(Date.now() / 1000);
         return {
@@ -757,6 +772,11 @@ export class CoulombNode {
         const inv = await this.invoices.lookup(r_hash);
         if (!inv) throw new ApiError('not_found', `there is no invoice with payment hash ${r_hash.toLowerCase()}`);
         return invoiceView(inv);
+      },
+      lookuppayment: async ({ payment_hash }) => {
+        const p = await this.payments.get(payment_hash.toLowerCase());
+        if (!p) throw new ApiError('not_found', 'There is no payment to this invoice: it has not been paid from this wallet.');
+        return paymentView(p);
       },
       cancelinvoice: async ({ payment_hash }) => {
         await invoiceCall(() => this.invoices.cancel(payment_hash));

@@ -27,6 +27,13 @@ function channel(remote: string, local: number, remoteBal: number, active = true
     private: true,
     commitment_type: 'ANCHORS',
     state: 'NORMAL',
+    commit_fee: '0',
+    anchor_sat: '0',
+    unsettled_balance: '0',
+    local_chan_reserve_sat: '5000',
+    remote_chan_reserve_sat: '5000',
+    spendable_msat: String(Math.max(0, local - 5000) * 1000),
+    receivable_msat: String(Math.max(0, remoteBal - 5000) * 1000),
   };
 }
 
