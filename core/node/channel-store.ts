@@ -151,7 +151,8 @@ export class ChannelStore {
    * deletion of those it no longer refers to, in one atomic write; resolves once durable, or with
    * `durable: false` once applied (it reaches the disk with the store's next durable write). A second
    * call with the state and record already stored (a step that asks twice) writes nothing. Calls for
-   * one channel must not overlap (the channel's queue sees to it).
+   * one channel are made in step order (the channel's queue sees to it); a call need not wait for the
+   * previous one to be durable.
    */
   save(rec: ChannelRecord, state: ChannelState, opts: { durable?: boolean } = {}): Promise<void> {
     const durable = opts.durable !== false;
@@ -176,9 +177,10 @@ export class ChannelStore {
     for (const op of this.monitors.opsFor(rec.key, state)) ops.push(op);
     ops.push({ type: 'put', ns: CHANNELS_NS, key: rec.key, value: enc.encode(`{"state":${stateJson},${recJson.slice(1)}`) });
     this.revision++;
-    const done = this.track(this.kv.write(ops, durable ? undefined : { durable: false })).then(() => {
-      this.onionsOnDisk.set(rec.key, onions);
-    });
+    // What the next write compares with: this one's, as soon as it is made (the store commits writes
+    // in the order they are made, and a channel's next save may come before this one is durable).
+    const done = this.track(this.kv.write(ops, durable ? undefined : { durable: false }));
+    this.onionsOnDisk.set(rec.key, onions);
     this.lastSaved.set(rec.key, { state, recJson, done, durable });
     // After a failed write (the store then takes no more), nothing counts as stored.
     done.catch(() => this.lastSaved.delete(rec.key));

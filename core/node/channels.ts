@@ -58,6 +58,11 @@ export class ChannelManager {
   readonly config: ChannelConfig;
   readonly limits: ChannelLimits;
   private readonly signSoon = new Set<string>();
+  /**
+   * Per channel, the effects of commitment updates whose writes are under way (see applyPipelined):
+   * their sends and HTLC events, run in step order once the writes they depend on are durable.
+   */
+  private readonly effects = new Map<string, Promise<void>>();
   private htlcHandler: ((e: HtlcEvent) => Promise<void>) | undefined;
   private preimageHandler: ((channel: string, id: bigint, preimage: Uint8Array) => Promise<void>) | undefined;
   private readonly live = new Map<string, { rec: ChannelRecord; state: ChannelState }>();
@@ -92,6 +97,8 @@ export class ChannelManager {
       for (const { rec } of this.live.values()) {
         if (rec.peer !== peer.pubkey) continue;
         void this.serial(rec.key, async () => {
+          // It describes the state on disk: a restart must look to the peer exactly like this reconnect.
+          await this.settled(rec.key);
           const c = this.live.get(rec.key);
           if (c && peer.state === 'ready' && canReestablish(c.state)) peer.send(reestablishMessage(c.state));
         }).catch((e: unknown) => opts.log.error('channel reestablish failed', { error: String(e) }));
@@ -131,6 +138,7 @@ export class ChannelManager {
   /** Waits for the channel writes under way; the KvStore stays open (the node closes it last). */
   async close(): Promise<void> {
     this.unsubscribeChain();
+    await Promise.all([...this.effects.keys()].map((k) => this.settled(k)));
     await this.store.idle();
   }
 
@@ -229,7 +237,11 @@ export class ChannelManager {
       // The peer's channel_reestablish opens this connection to commitment updates: what the step
       // resends (and whatever was held back meanwhile) goes out on it.
       if (msg.type === 'channel_reestablish' && peer.state === 'ready') this.link(key, peer);
-      await this.apply(c.rec, step(c.state, { type: 'message', msg }, this.limits));
+      const r = step(c.state, { type: 'message', msg }, this.limits);
+      if (!(UPDATE_MESSAGES as readonly string[]).includes(msg.type)) return this.apply(c.rec, r);
+      // A signature or a revocation from the peer may let us sign at once: our revoke_and_ack and our
+      // commitment_signed then share one durable write (and go out together, in that order).
+      await this.applyPipelined(c.rec, msg.type === 'commitment_signed' || msg.type === 'revoke_and_ack' ? this.withSign(key, r) : r);
       // After a reconnect the peer hears our policy for the channel again (BOLT 7, private channels).
       if (msg.type === 'channel_reestablish') this.sendChannelUpdate(key);
     });
@@ -259,7 +271,7 @@ export class ChannelManager {
       void this.serial(key, async () => {
         const c = this.live.get(key);
         if (!c) return;
-        await this.apply(c.rec, step(c.state, { type: 'sign' }, this.limits));
+        await this.applyPipelined(c.rec, step(c.state, { type: 'sign' }, this.limits));
       }).catch((e: unknown) => this.opts.log.error('signing a commitment failed', { error: String(e) }));
     });
   }
@@ -385,7 +397,7 @@ export class ChannelManager {
       const added = r.actions.find((a) => a.type === 'htlc_added');
       if (added?.type !== 'htlc_added') throw new ApiError('internal', 'the channel did not take the HTLC');
       await beforeSend(added.id);
-      await this.apply(c.rec, r);
+      await this.applyPipelined(c.rec, r);
       this.scheduleSign(key);
       return added.id;
     });
@@ -399,8 +411,9 @@ export class ChannelManager {
       const r = step(c.state, input, this.limits);
       const refused = r.actions.find((a) => a.type === 'add_refused');
       if (refused?.type === 'add_refused') this.opts.log.warn('could not resolve an HTLC', { channel: key, id: input.id, reason: refused.reason });
-      // A fulfill is stored before it is sent: the preimage must survive a crash.
-      await this.apply(c.rec, { state: r.state, actions: input.type === 'fulfill_htlc' ? [{ type: 'store' }, ...r.actions] : r.actions });
+      // A fulfill is stored before it is sent: the preimage must survive a crash. The commitment that
+      // carries it is signed at once when it can be, in the same durable write.
+      await this.applyPipelined(c.rec, this.withSign(key, { state: r.state, actions: input.type === 'fulfill_htlc' ? [{ type: 'store' }, ...r.actions] : r.actions }));
       this.scheduleSign(key);
     });
   }
@@ -483,10 +496,98 @@ export class ChannelManager {
 
   private readonly fundingFeeRate = new Map<string, number>();
 
-  /** Executes a step's actions in order: persisting comes before the sends that depend on it. */
+  /**
+   * Executes a step's actions in order: persisting comes before the sends that depend on it. The
+   * effects of earlier pipelined steps of the channel happen first.
+   */
   private async apply(rec: ChannelRecord, s: Step): Promise<void> {
     this.live.set(rec.key, { rec, state: s.state });
+    await this.settled(rec.key);
     for (const a of s.actions) await this.execute(rec, a);
+  }
+
+  /**
+   * A commitment update, without holding the channel's queue while its write reaches the disk (LDK's
+   * monitor update "in progress"): the step's state is written now, in step order (the store commits
+   * writes in the order they are made, so a durable write also makes every earlier one durable), and
+   * its sends and HTLC events run later, in step order, each once the writes before it are durable.
+   * The next update of the channel is computed meanwhile, and its write can join the same group
+   * commit; nothing leaves the process before the state it depends on is on disk.
+   *
+   * Sends go out only on the connection the channel was linked to when the step ran: one made for a
+   * connection that has since dropped is dropped with it (the reestablish on the next one resends
+   * what the peer is missing), never sent on the next one ahead of what the reestablish calls for.
+   *
+   * Steps with anything else to do (a preimage to hand over, a local failure to deliver within the
+   * step, a channel that failed, a phase change) take the plain path, after these effects.
+   */
+  private async applyPipelined(rec: ChannelRecord, s: Step): Promise<void> {
+    const before = this.live.get(rec.key)?.state.phase;
+    if (before !== 'NORMAL' || s.state.phase !== 'NORMAL' || !s.actions.every(pipelinable)) return this.apply(rec, s);
+    this.live.set(rec.key, { rec, state: s.state });
+    const linked = this.linkedTo.get(rec.key);
+    let durable: Promise<void> | undefined;
+    const later: ChannelAction[] = [];
+    for (const a of s.actions) {
+      if (a.type !== 'store') {
+        later.push(a);
+        continue;
+      }
+      const written = this.store.save(rec, s.state, { durable: !a.lazy });
+      if (a.lazy) written.catch(() => undefined);
+      else durable = written;
+    }
+    if (!later.length && !durable) return;
+    const prev = this.effects.get(rec.key);
+    const run = async (): Promise<void> => {
+      await prev;
+      await durable;
+      for (const a of later) {
+        if (a.type === 'send') this.sendUpdate(rec, a.msg, linked);
+        else await this.execute(rec, a);
+      }
+    };
+    // A failed write stops the node (the store's onFailure): the effects after it never happen.
+    const tail = run().catch((e: unknown) => this.opts.log.error('a channel update was not completed', { channel: rec.key, error: String(e) }));
+    this.effects.set(rec.key, tail);
+    void tail.then(() => {
+      if (this.effects.get(rec.key) === tail) this.effects.delete(rec.key);
+    });
+  }
+
+  /** Resolves once the effects of the channel's pipelined steps so far have happened. */
+  private async settled(key: string): Promise<void> {
+    for (let e = this.effects.get(key); e; e = this.effects.get(key)) {
+      await e;
+      if (this.effects.get(key) === e) return;
+    }
+  }
+
+  /**
+   * A step followed by our commitment_signed when there is something for the peer to sign and we may
+   * sign now (no signature of ours waiting for its revocation): both stored in one write, the step's
+   * messages first.
+   */
+  private withSign(key: string, r: Step): Step {
+    if (r.state.phase !== 'NORMAL' || !this.isLinked(key) || r.actions.some((a) => a.type === 'failed')) return r;
+    const signed = step(r.state, { type: 'sign' }, this.limits);
+    if (!signed.actions.length) return r;
+    const stores = [...r.actions, ...signed.actions].filter((a) => a.type === 'store');
+    const durable = stores.some((a) => a.type === 'store' && !a.lazy);
+    const first = r.actions.findIndex((a) => a.type === 'store');
+    const rest = signed.actions.filter((a) => a.type !== 'store');
+    const store: ChannelAction = durable ? { type: 'store' } : { type: 'store', lazy: true };
+    const actions = first < 0 ? [...r.actions, store, ...rest] : [...r.actions.slice(0, first), store, ...r.actions.slice(first + 1).filter((a) => a.type !== 'store'), ...rest];
+    return { state: signed.state, actions };
+  }
+
+  /** Sends a commitment update on `linked`, if the channel is still linked to it and it is up. */
+  private sendUpdate(rec: ChannelRecord, msg: Message, linked: Peer | undefined): void {
+    if (!linked || this.linkedTo.get(rec.key) !== linked || linked.state !== 'ready') {
+      this.opts.log.debug('commitment update held until channel_reestablish', { peer: rec.peer, type: msg.type });
+      return;
+    }
+    if (!linked.send(msg)) this.opts.log.warn('could not send to peer (not connected)', { peer: rec.peer, type: msg.type });
   }
 
   private async execute(rec: ChannelRecord, a: ChannelAction): Promise<void> {
@@ -701,6 +802,27 @@ export class ChannelManager {
 }
 
 /** The transactions a channel waits on to be mined: its funding while opening, its closing while closing. */
+/**
+ * What a pipelined step may carry (see applyPipelined): its writes, commitment updates to send, and
+ * HTLC events that follow a durable state. A preimage learned (handed over before the channel moves
+ * on) and a local failure (delivered within the step) need the plain path.
+ */
+function pipelinable(a: ChannelAction): boolean {
+  switch (a.type) {
+    case 'store':
+    case 'htlc_locked_in':
+    case 'htlc_added':
+    case 'add_refused':
+      return true;
+    case 'send':
+      return (UPDATE_MESSAGES as readonly string[]).includes(a.msg.type);
+    case 'htlc_failed':
+      return a.local === undefined;
+    default:
+      return false;
+  }
+}
+
 function chainWatchOf(st: ChannelState): string[] {
   if ((st.phase === 'WAIT_FUNDING_CONFIRMED' || st.phase === 'WAIT_CHANNEL_READY') && st.funding) return [st.funding.txid];
   if (st.phase === 'CLOSING' && st.close?.closingTxid) return [st.close.closingTxid];

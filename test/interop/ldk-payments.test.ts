@@ -24,6 +24,7 @@ import { waitFor } from '../helpers/daemon.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
 import type { Message } from '../../core/wire/index.ts';
 import { FORWARDING_POLICY } from '../../core/node/htlc-switch.ts';
+import { isQuiet } from '../../core/channel/updates.ts';
 
 const CAPACITY = 1_000_000;
 const PUSH = 100_000;
@@ -267,6 +268,9 @@ describe('payments between Coulomb and LDK', () => {
   });
 
   it('ldk1 pays ldk2 through alice, who forwards and keeps her fee', { timeout: 30_000 }, async () => {
+    // The last payment's HTLC out of alice's commitments first: while it is in them, their fee
+    // (which alice, the funder, pays) is larger by that HTLC's share, and her balance smaller.
+    await waitFor('alice\'s channels to be quiet', () => (alice.node.channels.list().every((ch) => isQuiet(ch.state)) ? true : undefined), 5_000, 10);
     const aliceBefore = BigInt((await a.channelbalance({})).balance);
     const inv = ldkInvoice(ldk2, 40_000_000n, 'via alice');
     // alice sent ldk2 a channel_update for their channel, so ldk2's own invoice names her, with her
