@@ -3,7 +3,8 @@ import { cloneElement, useEffect, useId, useState } from 'react';
 import type { ReactElement, ReactNode } from 'react';
 import { renderSVG } from 'uqr';
 import { api } from './api.ts';
-import { sentence } from './lightning.ts';
+import { shown, toShown } from './errors.ts';
+import type { ErrorLike, Shown } from './errors.ts';
 import { formatSats } from './format.ts';
 import type { Unit } from './format.ts';
 
@@ -44,11 +45,19 @@ export function Amount({ sats, unit, testId }: { sats: bigint | string | number;
   );
 }
 
-export function ErrorBox({ error }: { error: string | undefined }): ReactNode {
-  if (!error) return null;
+/** An error in people's words (renderer/errors.ts), with what lies behind it in a "Details" disclosure. */
+export function ErrorBox({ error, testId }: { error: ErrorLike; testId?: string }): ReactNode {
+  const e = shown(error);
+  if (!e) return null;
   return (
-    <div className="error" role="alert">
-      {error}
+    <div className="error" role="alert" data-testid={testId}>
+      <span className="error-text-main">{e.text}</span>
+      {e.details && e.details !== e.text ? (
+        <details className="error-details">
+          <summary>Details</summary>
+          <code>{e.details}</code>
+        </details>
+      ) : null}
     </div>
   );
 }
@@ -90,16 +99,17 @@ export function Spinner({ label }: { label: string }): ReactNode {
 }
 
 /** A button that runs an async action, shows it is busy, and reports the error under it. */
-export function useAction(): { busy: boolean; error: string | undefined; run: (fn: () => Promise<void>) => Promise<void>; setError: (e: string | undefined) => void } {
+export function useAction(): { busy: boolean; error: Shown | undefined; run: (fn: () => Promise<void>) => Promise<void>; setError: (e: ErrorLike) => void } {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const [error, setShown] = useState<Shown>();
+  const setError = (e: ErrorLike): void => setShown(shown(e));
   const run = async (fn: () => Promise<void>): Promise<void> => {
     setBusy(true);
     setError(undefined);
     try {
       await fn();
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setShown(toShown(e));
     } finally {
       setBusy(false);
     }
@@ -138,7 +148,7 @@ export function InboundChannelButton({ unit, className = 'secondary', onOpened }
           The counterparty is opening a {formatSats(PLAYGROUND_INBOUND_SAT, unit)} channel to you. It is ready in about 20 seconds, once a few blocks confirm it.
         </p>
       ) : null}
-      <ErrorBox error={act.error ? sentence(act.error) : undefined} />
+      <ErrorBox error={act.error} />
     </div>
   );
 }

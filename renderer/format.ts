@@ -36,3 +36,11 @@ export function parseBitcoinUri(uri: string): { address: string; amountSat?: big
   const sats = amt ? parseAmount(amt, 'btc') : undefined;
   return { address: m[1]!, ...(sats !== undefined ? { amountSat: sats } : {}), ...(q.get('label') ? { label: q.get('label')! } : {}) };
 }
+
+/** What is wrong with a typed amount, in people's words; undefined when it is an amount above zero. */
+export function amountProblem(text: string, unit: Unit): string | undefined {
+  const v = parseAmount(text, unit);
+  if (v === undefined) return unit === 'sat' ? 'Type the amount as a whole number of sats.' : 'Type the amount in BTC, like 0.001.';
+  if (v === 0n) return 'Enter an amount above zero.';
+  return undefined;
+}

@@ -4,20 +4,22 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { onEvent } from './api.ts';
+import { toShown } from './errors.ts';
+import type { Shown } from './errors.ts';
 import type { AppEvent } from '../core/app/contract.ts';
 
 type Topic = Extract<AppEvent, { type: 'changed' }>['what'][number];
 
 export interface Loaded<T> {
   data: T | undefined;
-  error: string | undefined;
+  error: Shown | undefined;
   loading: boolean;
   reload(): void;
 }
 
 export function useApi<T>(load: () => Promise<T>, topics: Topic[], deps: unknown[] = []): Loaded<T> {
   const [data, setData] = useState<T>();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<Shown>();
   const [loading, setLoading] = useState(true);
   const loadRef = useRef(load);
   loadRef.current = load;
@@ -33,7 +35,7 @@ export function useApi<T>(load: () => Promise<T>, topics: Topic[], deps: unknown
         setError(undefined);
       })
       .catch((e: unknown) => {
-        if (mine === seq.current) setError(e instanceof Error ? e.message : String(e));
+        if (mine === seq.current) setError(toShown(e));
       })
       .finally(() => {
         if (mine === seq.current) setLoading(false);

@@ -1,7 +1,8 @@
 /**
- * Lightning for the screens, without React: what a pasted text is (an invoice, an address, a link),
- * the most an invoice could cost in fees over the ways we know to its payee, how much our channels
- * can receive, and the node's failures as sentences for people.
+ * Lightning for the screens, without React: what a pasted text is (an invoice, an address, a link,
+ * or neither), the most an invoice could cost in fees over the ways we know to its payee, and the
+ * node's failures as sentences for people. What the channels can send and receive is the node's to
+ * say (channelbalance, listchannels): nothing here computes reserves or commitment fees.
  */
 import type { ChannelView, MethodOutput, PaymentView } from '../core/api/contract.ts';
 import { formatSats, parseAmount } from './format.ts';
@@ -12,11 +13,28 @@ export type Decoded = MethodOutput<'decodepayreq'>;
 /** What the user pasted into "Pay to". */
 export type PayTarget =
   | { kind: 'empty' }
+  /** Neither an invoice nor anything shaped like an address: nothing to pay yet. */
+  | { kind: 'unknown' }
   | { kind: 'invoice'; invoice: string }
   /** An address, or a `bitcoin:` link (BIP 21); `invoice` when the link offers Lightning too. */
   | { kind: 'onchain'; address: string; amountSat?: bigint; label?: string; invoice?: string };
 
 const INVOICE = /^ln(?:bc|tbs|tb|bcrt)[a-z0-9]*1[02-9ac-hj-np-z]+$/;
+/** Segwit addresses (BIP 173/350: bc1, tb1, bcrt1, one case only) and legacy ones (base58, 1/3/m/n/2). */
+const BECH32_ADDRESS = /^(?:bc|tb|bcrt)1[02-9ac-hj-np-z]{8,87}$/;
+const BASE58_ADDRESS = /^[13mn2][1-9A-HJ-NP-Za-km-z]{25,34}$/;
+
+/**
+ * Whether a text is shaped like a bitcoin address. Only the shape: the node checks the checksum and
+ * the network when it prices the payment, and says what is wrong.
+ */
+export function looksLikeAddress(text: string): boolean {
+  const t = text.trim();
+  if (t === t.toLowerCase() || t === t.toUpperCase()) {
+    if (BECH32_ADDRESS.test(t.toLowerCase())) return true;
+  }
+  return BASE58_ADDRESS.test(t);
+}
 
 /** Tells an invoice (bare or as a `lightning:` link) from an address or a `bitcoin:` link. */
 export function parsePayTarget(text: string): PayTarget {
@@ -38,7 +56,7 @@ export function parsePayTarget(text: string): PayTarget {
       ...(lightning && INVOICE.test(lightning) ? { invoice: lightning } : {}),
     };
   }
-  return { kind: 'onchain', address: t };
+  return looksLikeAddress(t) ? { kind: 'onchain', address: t } : { kind: 'unknown' };
 }
 
 /** The invoice network (BOLT 11 prefix) payable from the app's network. */
@@ -105,34 +123,9 @@ export function msatToSatCeil(msat: bigint): bigint {
   return (msat + 999n) / 1000n;
 }
 
-/** Roughly what a channel's other side must keep (1% of the capacity, at least the dust limit). */
-function reserveOf(c: ChannelView): bigint {
-  const r = (BigInt(c.capacity) + 99n) / 100n;
-  return r < 354n ? 354n : r;
-}
-
-/** About how much our active channels can receive now: the other sides' balances above their reserves. */
-export function receivableSat(channels: ChannelView[]): bigint {
-  return channels.filter((c) => c.active).reduce((sum, c) => {
-    const room = BigInt(c.remote_balance) - reserveOf(c);
-    return room > 0n ? sum + room : sum;
-  }, 0n);
-}
-
-/** About how much our active channels can send now: our balances above our reserves. */
-export function sendableSat(channels: ChannelView[]): bigint {
-  return channels.filter((c) => c.active).reduce((sum, c) => {
-    const room = BigInt(c.local_balance) - reserveOf(c);
-    return room > 0n ? sum + room : sum;
-  }, 0n);
-}
-
-/** The node's messages are sentences without the capital and the full stop; screens want both. */
-export function sentence(text: string): string {
-  const t = text.trim();
-  if (!t) return t;
-  const s = t[0]!.toUpperCase() + t.slice(1);
-  return /[.!?…]$/.test(s) ? s : `${s}.`;
+/** A fee as people read it: whole sats, rounded up (a fee is never shown smaller than it was); msat only in a detail view. */
+export function formatFee(msat: bigint | string, unit: Unit): string {
+  return formatSats(msatToSatCeil(BigInt(msat)), unit);
 }
 
 /** Why a payment failed, for people (listpayments' failure_reason). */

@@ -7,15 +7,40 @@ import type { ReactNode } from 'react';
 import { api, ApiCallError } from '../api.ts';
 import { useApi } from '../hooks.ts';
 import { Amount, CopyButton, Empty, ErrorBox, Field, InboundChannelButton, useAction } from '../components.tsx';
-import { formatSats, parseAmount, shortId } from '../format.ts';
+import { amountProblem, formatSats, parseAmount, shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
-import type { MethodOutput } from '../../core/api/contract.ts';
+import type { ChannelView, MethodOutput } from '../../core/api/contract.ts';
 
 /** What the one-click playground channel puts in. */
 const PLAYGROUND_CHANNEL_SAT = 500_000n;
-/** Nodes (Coulomb included) refuse smaller channels, and larger ones need an option few support. */
-const MIN_CHANNEL_SAT = 20_000n;
-const MAX_CHANNEL_SAT = 16_777_215n;
+
+type OpenEstimate = MethodOutput<'estimateopen'>;
+
+/**
+ * Why a channel of `sats` cannot be opened, from the node's numbers (the smallest channel, the largest
+ * the confirmed coins fund after the fee); undefined when it can.
+ */
+function openProblem(sats: bigint, est: OpenEstimate, unit: Unit, playground: boolean): string | undefined {
+  const min = BigInt(est.min_local_amt);
+  const max = BigInt(est.max_local_amt);
+  const more = playground ? 'get test coins on Home' : 'receive more bitcoin';
+  if (sats < min) return `A channel holds at least ${formatSats(min, unit)}: nodes refuse smaller ones.`;
+  if (max === 0n) return `Your confirmed balance (${formatSats(est.confirmed_balance, unit)}) cannot fund a channel yet: the smallest is ${formatSats(min, unit)} plus the network fee. To open one, ${more} first.`;
+  if (sats > max || est.fee_sat === '') return `You can open a channel of up to ${formatSats(max, unit)} now: your confirmed balance (${formatSats(est.confirmed_balance, unit)}) less the network fee, within the largest size nodes accept. To open a larger one, ${more} first.`;
+  return undefined;
+}
+
+/** Where a channel's capacity is, in one paragraph: yours and theirs, the fees set aside, the reserve, what can move now. */
+function numbersLine(c: ChannelView, unit: Unit): string {
+  const f = (v: string | bigint): string => formatSats(v, unit);
+  const anchors = BigInt(c.anchor_sat) > 0n ? ` and ${f(c.anchor_sat)} for the two anchor outputs (which let either side speed up a closing)` : '';
+  const opener = c.initiator ? 'you opened it, so you pay them' : 'the other node opened it and pays them';
+  const inFlight = BigInt(c.unsettled_balance) > 0n ? ` ${f(c.unsettled_balance)} is in payments on their way.` : '';
+  return (
+    `Capacity ${f(c.capacity)}: yours ${f(c.local_balance)}, theirs ${f(c.remote_balance)}, with ${f(c.commit_fee)} set aside for the network fee of closing${anchors} (${opener}).` +
+    `${inFlight} You can send ${f(BigInt(c.spendable_msat) / 1000n)} now and receive ${f(BigInt(c.receivable_msat) / 1000n)}: ${f(c.local_chan_reserve_sat)} of yours stays in the channel as its reserve, and the opener keeps room for fees.`
+  );
+}
 
 type Status = 'opening' | 'active' | 'inactive' | 'closing' | 'closed' | 'failed';
 
@@ -35,6 +60,8 @@ interface Row {
   fundingTxid: string;
   closingTxid: string;
   isPrivate: boolean;
+  /** The node's view of an open or opening channel: where its capacity is. */
+  view?: ChannelView;
 }
 
 function openingLabel(p: MethodOutput<'pendingchannels'>['pending_open_channels'][number]): string {
@@ -59,6 +86,7 @@ function rows(open: MethodOutput<'listchannels'>, pending: MethodOutput<'pending
       fundingTxid: p.funding_txid,
       closingTxid: '',
       isPrivate: p.channel.private,
+      view: p.channel,
     })),
     ...open.channels.map((c): Row => ({
       key: c.channel_point,
@@ -72,6 +100,7 @@ function rows(open: MethodOutput<'listchannels'>, pending: MethodOutput<'pending
       fundingTxid: txOf(c.channel_point),
       closingTxid: '',
       isPrivate: c.private,
+      view: c,
     })),
     ...pending.waiting_close_channels.map((w): Row => ({
       key: w.channel.channel_point,
@@ -167,6 +196,11 @@ function ChannelItem({ row, unit, playground, counterparty }: { row: Row; unit: 
         </span>
       </div>
       {row.local !== undefined && row.remote !== undefined ? <BalanceBar local={row.local} remote={row.remote} unit={unit} /> : null}
+      {row.view && (row.status === 'active' || row.status === 'inactive') ? (
+        <p className="channel-note muted small" data-testid="channel-numbers">
+          {numbersLine(row.view, unit)}
+        </p>
+      ) : null}
       {row.status === 'closed' ? (
         <p className="channel-note">
           Returned to your on-chain wallet: <Amount sats={row.settled ?? '0'} unit={unit} testId="channel-settled" />
@@ -174,7 +208,7 @@ function ChannelItem({ row, unit, playground, counterparty }: { row: Row; unit: 
       ) : null}
       {row.reason ? <p className="channel-note error-text">{row.reason}</p> : null}
       <div className="channel-meta">
-        <span>
+        <span title={row.view ? numbersLine(row.view, unit) : undefined}>
           Capacity <Amount sats={row.capacity} unit={unit} />
         </span>
         {row.fundingTxid ? (
@@ -251,7 +285,6 @@ function OpenPanel({
   playground,
   counterparty,
   counterpartyUri,
-  spendable,
   preset,
   onCancel,
   onOpened,
@@ -260,7 +293,6 @@ function OpenPanel({
   playground: boolean;
   counterparty: string | undefined;
   counterpartyUri: string | undefined;
-  spendable: string | undefined;
   preset: Plan | undefined;
   onCancel: () => void;
   onOpened: (fundingTxid: string) => void;
@@ -274,6 +306,17 @@ function OpenPanel({
   const [isPrivate, setPrivate] = useState(false);
   const [review, setReview] = useState<Plan | undefined>(preset);
   const act = useAction();
+  // The node's numbers: the smallest channel, the largest the confirmed coins fund at the usual rate.
+  const est = useApi(() => api('estimateopen'), ['balance']);
+  // The review's network fee, for its amount and rate (and whether the coins still fund it).
+  const priced = useApi(
+    async () => (review ? api('estimateopen', { local_amt: Number(review.amountSat), ...(review.satPerVb !== undefined ? { sat_per_vbyte: review.satPerVb } : {}) }) : undefined),
+    ['balance'],
+    [review],
+  );
+  const typedSats = parseAmount(amount, unit);
+  // Checked as it is typed, before the button: nothing, too little, more than the coins fund.
+  const typedProblem = !amount.trim() ? undefined : (amountProblem(amount, unit) ?? (est.data && typedSats !== undefined ? openProblem(typedSats, est.data, unit, playground) : undefined));
   // Until the user picks, the counterparty (on the playground) or the first peer is chosen; with no peers, a pasted address.
   const picked = choice || (list.find((p) => p.pub_key === counterparty) ?? list[0])?.pub_key || 'uri';
 
@@ -286,10 +329,11 @@ function OpenPanel({
       pubkey = m[1]!.toLowerCase();
       connectTo = uri.trim();
     }
-    const sats = parseAmount(amount, unit);
-    if (sats === undefined || sats <= 0n) throw new Error(unit === 'sat' ? 'Type the amount as a whole number of sats.' : 'Type the amount in BTC, like 0.005.');
-    if (sats < MIN_CHANNEL_SAT) throw new Error(`A channel holds at least ${formatSats(MIN_CHANNEL_SAT, unit)}: nodes refuse smaller ones.`);
-    if (sats > MAX_CHANNEL_SAT) throw new Error(`A channel holds at most ${formatSats(MAX_CHANNEL_SAT, unit)}.`);
+    const wrong = amountProblem(amount, unit);
+    if (wrong) throw new Error(wrong);
+    const sats = parseAmount(amount, unit)!;
+    const refused = est.data ? openProblem(sats, est.data, unit, playground) : undefined;
+    if (refused) throw new Error(refused);
     let satPerVb: number | undefined;
     if (fee.trim()) {
       satPerVb = Number(fee);
@@ -311,7 +355,17 @@ function OpenPanel({
           <dt>Amount</dt>
           <dd data-testid="open-review-amount">{formatSats(review.amountSat, unit)}</dd>
           <dt>Network fee</dt>
-          <dd>{review.satPerVb ? `${review.satPerVb} sat/vB` : 'The node’s usual rate'}, paid on top for the funding transaction</dd>
+          <dd data-testid="open-review-fee">
+            {priced.data?.fee_sat ? (
+              <>
+                {formatSats(priced.data.fee_sat, unit)} <span className="muted">({priced.data.sat_per_vbyte} sat/vB), paid on top for the funding transaction</span>
+              </>
+            ) : priced.data ? (
+              '—'
+            ) : (
+              <span className="muted">Working it out…</span>
+            )}
+          </dd>
           {review.isPrivate ? (
             <>
               <dt>Private</dt>
@@ -323,7 +377,7 @@ function OpenPanel({
           {formatSats(review.amountSat, unit)} moves from your on-chain balance into a channel you share with this node. It opens once a few blocks confirm the funding transaction (usually 3):{' '}
           {blocks}. You can close it at any time, and your balance returns to your on-chain wallet.
         </p>
-        <ErrorBox error={act.error} />
+        <ErrorBox error={(priced.data ? openProblem(review.amountSat, priced.data, unit, playground) : undefined) ?? act.error ?? priced.error} testId="open-review-problem" />
         <div className="actions">
           <button type="button" className="secondary" disabled={act.busy} onClick={() => (preset && review === preset ? onCancel() : setReview(undefined))}>
             {preset && review === preset ? 'Cancel' : 'Change'}
@@ -344,7 +398,7 @@ function OpenPanel({
           <button
             type="button"
             className="primary"
-            disabled={act.busy}
+            disabled={act.busy || !priced.data?.fee_sat || !!openProblem(review.amountSat, priced.data, unit, playground)}
             onClick={() =>
               void act.run(async () => {
                 const connectTo = review.uri ?? (review.pubkey === counterparty && !list.some((p) => p.pub_key === counterparty) ? counterpartyUri : undefined);
@@ -401,7 +455,10 @@ function OpenPanel({
           ) : null}
         </fieldset>
         <div className="row">
-          <Field label={`Amount (${unit === 'sat' ? 'sats' : 'BTC'})`} hint={spendable !== undefined ? `Comes from your on-chain balance: ${formatSats(spendable, unit)} confirmed.` : 'Comes from your on-chain balance.'}>
+          <Field
+            label={`Amount (${unit === 'sat' ? 'sats' : 'BTC'})`}
+            hint={est.data ? `Comes from your confirmed on-chain balance: up to ${formatSats(est.data.max_local_amt, unit)} now, after the network fee.` : 'Comes from your confirmed on-chain balance.'}
+          >
             <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" />
           </Field>
           <Field label="Fee rate (sat/vB, optional)" hint="For the funding transaction. Empty: the node’s usual rate.">
@@ -412,7 +469,7 @@ function OpenPanel({
           <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} />
           Private channel <span className="muted">(not announced to the network)</span>
         </label>
-        <ErrorBox error={act.error ?? peers.error} />
+        <ErrorBox error={typedProblem ?? act.error ?? peers.error ?? est.error} testId="open-problem" />
         <div className="actions">
           <button type="button" className="secondary" onClick={onCancel}>
             Cancel
@@ -434,13 +491,13 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
     },
     ['channels', 'peers', 'sync'],
   );
-  const bal = useApi(() => api('walletbalance'), ['balance']);
+  const est = useApi(() => api('estimateopen'), ['balance']);
   const [panel, setPanel] = useState<{ preset?: Plan }>();
   const [opened, setOpened] = useState<string>();
   const current = data.data?.current ?? [];
   const past = data.data?.past ?? [];
-  const spendable = bal.data ? (BigInt(bal.data.confirmed_balance) - BigInt(bal.data.locked_balance)).toString() : undefined;
-  const noCoins = spendable !== undefined && BigInt(spendable) < MIN_CHANNEL_SAT;
+  // The node says whether the confirmed coins fund even the smallest channel.
+  const noCoins = est.data !== undefined && est.data.max_local_amt === '0';
 
   return (
     <div className="screen">
@@ -453,7 +510,6 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
           playground={playground}
           counterparty={counterparty}
           counterpartyUri={counterpartyUri}
-          spendable={spendable}
           preset={panel.preset}
           onCancel={() => setPanel(undefined)}
           onOpened={(txid) => {

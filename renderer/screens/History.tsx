@@ -9,7 +9,7 @@ import { useApi, useNow } from '../hooks.ts';
 import { CopyButton, Empty, ErrorBox } from '../components.tsx';
 import { shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
-import { expiresAt, failureSentence, formatMsat } from '../lightning.ts';
+import { expiresAt, failureSentence, formatFee, formatMsat } from '../lightning.ts';
 import { newestFirst, nsToMs } from '../history.ts';
 import type { InvoiceView, MethodOutput, PaymentView } from '../../core/api/contract.ts';
 
@@ -214,7 +214,11 @@ export function History({ unit, known }: { unit: Unit; known: Record<string, str
                     <div className={r.dir === 'in' && (r.status === 'Paid' || r.status === 'Confirmed') ? 'amt in' : 'amt'}>
                       {r.amountMsat === undefined ? <span className="muted">Any amount</span> : `${r.dir === 'in' ? '+' : '−'}${formatMsat(r.amountMsat, unit)}`}
                     </div>
-                    {r.feeMsat !== undefined ? <div className="history-sub">fee {formatMsat(r.feeMsat, unit)}</div> : null}
+                    {r.feeMsat !== undefined ? (
+                      <div className="history-sub" title={`${r.feeMsat} msat`}>
+                        fee {formatFee(r.feeMsat, unit)}
+                      </div>
+                    ) : null}
                   </td>
                 </tr>
               ))}

@@ -8,9 +8,9 @@ import type { ReactNode } from 'react';
 import { api } from '../api.ts';
 import { useApi, useNow, useStored } from '../hooks.ts';
 import { CopyButton, ErrorBox, Field, InboundChannelButton, Qr, Spinner, useAction } from '../components.tsx';
-import { formatSats, parseAmount, shortId } from '../format.ts';
+import { amountProblem, formatSats, parseAmount, shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
-import { duration, expiresAt, formatMsat, receivableSat, sentence } from '../lightning.ts';
+import { duration, expiresAt, formatMsat } from '../lightning.ts';
 
 type Way = 'onchain' | 'lightning';
 
@@ -72,9 +72,10 @@ interface Made {
 
 function LightningReceive({ unit, playground }: { unit: Unit; playground: boolean }): ReactNode {
   const chans = useApi(async () => {
-    const [open, pending] = await Promise.all([api('listchannels'), api('pendingchannels')]);
-    return { open: open.channels, opening: pending.pending_open_channels };
-  }, ['channels']);
+    // What one payment can bring now is the node's to say (the peers' balances less reserves and fees).
+    const [open, pending, balance] = await Promise.all([api('listchannels'), api('pendingchannels'), api('channelbalance')]);
+    return { open: open.channels, opening: pending.pending_open_channels, canReceive: BigInt(balance.can_receive.sat) };
+  }, ['channels', 'payments', 'invoices']);
   const [amount, setAmount] = useState('');
   const [memo, setMemo] = useState('');
   const [made, setMade] = useState<Made>();
@@ -86,8 +87,15 @@ function LightningReceive({ unit, playground }: { unit: Unit; playground: boolea
   const opening = chans.data?.opening ?? [];
   // Channels opening with something on the other side: room to receive, once they are ready.
   const inbound = opening.filter((p) => BigInt(p.channel.remote_balance) > 0n);
-  const room = receivableSat(active);
+  const room = chans.data?.canReceive ?? 0n;
   const typed = parseAmount(amount, unit);
+  // Checked as it is typed: an amount of nothing, or more than can come in now, is refused here.
+  const problem = !amount.trim()
+    ? undefined
+    : (amountProblem(amount, unit) ??
+      (chans.data && typed !== undefined && typed > room
+        ? `You can receive up to ${formatSats(room, unit)} now. To receive more, get a channel from a peer or spend some first.`
+        : undefined));
 
   let explain: ReactNode = null;
   if (chans.data && room === 0n) {
@@ -119,11 +127,16 @@ function LightningReceive({ unit, playground }: { unit: Unit; playground: boolea
       {explain}
       <section className="card">
         <h2>New invoice</h2>
+        {chans.data && room > 0n ? (
+          <p className="lead-number" data-testid="can-receive">
+            You can receive up to <strong>{formatSats(room, unit)}</strong> now.
+          </p>
+        ) : null}
         <form
           onSubmit={(e) => {
             e.preventDefault();
             void act.run(async () => {
-              if (amount.trim() && (typed === undefined || typed <= 0n)) throw new Error(unit === 'sat' ? 'Type the amount as a whole number of sats, or leave it empty.' : 'Type the amount in BTC, like 0.0001, or leave it empty.');
+              if (problem) throw new Error(problem);
               // Our channels are not announced, so the invoice names them (route hints) for payers to find us.
               const r = await api('addinvoice', { ...(typed ? { value: Number(typed) } : {}), ...(memo.trim() ? { memo: memo.trim() } : {}), private: true });
               setMade({ r_hash: r.r_hash, payment_request: r.payment_request });
@@ -140,12 +153,7 @@ function LightningReceive({ unit, playground }: { unit: Unit; playground: boolea
               <input value={memo} onChange={(e) => setMemo(e.target.value)} maxLength={600} />
             </Field>
           </div>
-          {chans.data && room > 0n ? (
-            <p className={typed && typed > room ? 'notice' : 'muted small'}>
-              {typed && typed > room ? `That is more than your channels can receive right now: about ${formatSats(room, unit)}.` : `Your channels can receive about ${formatSats(room, unit)} now.`}
-            </p>
-          ) : null}
-          <ErrorBox error={act.error ? sentence(act.error) : chans.error} />
+          <ErrorBox error={problem ?? act.error ?? chans.error} testId="receive-problem" />
           <div className="actions">
             <button type="submit" className="primary" disabled={act.busy}>
               {act.busy ? 'Making the invoice…' : 'Create invoice'}
@@ -223,7 +231,7 @@ function InvoiceCard({ made, unit, playground, onNew }: { made: Made; unit: Unit
         </div>
       )}
       <p className="muted small">Anyone with a Lightning wallet can pay it: scan the code, or copy the invoice. It can be paid once.</p>
-      <ErrorBox error={ask.error ? sentence(ask.error) : undefined} />
+      <ErrorBox error={ask.error} />
       <div className="actions center">
         <button type="button" className="secondary" onClick={onNew}>
           New invoice

@@ -10,10 +10,12 @@ import type { DragEvent, ReactNode } from 'react';
 import { api } from '../api.ts';
 import { useApi, useNow } from '../hooks.ts';
 import { CopyButton, ErrorBox, Field, Spinner, useAction } from '../components.tsx';
-import { formatSats, parseAmount, shortId } from '../format.ts';
+import { amountProblem, formatSats, parseAmount, shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
-import { appNetworkLabel, duration, estimateFee, expiresAt, failureSentence, formatMsat, invoiceNetworkFor, msatToSatCeil, networkLabel, parsePayTarget, sendableSat, sentence } from '../lightning.ts';
-import type { MethodOutput } from '../../core/api/contract.ts';
+import { appNetworkLabel, duration, estimateFee, expiresAt, failureSentence, formatFee, formatMsat, invoiceNetworkFor, msatToSatCeil, networkLabel, parsePayTarget } from '../lightning.ts';
+import { toShown } from '../errors.ts';
+import type { Shown } from '../errors.ts';
+import type { MethodOutput, PaymentView } from '../../core/api/contract.ts';
 
 type Speed = 'fast' | 'normal' | 'slow' | 'custom';
 type Estimate = MethodOutput<'estimatefee'>;
@@ -27,7 +29,7 @@ type Paying =
   | { phase: 'paying'; amountSat: bigint; payee: string }
   | { phase: 'paid'; payment: Payment; payee: string }
   | { phase: 'in_flight'; payment: Payment; payee: string }
-  | { phase: 'failed'; message: string; amountSat: bigint; payee: string };
+  | { phase: 'failed'; message: Shown; amountSat: bigint; payee: string };
 
 /** A node's short id, and what it is when we know it (the playground's counterparty or shop). */
 export function NodeName({ pubkey, known }: { pubkey: string; known: Record<string, string> }): ReactNode {
@@ -112,16 +114,17 @@ export function Send({ unit, playground, network, known, incomingUri }: { unit: 
       const r = await api('sendpayment', { pay_req: inv, ...(withAmount ? { amt: Number(amountSat) } : {}) });
       if (r.status === 'SUCCEEDED') setPaying({ phase: 'paid', payment: r, payee });
       else if (r.status === 'IN_FLIGHT') setPaying({ phase: 'in_flight', payment: r, payee });
-      else setPaying({ phase: 'failed', message: failureSentence(r), amountSat, payee });
+      else setPaying({ phase: 'failed', message: { text: failureSentence(r) }, amountSat, payee });
     } catch (e) {
-      setPaying({ phase: 'failed', message: sentence(e instanceof Error ? e.message : String(e)), amountSat, payee });
+      setPaying({ phase: 'failed', message: toShown(e), amountSat, payee });
     }
   };
 
   const params = (): Record<string, unknown> => {
     const amt = parseAmount(amount, unit);
     if (!address.trim()) throw new Error('Paste the address to send to.');
-    if (!all && (amt === undefined || amt <= 0n)) throw new Error(unit === 'sat' ? 'Type the amount as a whole number of sats.' : 'Type the amount in BTC, like 0.001.');
+    const wrong = all ? undefined : amountProblem(amount, unit);
+    if (wrong) throw new Error(wrong);
     const p: Record<string, unknown> = { addr: address.trim(), ...(all ? { sweepall: true } : { amt: Number(amt) }) };
     if (speed === 'custom') {
       const r = Number(custom);
@@ -235,7 +238,11 @@ export function Send({ unit, playground, network, known, incomingUri }: { unit: 
             </>
           ) : null}
         </div>
-        {invoice ? (
+        {target.kind === 'unknown' ? (
+          <div className="notice" role="alert" data-testid="pay-to-unknown">
+            This is neither a Lightning invoice nor a bitcoin address. Check that you copied the whole of it: an invoice starts with “ln”, an address with “bc1”, “tb1”, “bcrt1”, “1”, “3”, “m”, “n” or “2”.
+          </div>
+        ) : invoice ? (
           <>
             {target.kind === 'onchain' ? (
               <div className="notice">
@@ -298,8 +305,49 @@ export function Send({ unit, playground, network, known, incomingUri }: { unit: 
             </div>
           </form>
         )}
-        {invoice ? <ErrorBox error={act.error} /> : null}
+        {invoice || target.kind === 'unknown' ? <ErrorBox error={act.error} /> : null}
       </section>
+    </div>
+  );
+}
+
+/** When a payment succeeded: when its HTLC was settled, or when it began. */
+function paidAt(p: PaymentView): Date {
+  const settled = p.htlcs.find((h) => h.status === 'SUCCEEDED' && h.resolve_time_ns !== '0');
+  return new Date(Number(BigInt(settled?.resolve_time_ns ?? p.creation_time_ns) / 1_000_000n));
+}
+
+/** A payment to this invoice made before: paid (with the proof) or still on its way. Nothing to press. */
+function AlreadyPaid({ payment, unit, onCancel }: { payment: PaymentView; unit: Unit; onCancel: () => void }): ReactNode {
+  const when = paidAt(payment).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return (
+    <div className="already-paid" data-testid="already-paid" role="status">
+      {payment.status === 'SUCCEEDED' ? (
+        <>
+          <p>
+            <strong>You already paid this invoice on {when}.</strong> It can be paid only once: {formatMsat(payment.value_msat, unit)}, fee {formatFee(payment.fee_msat, unit)}.
+          </p>
+          <details>
+            <summary>Proof of payment</summary>
+            <div className="secret-row">
+              <code className="secret" data-testid="already-paid-preimage">
+                {payment.payment_preimage}
+              </code>
+              <CopyButton text={payment.payment_preimage} what="proof of payment" />
+            </div>
+            <span className="field-hint">The payment’s preimage: only the payee could reveal it, and only by being paid.</span>
+          </details>
+        </>
+      ) : (
+        <p>
+          <strong>A payment to this invoice is already on its way</strong> (since {when}). It will either arrive or come back to you on its own; History shows how it ends.
+        </p>
+      )}
+      <div className="actions">
+        <button type="button" className="primary" onClick={onCancel}>
+          Done
+        </button>
+      </div>
     </div>
   );
 }
@@ -320,26 +368,34 @@ function LightningInvoice({
   onCancel: () => void;
   onPay: (amountSat: bigint, withAmount: boolean, payee: string) => void;
 }): ReactNode {
-  const decoded = useApi(() => api('decodepayreq', { pay_req: invoice }), []);
+  const decoded = useApi(async () => {
+    const d = await api('decodepayreq', { pay_req: invoice });
+    // A payment made before to this invoice (paid, or on its way), found by its hash.
+    const prior = await api('lookuppayment', { payment_hash: d.payment_hash }).catch(() => undefined);
+    return { d, prior: prior && prior.status !== 'FAILED' ? prior : undefined };
+  }, ['payments']);
   const channels = useApi(() => api('listchannels'), ['channels']);
+  // What one payment can send now is the node's to say: our balances less reserves and fees.
+  const room = useApi(() => api('channelbalance'), ['channels', 'payments']);
   const info = useApi(() => api('getinfo'), ['status']);
   const now = useNow(1000);
   const [amount, setAmount] = useState('');
   const [error, setError] = useState<string>();
 
-  const inv = decoded.data;
   if (decoded.error) {
     return (
       <div className="lightning-invoice">
-        <ErrorBox error={sentence(decoded.error)} />
+        <ErrorBox error={decoded.error} testId="invoice-error" />
       </div>
     );
   }
-  if (!inv) return <Spinner label="Reading the invoice…" />;
+  if (!decoded.data) return <Spinner label="Reading the invoice…" />;
+  const { d: inv, prior } = decoded.data;
 
   const hasAmount = inv.num_msat !== '0';
   const typed = parseAmount(amount, unit);
   const amountMsat = hasAmount ? BigInt(inv.num_msat) : typed !== undefined && typed > 0n ? typed * 1000n : 0n;
+  const typedProblem = !hasAmount && amount.trim() ? amountProblem(amount, unit) : undefined;
   const ourId = info.data?.identity_pubkey ?? '';
   const list = channels.data?.channels ?? [];
   const fee = estimateFee(inv, amountMsat, ourId, list);
@@ -349,29 +405,32 @@ function LightningInvoice({
   const ours = invoiceNetworkFor(network);
   const wrongNetwork = inv.network !== ours;
   const own = ourId !== '' && inv.destination === ourId;
-  const sendable = sendableSat(list);
+  const canSend = room.data ? BigInt(room.data.can_send.msat) : undefined;
   const refusal = wrongNetwork
     ? `This invoice is for ${networkLabel(inv.network, network)}, but Coulomb is on ${appNetworkLabel(network)}: it cannot be paid from here.`
     : expired
       ? `This invoice expired ${duration(now - ends)} ago and can no longer be paid. Ask the payee for a new one.`
       : own
         ? 'This invoice is one of your own: a node cannot pay itself.'
-        : undefined;
+        : list.length > 0 && canSend !== undefined && amountMsat > 0n && amountMsat + fee.maxMsat > canSend
+          ? `You can send up to ${formatSats(canSend / 1000n, unit)} now${fee.maxMsat > 0n ? ', fees included' : ''}. To send more, open a channel with more on your side, or receive some first.`
+          : undefined;
   const warning = refusal
     ? undefined
     : list.every((c) => !c.active)
       ? 'You have no active channel to pay through. Open one on the Channels screen first.'
       : fee.via === 'none'
         ? 'None of your channels leads to this payee: you have no channel to it, and the invoice names no node you have a channel with. The payment would most likely fail.'
-        : amountMsat > 0n && msatToSatCeil(amountMsat + fee.maxMsat) > sendable
-          ? `Your channels can send about ${formatSats(sendable, unit)} now, less than this payment and its fees.`
-          : undefined;
+        : undefined;
 
   const submit = (): void => {
     setError(undefined);
-    if (!hasAmount && (typed === undefined || typed <= 0n)) {
-      setError(unit === 'sat' ? 'This invoice leaves the amount to you: type it as a whole number of sats.' : 'This invoice leaves the amount to you: type it in BTC, like 0.0001.');
-      return;
+    if (!hasAmount) {
+      const wrong = amountProblem(amount, unit);
+      if (wrong) {
+        setError(wrong);
+        return;
+      }
     }
     onPay(amountMsat / 1000n, !hasAmount, inv.destination);
   };
@@ -379,6 +438,7 @@ function LightningInvoice({
   return (
     <div className="lightning-invoice" aria-label="Lightning invoice" role="group">
       <h2>Lightning invoice</h2>
+      {prior ? <AlreadyPaid payment={prior} unit={unit} onCancel={onCancel} /> : null}
       <dl>
         <dt>Amount</dt>
         <dd data-testid="invoice-amount">
@@ -386,7 +446,7 @@ function LightningInvoice({
             <strong>{formatMsat(inv.num_msat, unit)}</strong>
           ) : (
             <Field label={`Amount (${unit === 'sat' ? 'sats' : 'BTC'})`} hint="This invoice leaves the amount to you.">
-              <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" autoFocus />
+              <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" autoFocus={!prior} />
             </Field>
           )}
         </dd>
@@ -418,17 +478,21 @@ function LightningInvoice({
           </>
         ) : null}
       </dl>
-      {refusal ? <ErrorBox error={refusal} /> : null}
-      {warning ? <div className="notice">{warning}</div> : null}
-      <ErrorBox error={error} />
-      <div className="actions">
-        <button type="button" className="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" className="primary" disabled={!!refusal} onClick={submit}>
-          {amountMsat > 0n ? `Pay ${formatMsat(amountMsat, unit)}` : 'Pay'}
-        </button>
-      </div>
+      {prior ? null : (
+        <>
+          {refusal ? <ErrorBox error={refusal} testId="invoice-refusal" /> : null}
+          {warning ? <div className="notice">{warning}</div> : null}
+          <ErrorBox error={error ?? typedProblem} />
+          <div className="actions">
+            <button type="button" className="secondary" onClick={onCancel}>
+              Cancel
+            </button>
+            <button type="button" className="primary" disabled={!!refusal || !!typedProblem} onClick={submit}>
+              {amountMsat > 0n ? `Pay ${formatMsat(amountMsat, unit)}` : 'Pay'}
+            </button>
+          </div>
+        </>
+      )}
     </div>
   );
 }
@@ -453,9 +517,7 @@ function PayingScreen({ paying, unit, known, onDone, onBack }: { paying: Paying;
       <div className="screen">
         <h1>The payment did not go through</h1>
         <section className="card pay-status">
-          <div className="error" role="alert" data-testid="pay-failure">
-            {paying.message}
-          </div>
+          <ErrorBox error={paying.message} testId="pay-failure" />
           <p className="muted">Nothing left your channels: a Lightning payment either arrives whole or not at all.</p>
           <div className="actions">
             <button type="button" className="secondary" onClick={onDone}>
@@ -505,7 +567,9 @@ function PayingScreen({ paying, unit, known, onDone, onBack }: { paying: Paying;
         </div>
         <dl>
           <dt>Fee</dt>
-          <dd data-testid="pay-fee">{formatMsat(p.fee_msat, unit)}</dd>
+          <dd data-testid="pay-fee" title={`${p.fee_msat} msat`}>
+            {formatFee(p.fee_msat, unit)}
+          </dd>
           <dt>Proof of payment</dt>
           <dd>
             <div className="secret-row">

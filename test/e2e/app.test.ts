@@ -107,7 +107,7 @@ describe('the desktop app in a browser, on the playground', () => {
     await page.getByRole('heading', { name: 'Unlock your wallet' }).waitFor({ timeout: 60_000 });
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Unlock' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('wrong password');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That password is not right. Nothing was changed: try again.');
     await b.shot('unlock');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Unlock' }).click();
