@@ -22,6 +22,9 @@ export type ErrorLike = string | Shown | undefined;
 const KNOWN: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
   [/connection to Coulomb dropped/i, 'The connection to Coulomb dropped. It reconnects by itself: try again in a moment.'],
   [/not connected to (?:peer )?[0-9a-f]{66}/i, 'That node is not connected. Connect to it first (Peers), then try again.'],
+  [/could not connect to (\S+): connection refused/i, (m) => `Nothing answers at ${m[1]}. Check the address and that the node is running there, then try again.`],
+  [/could not connect to (\S+): no answer within/i, (m) => `No answer from ${m[1]}. Check the address and your connection, then try again.`],
+  [/handshake with \S+ failed/i, 'That node did not answer as its address says: the key may not belong to that host and port. Check the whole address (key@host:port) and try again.'],
   [/the peer did not complete the channel opening/i, 'The other node did not answer in time, so no channel was opened and nothing left your wallet. Try again, or choose another node.'],
   [/the peer refused: (.*)/i, (m) => `The other node refused the channel: ${lowerFirst(m[1]!)}. Try another amount or another node.`],
   [/wrong password/i, 'That password is not right. Nothing was changed: try again.'],
