@@ -359,6 +359,32 @@ export const secpBackends: readonly Secp256k1Backend[] = nativeBackend ? [nobleB
  */
 export let secp: Secp256k1Backend = nativeBackend ?? tinyBackend;
 
+/**
+ * The compressed public key that made a compact signature with recovery id `recid` over `msgHash`
+ * (BOLT 11's signature), or null when none can be recovered. The native library where it loads,
+ * otherwise WebAssembly (noble has it too, but slowest: a payment decodes its invoice once).
+ */
+export function recoverPublicKey(msgHash: Uint8Array, sig: Uint8Array, recid: number): Uint8Array | null {
+  if (!isBytes(msgHash, 32) || !isBytes(sig, 64) || !Number.isInteger(recid) || recid < 0 || recid > 3) return null;
+  try {
+    return native ? native.ecdsaRecover(sig, recid, msgHash, true) : tiny.recover(msgHash, sig, recid as 0 | 1 | 2 | 3, true);
+  } catch {
+    return null; // r or s out of range, or no point for them
+  }
+}
+
+/** A compact low-S signature with its recovery id (BOLT 11), deterministic (RFC 6979). */
+export function signRecoverable(msgHash: Uint8Array, secret: Uint8Array): { signature: Uint8Array; recoveryId: number } {
+  needHash(msgHash);
+  needSecret(secret, secp);
+  if (native) {
+    const r = native.ecdsaSign(msgHash, secret);
+    return { signature: r.signature, recoveryId: r.recid };
+  }
+  const r = tiny.signRecoverable(msgHash, secret);
+  return { signature: r.signature, recoveryId: r.recoveryId };
+}
+
 /** The default backend (the fastest present), to go back to after a test chose another. */
 export const defaultSecpBackend: Secp256k1Backend = secp;
 

@@ -3,9 +3,8 @@
  * signing. Bech32 without the 90-character limit, from @scure/base; secp256k1 from core/crypto.
  */
 import { bech32 } from '@scure/base';
-import * as tiny from 'tiny-secp256k1';
 import { sha256 } from '../crypto/hash.ts';
-import { secp } from '../crypto/secp256k1.ts';
+import { recoverPublicKey, secp, signRecoverable } from '../crypto/secp256k1.ts';
 import { FeatureSet, featureForBit } from '../wire/index.ts';
 
 export type InvoiceNetwork = 'mainnet' | 'testnet' | 'signet' | 'regtest';
@@ -221,12 +220,7 @@ export function decodeInvoice(invoice: string): DecodedInvoice {
     // With an n field the signature must verify against it, low-S (BOLT 11).
     if (!secp.isPoint(payee) || !secp.verify(compact, digest, payee)) throw new InvoiceError('high_s_with_n_field', 'the signature does not verify against the payee (n) field with a low-S signature');
   } else {
-    let recovered: Uint8Array | null = null;
-    try {
-      recovered = recid <= 3 ? tiny.recover(digest, compact, recid as 0 | 1 | 2 | 3, true) : null;
-    } catch {
-      recovered = null; // r or s out of range: nothing to recover
-    }
+    const recovered = recoverPublicKey(digest, compact, recid);
     if (!recovered) throw new InvoiceError('unrecoverable_signature', 'no public key can be recovered from the signature');
     payee = recovered;
   }
@@ -357,7 +351,7 @@ export function encodeInvoice(r: InvoiceRequest, nodeSecret: Uint8Array): string
     used.set(tag, k + take.length);
   }
   const digest = sha256(new Uint8Array([...new TextEncoder().encode(hrp), ...bech32Bytes(data)]));
-  const { signature, recoveryId } = tiny.signRecoverable(digest, nodeSecret);
+  const { signature, recoveryId } = signRecoverable(digest, nodeSecret);
   const sigWords = bech32.toWords(Uint8Array.from([...signature, recoveryId]));
   return bech32.encode(hrp, [...data, ...sigWords], false);
 }

@@ -60,6 +60,19 @@ describe('secp256k1 backends agree', () => {
     expect(a).toEqual(before);
   });
 
+  it('signRecoverable and recoverPublicKey: the signer comes back from the signature, and noble agrees on the signature', () => {
+    for (let i = 0; i < 20; i++) {
+      const a = rand();
+      const msg = sha256(rand(64));
+      const { signature, recoveryId } = crypto.signRecoverable(msg, a);
+      expect(signature).toEqual(nobleBackend.sign(msg, a));
+      expect(crypto.recoverPublicKey(msg, signature, recoveryId)).toEqual(nobleBackend.getPublicKey(a));
+      expect(crypto.recoverPublicKey(msg, signature, recoveryId ^ 1)).not.toEqual(nobleBackend.getPublicKey(a));
+    }
+    expect(crypto.recoverPublicKey(rand(), new Uint8Array(64), 0)).toBeNull();
+    expect(crypto.recoverPublicKey(rand(), rand(64), 4)).toBeNull();
+  });
+
   it('the native addon loads where it ships a prebuilt library (Linux x64, as the CI machine)', () => {
     if (process.platform === 'linux' && process.arch === 'x64') expect(nativeBackend?.name).toBe('native');
     expect(crypto.secp).toBe(nativeBackend ?? tinyBackend);
