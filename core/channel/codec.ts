@@ -7,7 +7,7 @@ import { hex } from '@scure/base';
 import type { ChannelSecrets } from '../keys/channel-keys.ts';
 import { bytesEqual } from '../util/bytes.ts';
 import type { ChannelState } from './types.ts';
-import type { Commitments, Htlc, Spec, Update } from './updates.ts';
+import type { Commitments, DirectedHtlc, Htlc, Spec, Update } from './updates.ts';
 
 export function toStored(s: ChannelState): unknown {
   return JSON.parse(storedJson(withoutSecrets(s))) as unknown;
@@ -28,6 +28,11 @@ export function storedJson(value: unknown): string {
   return encodeValue(value) ?? 'null';
 }
 
+/** JSON text already encoded, put in a value for encodeValue to copy as it is. */
+class Encoded {
+  constructor(readonly json: string) {}
+}
+
 function encodeValue(v: unknown): string | undefined {
   switch (typeof v) {
     case 'string':
@@ -44,6 +49,7 @@ function encodeValue(v: unknown): string | undefined {
       return undefined;
   }
   if (v === null) return 'null';
+  if (v instanceof Encoded) return v.json;
   if (v instanceof Uint8Array) return `{"$b":"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}"}`;
   if (Array.isArray(v)) {
     let out = '[';
@@ -94,19 +100,34 @@ export function toStoredParts(s: ChannelState): { state: unknown; onions: Map<On
   return { state: JSON.parse(json) as unknown, onions };
 }
 
+/**
+ * The stored JSON of an HTLC with its onion referred to, by HTLC object: HTLCs are never modified
+ * once made, and each stays in a channel's commitments for several steps (in several of them at once),
+ * so a channel with many HTLCs in flight encodes each one once, not at every step.
+ */
+const htlcJson = { in: new WeakMap<Htlc, Encoded>(), out: new WeakMap<Htlc, Encoded>() };
+
 /** As toStoredParts, with the state as its JSON text (storedJson): what a write of the channel holds. */
 export function toStoredJson(s: ChannelState): { json: string; onions: Map<OnionRef, Uint8Array> } {
   const onions = new Map<OnionRef, Uint8Array>();
   if (!s.commit) return { json: storedJson(withoutSecrets(s)), onions };
   const commit = mapHtlcs(s.commit, (h, incoming) => {
-    if (!(h.onion instanceof Uint8Array) || h.onion.length === 0) return h;
+    const hasOnion = h.onion instanceof Uint8Array && h.onion.length > 0;
     const ref = onionRef(incoming, h.id);
-    const had = onions.get(ref);
-    // One HTLC id in one direction has one onion within a state (an id reused after a disconnect
-    // replaces the dropped add). Were two to differ, the second stays inline rather than be lost.
-    if (had && had !== h.onion && !bytesEqual(had, h.onion)) return h;
-    onions.set(ref, h.onion);
-    return { ...h, onion: { $onion: ref } satisfies Stripped as unknown as Uint8Array };
+    if (hasOnion) {
+      const had = onions.get(ref);
+      // One HTLC id in one direction has one onion within a state (an id reused after a disconnect
+      // replaces the dropped add). Were two to differ, the second stays inline rather than be lost.
+      if (had && had !== h.onion && !bytesEqual(had, h.onion)) return h;
+      onions.set(ref, h.onion);
+    }
+    const cache = htlcJson[incoming ? 'in' : 'out'];
+    let e = cache.get(h);
+    if (!e) {
+      e = new Encoded(encodeValue(hasOnion ? { ...h, onion: { $onion: ref } satisfies Stripped } : h)!);
+      cache.set(h, e);
+    }
+    return e as unknown as Htlc;
   });
   return { json: storedJson(withoutSecrets({ ...s, commit })), onions };
 }
@@ -132,9 +153,15 @@ export class MissingOnionError extends Error {
   }
 }
 
+function withIncoming(h: Htlc, incoming: boolean): DirectedHtlc {
+  // An encoded HTLC of a spec was encoded from the spec's own object, `incoming` included.
+  return h instanceof Encoded ? (h as unknown as DirectedHtlc) : { ...h, incoming };
+}
+
 /** Every HTLC a channel's commitments hold (specs and add updates), each mapped by `f`; `incoming` when the peer offered it. */
 function mapHtlcs(c: Commitments, f: (h: Htlc, incoming: boolean) => Htlc): Commitments {
-  const spec = (sp: Spec): Spec => ({ ...sp, htlcs: sp.htlcs.map((h) => ({ ...f(h, h.incoming), incoming: h.incoming })) });
+  // A spec's HTLC is stored with its direction: `incoming` is set again after f (an HTLC's own field).
+  const spec = (sp: Spec): Spec => ({ ...sp, htlcs: sp.htlcs.map((h) => withIncoming(f(h, h.incoming), h.incoming)) });
   const updates = (us: Update[], incoming: boolean): Update[] => us.map((u) => (u.kind === 'add' ? { ...u, htlc: f(u.htlc, incoming) } : u));
   return {
     ...c,
