@@ -22,11 +22,11 @@ describe('what a newcomer meets', () => {
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true });
     /** Neither the page nor the app's scrolling area may scroll sideways. */
     const fitsWidth = (): Promise<boolean> =>
-      page.evaluate(() => {
+      page.evaluate<boolean>(`(() => {
         const root = document.documentElement;
         const main = document.querySelector('main');
         return root.scrollWidth <= root.clientWidth && (!main || main.scrollWidth <= main.clientWidth);
-      });
+      })()`);
     await page.goto(app.url);
     await onboardOnPlayground(b, 'a newcomer password');
 
