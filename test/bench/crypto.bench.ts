@@ -1,5 +1,6 @@
 /**
- * secp256k1 backends (noble vs libsecp256k1 in WebAssembly) and AEAD backends (Node vs noble).
+ * secp256k1 backends (noble, libsecp256k1 in WebAssembly, and libsecp256k1 as a native addon where it
+ * loads) and AEAD backends (Node vs noble).
  */
 import { randomBytes } from 'node:crypto';
 import { secpBackends, aeadBackends, nobleAead, sha256 } from '../../core/crypto/index.ts';
@@ -21,7 +22,9 @@ export async function run(): Promise<void> {
   }
   const [n, t] = [rates['noble']!, rates['tiny-secp256k1']!];
   rows.push(['tiny-secp256k1 / noble', t[0]! / n[0]!, t[1]! / n[1]!, t[2]! / n[2]!]);
-  table('secp256k1 (ops per second; last row is the ratio)', rows);
+  const x = rates['native'];
+  if (x) rows.push(['native / tiny-secp256k1', x[0]! / t[0]!, x[1]! / t[1]!, x[2]! / t[2]!]);
+  table(`secp256k1 (ops per second; the last ${x ? 'rows are ratios' : 'row is the ratio'})`, rows);
 
   const aeadRows: (string | number)[][] = [['backend', '64 KiB MB/s', '100 B MB/s']];
   const key = new Uint8Array(randomBytes(32));
