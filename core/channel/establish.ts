@@ -19,6 +19,7 @@ import type { ChannelAction, ChannelInput, ChannelState, ChannelTypeName, SidePa
 import { onReestablish } from './reestablish.ts';
 import { isUpdate, updateStep } from './updates.ts';
 import { closeStep, maybeNegotiate } from './close.ts';
+import { isOnChainInput, onChainStep } from './force-close.ts';
 
 const MAX_HTLCS = 483;
 
@@ -228,7 +229,8 @@ export function acceptChannel(m: OpenChannelMessage, ctx: AcceptContext): Step {
 
 /** The transitions after the first message, for both sides. */
 export function step(state: ChannelState, input: ChannelInput, limits: ChannelLimits): Step {
-  if (state.phase === 'FAILED' || state.phase === 'CLOSED') {
+  if (isOnChainInput(input)) return onChainStep(state, input);
+  if (state.phase === 'FAILED' || state.phase === 'CLOSED' || state.phase === 'FORCE_CLOSING') {
     if (input.type === 'add_htlc') return { state, actions: [{ type: 'add_refused', reason: 'the channel is closed' }] };
     return { state, actions: [] };
   }

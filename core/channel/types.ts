@@ -35,6 +35,11 @@ export type Phase =
   | 'NEGOTIATING'
   /** The mutual close transaction is signed by both and published. */
   | 'CLOSING'
+  /**
+   * Closed unilaterally (BOLT 5): our commitment was published, or the peer's reached the chain, or
+   * the channel failed and waits for the peer's. Its chain monitor takes what is ours; no update.
+   */
+  | 'FORCE_CLOSING'
   | 'CLOSED'
   | 'FAILED';
 
@@ -63,6 +68,8 @@ export interface ChannelState {
    * commitment must never be published (it may be revoked); we wait for the peer's (BOLT 2).
    */
   staleData?: true;
+  /** How the channel is closing on chain, once it is (core/channel/force-close.ts). */
+  forceClose?: ForceClose;
   /** Commitment updates (HTLCs, fees) once the channel is open: core/channel/updates.ts. */
   commit?: Commitments;
   /** Cooperative close: both shutdown scripts, the fee we last offered, the final transaction. */
@@ -77,6 +84,20 @@ export interface ChannelState {
   };
 }
 
+/**
+ * A unilateral close (BOLT 5). `initiator`: who went to the chain first as far as we know (`local`: we
+ * published, or failed the channel and meant to); `spentBy`: what the chain monitor found spending the
+ * funding output, once a block holds it (core/monitor/view.ts FundingSpendKind).
+ */
+export interface ForceClose {
+  initiator: 'local' | 'remote';
+  reason: string;
+  txid?: string;
+  spentBy?: 'local' | 'remote' | 'revoked' | 'remote_unknown' | 'other' | 'cooperative';
+  /** The block height the chain monitor last found the funding spend at, for the views. */
+  height?: number;
+}
+
 export type ChannelInput =
   | { type: 'message'; msg: Message }
   /** Funder: the wallet built (not yet published) the funding transaction. */
@@ -88,6 +109,14 @@ export type ChannelInput =
   /** Our shutdown script, for when the peer starts the close (the shell gives a fresh wallet address). */
   | { type: 'shutdown_script'; script: Uint8Array; feeratePerKw: number }
   | { type: 'closing_confirmed' }
+  /** The user, or a failure of an open channel, closes it on chain: the monitor publishes our commitment. */
+  | { type: 'force_close'; reason: string }
+  /** The chain monitor found the funding output spent by a commitment (or a closing) in a block. */
+  | { type: 'funding_spent'; txid: string; spentBy: NonNullable<ForceClose['spentBy']>; height: number }
+  /** The funding spend left the chain in a reorg. */
+  | { type: 'funding_unspent' }
+  /** The chain monitor has every output settled and final. */
+  | { type: 'onchain_closed'; txid: string }
   | UpdateInput;
 
 export type ChannelAction =

@@ -63,6 +63,8 @@ const dec = new TextDecoder('utf-8', { fatal: true });
 export class ChannelStore {
   /** Changes with every stored change to any channel. */
   revision = 0;
+  /** Told of every stored change to a channel, with the state it replaces (undefined for a new channel). */
+  onSaved: ((rec: ChannelRecord, state: ChannelState, prev: ChannelState | undefined) => void) | undefined;
   /** The onions on disk, per channel: what the next write of that channel adds or deletes. */
   private readonly onionsOnDisk = new Map<string, Map<OnionRef, Uint8Array>>();
   /** Each channel's last write: a step that asks to store the same state again writes nothing. */
@@ -154,6 +156,12 @@ export class ChannelStore {
    * one channel are made in step order (the channel's queue sees to it); a call need not wait for the
    * previous one to be durable.
    */
+  /** Monitor updates that come from no channel step (a preimage for a channel closing on chain), durable. */
+  writeMonitorUpdates(channel: string, updates: Parameters<MonitorRecords['opsForUpdates']>[1]): Promise<void> {
+    const ops = this.monitors.opsForUpdates(channel, updates);
+    return ops.length ? this.track(this.kv.write(ops)) : Promise.resolve();
+  }
+
   save(rec: ChannelRecord, state: ChannelState, opts: { durable?: boolean } = {}): Promise<void> {
     const durable = opts.durable !== false;
     // The record without its state (which goes first, below): `{"key":…}`, never empty.
@@ -182,6 +190,7 @@ export class ChannelStore {
     const done = this.track(this.kv.write(ops, durable ? undefined : { durable: false }));
     this.onionsOnDisk.set(rec.key, onions);
     this.lastSaved.set(rec.key, { state, recJson, done, durable });
+    this.onSaved?.(rec, state, last?.state);
     // After a failed write (the store then takes no more), nothing counts as stored.
     done.catch(() => this.lastSaved.delete(rec.key));
     return done;

@@ -20,7 +20,8 @@ import { deriveChannelSecrets } from '../keys/channel-keys.ts';
 import { openChannel, acceptChannel, channelsRefusedOn, declineOpen, step } from '../channel/establish.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
 import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
-import type { ChannelAction, ChannelState, Step } from '../channel/types.ts';
+import type { ChannelAction, ChannelInput, ChannelState, Step } from '../channel/types.ts';
+import { canForceClose } from '../channel/force-close.ts';
 import { canReestablish, reestablishMessage } from '../channel/reestablish.ts';
 import { UPDATE_MESSAGES, commitmentsOf, currentSpec, feeOf, spendableMsat } from '../channel/updates.ts';
 import type { Htlc } from '../channel/updates.ts';
@@ -51,6 +52,14 @@ export type HtlcEvent =
  */
 export const LINK_WAIT_MS = 5_000;
 
+/** What the channels ask of their chain monitors (core/node/monitors.ts). */
+export interface MonitorHook {
+  /** Publishes our commitment; `refused` says why not (our data is stale, the channel is closed on chain). */
+  forceClose(key: string): Promise<{ txid: string } | { refused: string }>;
+  /** Why a force close would be refused now, before anything changes; undefined when it would not be. */
+  refusal(key: string): string | undefined;
+}
+
 export class ChannelManager {
   /** One operation at a time per channel: every step reads the state the previous one left. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -64,6 +73,7 @@ export class ChannelManager {
    */
   private readonly effects = new Map<string, Promise<void>>();
   private htlcHandler: ((e: HtlcEvent) => Promise<void>) | undefined;
+  private monitorHook: MonitorHook | undefined;
   private preimageHandler: ((channel: string, id: bigint, preimage: Uint8Array) => Promise<void>) | undefined;
   private readonly live = new Map<string, { rec: ChannelRecord; state: ChannelState }>();
   /**
@@ -77,6 +87,7 @@ export class ChannelManager {
   /** Adds waiting for their channel to be linked (see whenLinked), woken when it is or its connection closes. */
   private readonly linkWaiters = new Map<string, Set<() => void>>();
   private linkChanges = 0;
+  private linkListener: ((key: string, linked: boolean) => void) | undefined;
   private readonly waiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();
   private readonly unsubscribeChain: () => void;
 
@@ -111,6 +122,7 @@ export class ChannelManager {
         if (this.linkedTo.get(rec.key) === peer) {
           this.linkedTo.delete(rec.key);
           this.linkChanges++;
+          this.linkListener?.(rec.key, false);
         }
         this.wakeLinkWaiters(rec.key);
         void this.serial(rec.key, async () => {
@@ -165,9 +177,19 @@ export class ChannelManager {
     return this.linkChanges;
   }
 
+  /**
+   * Tells `fn` of every stored step of a channel (with the state before it) and of every time a channel
+   * becomes usable or stops being (linked): the node's channel events come from here.
+   */
+  onChange(fn: (e: { type: 'saved'; peer: string; state: ChannelState; prev: ChannelState | undefined } | { type: 'link'; key: string; linked: boolean }) => void): void {
+    this.store.onSaved = (rec, state, prev) => fn({ type: 'saved', peer: rec.peer, state, prev });
+    this.linkListener = (key, linked) => fn({ type: 'link', key, linked });
+  }
+
   private link(key: string, peer: Peer): void {
     this.linkedTo.set(key, peer);
     this.linkChanges++;
+    this.linkListener?.(key, true);
     this.wakeLinkWaiters(key);
   }
 
@@ -408,6 +430,12 @@ export class ChannelManager {
     return this.serial(key, async () => {
       const c = this.live.get(key);
       if (!c) return;
+      if ((c.state.phase === 'FORCE_CLOSING' || c.state.phase === 'FAILED') && input.type === 'fulfill_htlc') {
+        // The channel takes no more updates, but its monitor claims the HTLC on chain with the preimage.
+        await this.store.writeMonitorUpdates(key, [{ type: 'preimage', preimage: input.preimage }]);
+        this.opts.log.info('a preimage for an HTLC of a channel closing on chain goes to its monitor', { channel: key, id: input.id });
+        return;
+      }
       const r = step(c.state, input, this.limits);
       const refused = r.actions.find((a) => a.type === 'add_refused');
       if (refused?.type === 'add_refused') this.opts.log.warn('could not resolve an HTLC', { channel: key, id: input.id, reason: refused.reason });
@@ -668,8 +696,72 @@ export class ChannelManager {
         this.closeWaiters.get(rec.key)?.reject(new ApiError('failed_precondition', `the channel could not be closed: ${a.reason}`));
         this.closeWaiters.delete(rec.key);
         await this.store.save(rec, c.state);
+        // An open channel that failed is closed on chain (BOLT 1: fail the channel; BOLT 5): our
+        // commitment goes out, unless our data is stale, and then the monitor waits for the peer's.
+        if (c.state.phase === 'FAILED' && c.state.shortChannelId !== undefined && canForceClose(c.state) && !c.state.close?.closingTxid) {
+          await this.apply(rec, step(c.state, { type: 'force_close', reason: a.reason }, this.limits));
+          const hook = this.monitorHook;
+          if (hook) {
+            void hook
+              .forceClose(rec.key)
+              .then((r) => {
+                if ('refused' in r) this.opts.log.warn(`the failed channel with ${rec.peer} is not closed with our commitment: ${r.refused}`, { peer: rec.peer });
+                else this.opts.log.info(`the failed channel with ${rec.peer} is closed on chain: our commitment ${r.txid} is published`, { peer: rec.peer, txid: r.txid });
+              })
+              .catch((e: unknown) => this.opts.log.error('publishing our commitment failed', { peer: rec.peer, error: String(e) }));
+          }
+        }
         return;
     }
+  }
+
+  /** Where force closes go: the chain monitors (set once they are started). */
+  setMonitorHook(hook: MonitorHook): void {
+    this.monitorHook = hook;
+  }
+
+  /** The chain monitors' update records, written with the channel steps (core/node/monitor-records.ts). */
+  get monitorRecords(): ChannelStore['monitors'] {
+    return this.store.monitors;
+  }
+
+  /** What the chain monitor found: the funding spent (or no longer), every output settled. */
+  onChainInput(key: string, input: Extract<ChannelInput, { type: 'funding_spent' | 'funding_unspent' | 'onchain_closed' }>): Promise<void> {
+    return this.serial(key, async () => {
+      const c = this.live.get(key);
+      if (!c) return;
+      const r = step(c.state, input, this.limits);
+      if (r.state === c.state) return;
+      await this.apply(c.rec, r);
+      if (input.type === 'funding_spent') this.opts.log.info(`channel with ${c.rec.peer} is closing on chain: ${input.spentBy} commitment ${input.txid} confirmed at block ${input.height}`, { peer: c.rec.peer });
+      if (input.type === 'onchain_closed') this.opts.log.info(`channel with ${c.rec.peer} is closed: every output on chain is settled`, { peer: c.rec.peer, txid: input.txid });
+    });
+  }
+
+  /**
+   * Closes the channel whose funding outpoint is `chanPoint` unilaterally (lncli closechannel --force):
+   * our latest commitment, signed by both, is published by the channel's monitor, with a CPFP child
+   * through our anchor when the channel has anchors. Resolves with the commitment's txid.
+   */
+  async forceClose(chanPoint: string): Promise<string> {
+    const c = [...this.live.values()].find(({ state }) => state.funding && `${state.funding.txid}:${state.funding.vout}` === chanPoint);
+    if (!c) throw new ApiError('not_found', `no channel with channel point ${chanPoint} (see coulomb listchannels)`);
+    const hook = this.monitorHook;
+    if (!hook) throw new ApiError('unavailable', 'the chain monitors are not running yet; try again in a moment');
+    return this.serial(c.rec.key, async () => {
+      const now = this.live.get(c.rec.key)!;
+      if (now.state.phase === 'CLOSED') throw new ApiError('failed_precondition', 'the channel is closed already');
+      if (!canForceClose(now.state)) throw new ApiError('failed_precondition', 'the channel has no commitment both sides signed yet, so there is nothing to publish; it can only be abandoned');
+      const refused = hook.refusal(now.rec.key);
+      if (refused) throw new ApiError('failed_precondition', `the channel cannot be force-closed: ${refused}`);
+      await this.apply(now.rec, step(now.state, { type: 'force_close', reason: 'closed by the user (closechannel --force)' }, this.limits));
+      this.closeWaiters.get(now.rec.key)?.reject(new ApiError('failed_precondition', 'the channel was force-closed before the cooperative close finished'));
+      this.closeWaiters.delete(now.rec.key);
+      const r = await hook.forceClose(now.rec.key);
+      if ('refused' in r) throw new ApiError('failed_precondition', `the channel cannot be force-closed: ${r.refused}`);
+      this.opts.log.info(`force-closing the channel with ${now.rec.peer}: our commitment ${r.txid} is published`, { peer: now.rec.peer, txid: r.txid });
+      return r.txid;
+    });
   }
 
   private readonly closeWaiters = new Map<string, { resolve: (txid: string) => void; reject: (e: Error) => void }>();

@@ -226,6 +226,20 @@ export class HtlcSwitch {
     }
   }
 
+  /**
+   * How one of our outgoing HTLCs ended on chain, from its channel's monitor (BOLT 5): a preimage the
+   * peer revealed claiming it settles what it came from at once (a payment succeeds, a forward's
+   * incoming HTLC is fulfilled); an HTLC timed out on chain (or absent from the commitment that
+   * confirmed) fails it, once final. Told again after a restart, it changes nothing.
+   */
+  async onChainOutcome(o: { type: 'claimed'; channel: string; id: bigint; preimage: Uint8Array } | { type: 'failed'; channel: string; id: bigint; reason: string }): Promise<void> {
+    if (o.type === 'claimed') {
+      await this.recordPreimage(o.channel, o.id, o.preimage);
+      return this.onEvent({ type: 'fulfilled', channel: o.channel, id: o.id, preimage: o.preimage });
+    }
+    return this.onEvent({ type: 'failed', channel: o.channel, id: o.id, local: o.reason });
+  }
+
   /** After a restart: incoming HTLCs nobody resolved yet are looked at again (every step is idempotent). */
   resume(): void {
     // Forwards whose preimage came back but whose incoming HTLC may not be settled yet.

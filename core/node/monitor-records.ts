@@ -133,6 +133,24 @@ export class MonitorRecords {
     return ops;
   }
 
+  /**
+   * The records of updates that come from no channel step: a preimage learned for an HTLC of a channel
+   * that is closing on chain (its state takes no more updates, its monitor still claims with it).
+   */
+  opsForUpdates(channel: string, updates: readonly MonitorUpdate[]): KvOp[] {
+    const t = this.tail(channel);
+    if (!t.data || !updates.length) return [];
+    const ops: KvOp[] = [];
+    for (const u of updates) {
+      t.data = applyUpdate(t.data, u);
+      const key = seqKey(channel, t.seq++);
+      ops.push({ type: 'put', ns: MONITOR_UPDATES_NS, key, value: encodeRecord({ v: MONITOR_VERSION, u }) });
+      t.pending.push(key);
+    }
+    for (const fn of this.listeners) fn(channel, updates);
+    return ops;
+  }
+
   /** The snapshot of everything so far, the closed revoked ranges archived, the folded updates deleted. */
   private compact(channel: string, t: Tail): KvOp[] {
     const d = t.data!;

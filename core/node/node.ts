@@ -39,6 +39,7 @@ import type { Invoice } from '../invoice/bolt11.ts';
 import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHints } from '../payments/invoices.ts';
 import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
+import { ChainMonitors } from './monitors.ts';
 import { openKvStore } from '../store/kv/open.ts';
 import { checkMovedInto } from '../store/kv/migrate.ts';
 import type { KvStore } from '../store/kv/types.ts';
@@ -86,6 +87,8 @@ interface Unlocked {
   invoices: InvoiceRegistry;
   payments: PaymentStore;
   htlcSwitch: HtlcSwitch;
+  /** One chain monitor per channel (BOLT 5): core/node/monitors.ts. */
+  monitors: ChainMonitors;
 }
 
 export class CoulombNode {
@@ -217,16 +220,30 @@ export class CoulombNode {
     let invoices: InvoiceRegistry | undefined;
     let payments: PaymentStore | undefined;
     let htlcSwitch: HtlcSwitch | undefined;
+    let monitors: ChainMonitors | undefined;
     try {
       invoices = await InvoiceRegistry.open(kv, { dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network, warn: (m) => this.log.warn(m) });
       payments = await PaymentStore.open(kv, { dir: config.datadir, warn: (m) => this.log.warn(m) });
       htlcSwitch = await HtlcSwitch.open({ kv, dir: config.datadir, channels, invoices, payments, nodeSecret: keys.nodeSecret, nodeId, height: () => this.tipHeight(), log: this.log.child('HTLC') });
-      await this.startServices(wallet, peers, channels, chainWatch, birthday);
+      const sw = htlcSwitch;
+      monitors = await ChainMonitors.open({
+        kv,
+        chainWatch,
+        channels,
+        wallet,
+        broadcaster: this.chain.broadcaster,
+        feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
+        tipHeight: () => this.tipHeight(),
+        log: this.log.child('CHMON'),
+        onHtlc: (o) => sw.onChainOutcome(o),
+      });
+      await this.startServices(wallet, peers, channels, chainWatch, birthday, monitors);
       htlcSwitch.resume();
       await peers.reconnectAll();
     } catch (e) {
       // Leave nothing half-started: the user can fix the cause and unlock again.
       await peers.close();
+      await monitors?.close();
       await htlcSwitch?.close();
       await channels.close();
       await invoices?.close();
@@ -236,7 +253,7 @@ export class CoulombNode {
       this.listening = [];
       throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
     }
-    this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch };
+    this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch, monitors: monitors! };
     this.walletState = 'READY';
     this.log.info('wallet unlocked; node is up', { node_id: nodeId });
   }
@@ -262,7 +279,7 @@ export class CoulombNode {
     }
   }
 
-  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, chainWatch: ChainWatch, birthday: number): Promise<void> {
+  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, chainWatch: ChainWatch, birthday: number, monitors: ChainMonitors): Promise<void> {
     for (const l of this.config.listen) this.listening.push(await peers.listen(l.host, l.port));
     const { source, rpc, broadcaster, fees } = this.chain;
     const from = wallet.scanFrom ?? (await (async () => {
@@ -274,6 +291,9 @@ export class CoulombNode {
     await source.start(async (e) => {
       // What channels wait on is matched first: durable before the wallet's scan point passes the block.
       await chainWatch.onChainEvent(e);
+      // Every block goes to every chain monitor (timelocks count every height), its decisions durable
+      // before the wallet's scan point passes the block.
+      await monitors.onChainEvent(e, e.height >= source.status().bestHeight);
       if (e.type === 'connected') broadcaster.confirmed(e.block);
       await wallet.onChainEvent(e);
       // Near the tip (not during a rescan), re-send our pending transactions and refresh fee estimates.
@@ -358,6 +378,7 @@ export class CoulombNode {
       const parts: [string, (() => Promise<void>) | undefined][] = [
         ['peers', u && (() => u.peers.close())],
         ['chain', this.chain && (() => this.chain.stop())],
+        ['chain monitors', u && (() => u.monitors.close())],
         ['channels', u && (() => u.channels.close())],
         ['HTLC switch', u && (() => u.htlcSwitch.close())],
         ['invoices', u && (() => u.invoices.close())],

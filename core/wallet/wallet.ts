@@ -5,7 +5,7 @@
  * progress in a small JSON store (`wallet.json`), and the history in the node's KvStore, one record per
  * transaction (namespace `wallet-txs`, keyed by txid), each change written as only the records it touches.
  */
-import { Psbt, Transaction, address as baddress } from 'bitcoinjs-lib';
+import { Psbt, Transaction, address as baddress, script as bscript } from 'bitcoinjs-lib';
 import type { Block } from 'bitcoinjs-lib';
 import { hex } from '@scure/base';
 import { Bip84Account, btcNetwork } from './bip84.ts';
@@ -545,6 +545,49 @@ export class Wallet {
 
   /** Records a signed transaction as unconfirmed (durably), then broadcasts it. */
   private async commit(txHex: string, label?: string): Promise<string> {
+    const txid = await this.record(txHex, label);
+    await this.broadcaster.broadcast(txHex);
+    return txid;
+  }
+
+  /**
+   * Records a transaction that spends coins of this wallet or pays it, signed and published by someone
+   * else in the node (a chain monitor's sweep with fee inputs): its coins are spent, its outputs ours,
+   * from now on, so no other transaction of ours picks the same coins.
+   */
+  async recordOwn(txHex: string, label?: string): Promise<string> {
+    return this.record(txHex, label);
+  }
+
+  /** Is this output script one of this wallet's addresses (issued or within the lookahead)? */
+  isMine(script: Uint8Array): boolean {
+    return this.scripts.has(hex.encode(script));
+  }
+
+  /**
+   * Confirmed coins nothing else holds, with their output scripts: offered to pay the fees of a
+   * transaction the node builds around them (anchor CPFP, HTLC transactions of anchors channels).
+   */
+  feeCoins(tipHeight: number): { txid: string; vout: number; value: bigint; script: Uint8Array }[] {
+    return this.unspent()
+      .filter((c) => !c.reserved && c.height !== null && tipHeight - c.height + 1 >= 1 && this.blocksToMaturity(c) === 0)
+      .map((c) => ({ txid: c.txid, vout: c.vout, value: BigInt(c.value), script: this.account.address(c.chain, c.index).script }));
+  }
+
+  /** The witness of a P2WPKH coin of this wallet spent by input `index` of `tx` (BIP 143, SIGHASH_ALL). */
+  witnessFor(tx: Transaction, index: number, coin: { txid: string; vout: number; value: bigint }): Uint8Array[] {
+    const c = this.state.data.coins[key(coin.txid, coin.vout)];
+    if (!c) throw new WalletError(`${coin.txid}:${coin.vout} is not a coin of this wallet`);
+    const secret = this.account.privateKey(c.chain, c.index);
+    const pubkey = tinyBackend.getPublicKey(secret);
+    const a = this.account.address(c.chain, c.index);
+    // BIP 143: a P2WPKH input's scriptCode is the P2PKH script of its key hash (the program's 20 bytes).
+    const scriptCode = Uint8Array.from([0x76, 0xa9, 0x14, ...a.script.subarray(2), 0x88, 0xac]);
+    const digest = tx.hashForWitnessV0(index, scriptCode, coin.value, Transaction.SIGHASH_ALL);
+    return [bscript.signature.encode(tinyBackend.sign(digest, secret), Transaction.SIGHASH_ALL), pubkey];
+  }
+
+  private async record(txHex: string, label?: string): Promise<string> {
     const tx = Transaction.fromHex(txHex);
     const txid = tx.getId();
     await this.state.update((s) => {
@@ -560,8 +603,8 @@ export class Wallet {
       });
     });
     this.extendLookahead();
-    await this.writeTxs([txPut(txid, { height: null, time: Math.floor(Date.now() / 1000), hex: txHex, own: true, ...(label ? { label } : {}) })], true);
-    await this.broadcaster.broadcast(txHex);
+    const had = this.txs.get(txid);
+    await this.writeTxs([txPut(txid, { height: had?.height ?? null, time: had?.time ?? Math.floor(Date.now() / 1000), hex: txHex, own: true, ...(label ? { label } : {}) })], true);
     return txid;
   }
 
