@@ -10,6 +10,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hex } from '@scure/base';
 import { ChannelManager } from '../../../core/node/channels.ts';
+import { ChainWatch } from '../../../core/chain/chain-watch.ts';
 import { PeerManager } from '../../../core/peer/manager.ts';
 import { openChannel } from '../../../core/channel/establish.ts';
 import { DEFAULT_CONFIG } from '../../../core/channel/config.ts';
@@ -43,7 +44,8 @@ async function writeV1Store(dir: string, seed: Uint8Array, index: number): Promi
 async function openChannels(kv: KvStore, dir: string, seed: Uint8Array): Promise<{ channels: ChannelManager; peers: PeerManager }> {
   const peers = new PeerManager({ nodeSecret: deriveNodeKeys(seed, 'regtest').nodeSecret, policy: { features: ourInitFeatures(), chainHash: CHAIN_HASHES.regtest }, log: silentLogger });
   try {
-    const channels = await ChannelManager.open(kv, dir, { seed, network: 'regtest', peers, feeratePerKw: () => 2500, log: silentLogger } as unknown as Parameters<typeof ChannelManager.open>[2]);
+    const chainWatch = await ChainWatch.open(kv);
+    const channels = await ChannelManager.open(kv, dir, { seed, network: 'regtest', peers, chainWatch, feeratePerKw: () => 2500, log: silentLogger } as unknown as Parameters<typeof ChannelManager.open>[2]);
     return { channels, peers };
   } catch (e) {
     await peers.close();
