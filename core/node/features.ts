@@ -13,6 +13,8 @@ export function ourInitFeatures(): FeatureSet {
     payment_secret: 'required',
     option_anchors: 'optional',
     option_channel_type: 'optional',
+    // BOLT 1 peer storage: we keep our channel peers' backup blobs (core/node/backups.ts).
+    option_provide_storage: 'optional',
   });
 }
 
