@@ -100,6 +100,8 @@ export const methodSchemas = {
       chan_point: z.string().regex(/^[0-9a-f]{64}:\d+$/, 'a channel point is <funding txid>:<output index>').optional(),
       funding_txid: z.string().regex(/^[0-9a-f]{64}$/).optional(),
       output_index: z.number().int().min(0).optional(),
+      /** Close unilaterally (lncli's --force): publish our commitment without the peer. */
+      force: z.boolean().optional(),
     })
     .strict(),
   /** A new invoice: an amount in sats (value) or msat (value_msat), or neither (0) to let the payer choose. */
@@ -249,12 +251,42 @@ export interface WaitingCloseChannel {
   state: string;
 }
 
+/** An HTLC of a channel closing on chain, as lncli shows it. */
+export interface PendingHtlcView {
+  incoming: boolean;
+  amount: string;
+  outpoint: string;
+  maturity_height: number;
+  blocks_til_maturity: number;
+  /** 1: an output of the commitment; 2: the output of our HTLC transaction, waiting for its delay. */
+  stage: number;
+}
+
+/** A channel closing on chain (force-closed by either side, or breached), as lncli shows it. */
+export interface PendingForceClosingChannel {
+  channel: ChannelView;
+  /** The commitment that spent the funding output, or ours while it waits for a block. */
+  closing_txid: string;
+  /** What is still on its way back to the wallet, in sats. */
+  limbo_balance: string;
+  /** The block our own output (to_local after its delay, or to_remote) can be swept at; 0 when none waits. */
+  maturity_height: number;
+  blocks_til_maturity: number;
+  /** What already came back to the wallet, in sats. */
+  recovered_balance: string;
+  pending_htlcs: PendingHtlcView[];
+  /** LOCAL_FORCE_CLOSE, REMOTE_FORCE_CLOSE or BREACH_CLOSE; "" while our commitment waits for a block. */
+  close_type: string;
+}
+
 /**
  * How a channel ended, as lncli names it. COOPERATIVE_CLOSE: both sides signed a closing transaction
- * and a block confirmed it. FUNDING_CANCELED: the channel failed before it opened. ABANDONED: it
- * failed after it opened (its funds wait for force-close, which is not supported yet).
+ * and a block confirmed it. LOCAL_FORCE_CLOSE / REMOTE_FORCE_CLOSE: our commitment, or the peer's,
+ * reached the chain and every output was swept. BREACH_CLOSE: the peer published a revoked commitment
+ * and the penalty took everything. FUNDING_CANCELED: the channel failed before it opened. ABANDONED:
+ * it failed after it opened with no commitment to publish.
  */
-export type CloseType = 'COOPERATIVE_CLOSE' | 'FUNDING_CANCELED' | 'ABANDONED';
+export type CloseType = 'COOPERATIVE_CLOSE' | 'LOCAL_FORCE_CLOSE' | 'REMOTE_FORCE_CLOSE' | 'BREACH_CLOSE' | 'FUNDING_CANCELED' | 'ABANDONED';
 
 export interface ClosedChannelView {
   channel_point: string;
@@ -382,6 +414,8 @@ export interface MethodOutputs {
     pending_open_channels: PendingOpenChannel[];
     /** Channels closing cooperatively: shutdown sent, fee being negotiated, or the closing transaction waiting for a block. */
     waiting_close_channels: WaitingCloseChannel[];
+    /** Channels closing on chain: their outputs are being swept back (some after a delay). */
+    pending_force_closing_channels: PendingForceClosingChannel[];
   };
   listchannels: { channels: ChannelView[] };
   closedchannels: { channels: ClosedChannelView[] };
@@ -394,6 +428,8 @@ export interface MethodOutputs {
     can_send: { sat: string; msat: string };
     /** The most one payment can bring now: what the active channel with the most room can receive. */
     can_receive: { sat: string; msat: string };
+    /** What channels closing (cooperatively or on chain) still owe the wallet, in sats. */
+    limbo_balance: string;
   };
   estimateopen: {
     /** The largest channel the confirmed coins can fund at this rate, within the node's maximum; "0" when even the smallest does not fit. */

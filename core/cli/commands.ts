@@ -297,15 +297,18 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
   },
   {
     name: 'closechannel',
-    usage: 'closechannel --chan_point <txid:index> | --funding_txid <txid> --output_index <n>',
-    summary: 'Closes a channel cooperatively: both sides sign one transaction paying each its balance.',
+    usage: 'closechannel --chan_point <txid:index> | --funding_txid <txid> --output_index <n> [--force]',
+    summary:
+      'Closes a channel cooperatively: both sides sign one transaction paying each its balance. With --force, without the peer: our commitment is published, the peer gets its side at once, ours comes back after the delay the peer set (to_self_delay blocks), swept to the wallet.',
     flags: [
       { name: 'chan_point', type: 'string', help: 'the channel point, as listchannels shows it', positional: 0 },
       { name: 'funding_txid', type: 'string', help: 'the funding transaction id' },
       { name: 'output_index', type: 'string', help: 'the funding output index' },
+      { name: 'force', type: 'boolean', help: 'close unilaterally: publish our commitment (pendingchannels shows when our side comes back)' },
     ],
     method: 'closechannel',
     toParams: (f) => ({
+      ...(f.force ? { force: true } : {}),
       ...(typeof f.chan_point === 'string' ? { chan_point: f.chan_point } : {}),
       ...(typeof f.funding_txid === 'string' ? { funding_txid: f.funding_txid } : {}),
       ...(f.output_index !== undefined ? { output_index: int(f.output_index, '--output_index') } : {}),

@@ -46,7 +46,10 @@ import type { KvStore } from '../store/kv/types.ts';
 import { StoreError } from '../store/errors.ts';
 import { invoiceView, paymentView } from '../payments/views.ts';
 import type { ChannelView as ChannelRow } from './channels.ts';
-import type { ChannelView, ClosedChannelView } from '../api/contract.ts';
+import type { ChannelView, ClosedChannelView, PendingForceClosingChannel } from '../api/contract.ts';
+import { closeTypeOf } from '../channel/force-close.ts';
+import { forceCloseReport } from './force-close-view.ts';
+import { loadMonitorState } from './monitor-records.ts';
 import type { ChannelState, Phase } from '../channel/types.ts';
 import { channelNumbersView, estimateOpen, openRefusal, paymentRoom } from './capacity-view.ts';
 import { invoiceApiError } from './invoice-errors.ts';
@@ -448,6 +451,43 @@ export class CoulombNode {
     };
   }
 
+  /** A channel closing on chain, as pendingchannels shows it (core/node/force-close-view.ts). */
+  private async forceClosingView(c: ChannelRow): Promise<PendingForceClosingChannel> {
+    const u = this.ready();
+    const channel = this.channelView(c);
+    const m = u.monitors.stateOf(c.key) ?? (await loadMonitorState(u.kv, c.key));
+    const r = m ? forceCloseReport(m, c.state.secrets, this.tipHeight(), u.wallet) : undefined;
+    return {
+      channel,
+      closing_txid: r?.closing_txid ?? c.state.forceClose?.txid ?? '',
+      limbo_balance: (r?.limbo_balance ?? BigInt(channel.local_balance)).toString(),
+      maturity_height: r?.maturity_height ?? 0,
+      blocks_til_maturity: r?.blocks_til_maturity ?? 0,
+      recovered_balance: (r?.recovered_balance ?? 0n).toString(),
+      pending_htlcs: r?.pending_htlcs ?? [],
+      close_type: c.state.forceClose?.txid ? closeTypeOf(c.state) : '',
+    };
+  }
+
+  /** A channel that closed on chain, as closedchannels shows it: what came back, by its monitor's claims. */
+  private async forceClosedView(c: ChannelRow): Promise<ClosedChannelView> {
+    const u = this.ready();
+    const st = c.state;
+    const m = u.monitors.stateOf(c.key) ?? (await loadMonitorState(u.kv, c.key));
+    const r = m ? forceCloseReport(m, st.secrets, this.tipHeight(), u.wallet) : undefined;
+    return {
+      channel_point: st.funding ? `${st.funding.txid}:${st.funding.vout}` : '',
+      chan_id: st.shortChannelId !== undefined ? formatScid(st.shortChannelId) : '',
+      remote_pubkey: c.peer,
+      capacity: st.capacitySat.toString(),
+      closing_tx_hash: st.forceClose?.txid ?? '',
+      settled_balance: (r?.recovered_balance ?? 0n).toString(),
+      time_locked_balance: (r?.limbo_balance ?? 0n).toString(),
+      close_type: closeTypeOf(st),
+      open_initiator: st.funder ? 'INITIATOR_LOCAL' : 'INITIATOR_REMOTE',
+    };
+  }
+
   /** Confirmations of a transaction the channels wait on, as found in the blocks followed; 0 while unconfirmed. */
   private confirmations(txid: string): number {
     return this.ready().chainWatch.confirmations(txid, this.tipHeight());
@@ -673,19 +713,21 @@ export class CoulombNode {
             const channel = this.channelView(c);
             return { channel, limbo_balance: (closingPayout(c.state) ?? BigInt(channel.local_balance)).toString(), closing_txid: c.state.close?.closingTxid ?? '', state: c.state.phase };
           });
-        const total_limbo_balance = waiting_close_channels.reduce((sum, w) => sum + BigInt(w.limbo_balance), 0n).toString();
-        return { total_limbo_balance, pending_open_channels, waiting_close_channels };
+        const pending_force_closing_channels = await Promise.all(all.filter((c) => c.state.phase === 'FORCE_CLOSING').map((c) => this.forceClosingView(c)));
+        const total_limbo_balance = [...waiting_close_channels, ...pending_force_closing_channels].reduce((sum, w) => sum + BigInt(w.limbo_balance), 0n).toString();
+        return { total_limbo_balance, pending_open_channels, waiting_close_channels, pending_force_closing_channels };
       },
       listchannels: async () => ({ channels: this.ready().channels.list().filter((c) => c.state.phase === 'NORMAL').map((c) => this.channelView(c)) }),
       closedchannels: async () => ({
-        channels: this.ready()
+        channels: await Promise.all(this.ready()
           .channels.list()
           .filter((c) => c.state.phase === 'CLOSED' || c.state.phase === 'FAILED')
-          .map((c) => {
+          .map(async (c) => {
             const st = c.state;
             const closed = st.phase === 'CLOSED';
             // Open means both sides sent channel_ready: a failure after that leaves funds in the 2-of-2.
             const wasOpen = !!st.sentChannelReady && !!st.remoteSecondPoint;
+            if (closed && st.forceClose) return this.forceClosedView(c);
             return {
               channel_point: st.funding ? `${st.funding.txid}:${st.funding.vout}` : '',
               chan_id: st.shortChannelId !== undefined ? formatScid(st.shortChannelId) : '',
@@ -698,7 +740,7 @@ export class CoulombNode {
               open_initiator: st.funder ? 'INITIATOR_LOCAL' : 'INITIATOR_REMOTE',
               ...(closed ? {} : { failure_reason: st.failure ?? 'unknown' }),
             } satisfies ClosedChannelView;
-          }),
+          })),
       }),
       channelbalance: async () => {
         let local = 0n;
@@ -711,9 +753,11 @@ export class CoulombNode {
             remote += b.remoteMsat;
           } else if (['WAIT_ACCEPT', 'WAIT_FUNDING_TX', 'WAIT_FUNDING_CREATED', 'WAIT_FUNDING_SIGNED', 'WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY'].includes(c.state.phase)) pending += b.localMsat;
         }
+        const { total_limbo_balance } = await this.handlers().pendingchannels({});
         return {
           balance: (local / 1000n).toString(),
           pending_open_balance: (pending / 1000n).toString(),
+          limbo_balance: total_limbo_balance,
           local_balance: { sat: (local / 1000n).toString(), msat: local.toString() },
           remote_balance: { sat: (remote / 1000n).toString(), msat: remote.toString() },
           ...paymentRoom(this.ready().channels),
@@ -723,9 +767,10 @@ export class CoulombNode {
         const satPerVb = sat_per_vbyte ?? Math.max(1, Math.ceil(satPerKwToSatPerVb(this.chain.fees.feerateSatPerKw('normal'))));
         return estimateOpen({ wallet: this.wallet, tipHeight: this.tipHeight(), satPerVb, ...(local_amt !== undefined ? { amountSat: BigInt(local_amt) } : {}), limits: this.ready().channels.limits });
       },
-      closechannel: async ({ chan_point, funding_txid, output_index }) => {
+      closechannel: async ({ chan_point, funding_txid, output_index, force }) => {
         const point = chan_point ?? (funding_txid !== undefined ? `${funding_txid}:${output_index ?? 0}` : undefined);
         if (!point) throw new ApiError('invalid_argument', 'give the channel point: --chan_point <txid:index> (see coulomb listchannels)');
+        if (force) return { closing_txid: await this.ready().channels.forceClose(point) };
         return { closing_txid: await this.ready().channels.closeChannel(point) };
       },
       decodepayreq: async ({ pay_req }) => {

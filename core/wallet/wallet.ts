@@ -559,6 +559,12 @@ export class Wallet {
     return this.record(txHex, label);
   }
 
+  /** The value of a coin this wallet has or had, spent or not. */
+  coinValue(txid: string, vout: number): bigint | undefined {
+    const c = this.state.data.coins[key(txid, vout)];
+    return c ? BigInt(c.value) : undefined;
+  }
+
   /** Is this output script one of this wallet's addresses (issued or within the lookahead)? */
   isMine(script: Uint8Array): boolean {
     return this.scripts.has(hex.encode(script));
