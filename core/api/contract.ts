@@ -472,6 +472,54 @@ export interface MethodOutputs {
 }
 export type MethodOutput<M extends MethodName> = MethodOutputs[M];
 
+/** A channel as its events name it. */
+export interface ChannelEventView {
+  remote_pubkey: string;
+  /** "" before the funding transaction exists. */
+  channel_point: string;
+  /** The short channel id, or "" before it confirms. */
+  chan_id: string;
+  capacity: string;
+  /** Where the channel stands (listchannels' state). */
+  state: string;
+}
+
+/**
+ * What the node tells its front ends as it happens (lnd's SubscribeChannelEvents, SubscribeInvoices,
+ * TrackPayments and block notifications in one stream; LDK's event queue). Each is told once the
+ * change it reports is stored. Events name what changed; a front end that wants the whole picture
+ * asks the usual methods again.
+ */
+export type NodeEvent =
+  | { type: 'wallet_state'; state: WalletState }
+  /** The chain source's state changed: reachable or not, how far the node has followed the chain. */
+  | { type: 'chain_status'; synced: boolean; height: number; best_height: number; error?: string }
+  | { type: 'block_connected'; height: number; hash: string }
+  | { type: 'block_disconnected'; height: number; hash: string }
+  /** The wallet's on-chain history changed outside a block: a send, a receive seen in the mempool, a replacement. */
+  | { type: 'chain_transactions'; unconfirmed: number }
+  | { type: 'peer_online'; pub_key: string }
+  | { type: 'peer_offline'; pub_key: string; reason: string }
+  /** A new channel (its first stored state), or one whose state moved on in a way other than below. */
+  | { type: 'channel_state_changed'; channel: ChannelEventView; previous_state: string }
+  /** The channel is open: its funding is deep enough and both sides said channel_ready. */
+  | { type: 'channel_opened'; channel: ChannelEventView }
+  /** The channel is over: closed (its closing transaction confirmed) or failed. */
+  | { type: 'channel_closed'; channel: ChannelEventView }
+  /** The channel can carry payments now (its peer connected and reestablished it), or no longer can. */
+  | { type: 'channel_active'; channel: ChannelEventView }
+  | { type: 'channel_inactive'; channel: ChannelEventView }
+  | { type: 'payment_in_flight'; payment_hash: string; value_sat: string }
+  | { type: 'payment_settled'; payment_hash: string; value_sat: string; fee_sat: string }
+  | { type: 'payment_failed'; payment_hash: string; value_sat: string; failure_reason: string }
+  | { type: 'invoice_added'; r_hash: string; memo: string; value_sat: string }
+  /** Its HTLCs arrived and are held (a multi-part payment being gathered). */
+  | { type: 'invoice_accepted'; r_hash: string; memo: string; value_sat: string }
+  | { type: 'invoice_paid'; r_hash: string; memo: string; value_sat: string; amt_paid_sat: string }
+  | { type: 'invoice_canceled'; r_hash: string; memo: string; value_sat: string };
+
+export type NodeEventType = NodeEvent['type'];
+
 /** What went wrong, as data. `code` tells a client what kind of problem it is; `message` is for people. */
 export type ApiErrorCode = 'invalid_argument' | 'not_found' | 'already_exists' | 'unavailable' | 'failed_precondition' | 'internal' | 'unauthenticated';
 

@@ -4,7 +4,7 @@
  * `call(method, params)`; these are validated here exactly as the node's are.
  */
 import { z } from 'zod';
-import type { MethodName, MethodOutput } from '../api/contract.ts';
+import type { MethodName, MethodOutput, NodeEvent } from '../api/contract.ts';
 
 /** Channel sizes nodes accept without the large-channel option: at least 20 000 sat, below 2^24 sat. */
 const MIN_PLAYGROUND_CHANNEL_SAT = 20_000;
@@ -100,12 +100,16 @@ export function isAppMethod(name: string): name is AppMethodName {
   return Object.prototype.hasOwnProperty.call(appMethodSchemas, name);
 }
 
+/** What a screen shows, by what it asks the node: a `changed` event names those to ask again. */
+export type AppTopic = 'status' | 'wallet' | 'sync' | 'balance' | 'peers' | 'channels' | 'transactions' | 'invoices' | 'payments';
+
 /**
- * What the back end pushes to the front end. `changed` names what to fetch again; the snapshot gives
- * the sync numbers directly so a progress bar needs no extra call.
+ * What the back end pushes to the front end. `changed` names what to fetch again and carries the
+ * node's event that caused it, if one did (a screen waiting for a channel to open reads it); the
+ * snapshot gives the sync numbers directly so a progress bar needs no extra call.
  */
 export type AppEvent =
-  | { type: 'changed'; what: ('status' | 'wallet' | 'sync' | 'balance' | 'peers' | 'channels' | 'transactions' | 'invoices' | 'payments')[]; sync: SyncSnapshot }
+  | { type: 'changed'; what: AppTopic[]; sync: SyncSnapshot; event?: NodeEvent }
   /** A `lightning:` or `bitcoin:` link the system handed to the app. */
   | { type: 'open_uri'; uri: string };
 
@@ -118,3 +122,39 @@ export interface SyncSnapshot {
 
 /** One request from a front end, as it arrives from IPC or the WebSocket: untrusted until parsed. */
 export const callRequest = z.object({ method: z.string().min(1).max(64), params: z.unknown().optional() }).strict();
+
+/** What a node event changes on the screens: the topics whose data to fetch again. */
+export function topicsOf(e: NodeEvent): AppTopic[] {
+  switch (e.type) {
+    case 'wallet_state':
+      return ['wallet', 'status', 'balance', 'transactions', 'channels', 'peers', 'payments', 'invoices'];
+    case 'chain_status':
+      return ['sync'];
+    // Confirmations, coins that matured, channels deeper in the chain.
+    case 'block_connected':
+    case 'block_disconnected':
+      return ['sync', 'balance', 'transactions', 'channels'];
+    case 'chain_transactions':
+      return ['balance', 'transactions'];
+    case 'peer_online':
+    case 'peer_offline':
+      return ['peers', 'channels'];
+    // A channel's funding, closing and balance move coins between the wallet and the channels.
+    case 'channel_state_changed':
+    case 'channel_opened':
+    case 'channel_closed':
+      return ['channels', 'balance', 'transactions'];
+    case 'channel_active':
+    case 'channel_inactive':
+      return ['channels'];
+    case 'payment_in_flight':
+    case 'payment_settled':
+    case 'payment_failed':
+      return ['payments', 'channels'];
+    case 'invoice_added':
+    case 'invoice_accepted':
+    case 'invoice_paid':
+    case 'invoice_canceled':
+      return ['invoices', 'channels'];
+  }
+}

@@ -1,8 +1,8 @@
 /**
  * The app host: what the desktop shell (electron/) and browser mode (web-server.ts) both run. It keeps
  * the user's network choice, starts one Coulomb node for it (and, on the playground, the chain and a
- * counterparty node), answers every front-end call through one validated dispatcher, and pushes events
- * when something the screens show has changed.
+ * counterparty node), answers every front-end call through one validated dispatcher, and passes the
+ * node's domain events on to the front ends, each with what it changed on the screens (no polling).
  *
  * Layout of the app's directory:
  *   settings.json                  the network choice
@@ -22,7 +22,7 @@ import type { NodeConfig } from '../node/config.ts';
 import { DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT } from '../node/config.ts';
 import { createDispatcher } from '../api/dispatch.ts';
 import type { Dispatcher } from '../api/dispatch.ts';
-import type { ApiHandlers, ApiResult, MethodOutput } from '../api/contract.ts';
+import type { ApiHandlers, ApiResult, MethodOutput, NodeEvent } from '../api/contract.ts';
 import { ApiError } from '../api/contract.ts';
 import { startControlServer } from '../api/control-server.ts';
 import type { ControlServer } from '../api/control-server.ts';
@@ -35,7 +35,7 @@ import { BitcoindRpc } from '../chain/index.ts';
 import { CHAIN_NAMES } from '../chain/bitcoind/chain-source.ts';
 import { checkCookieUse } from '../chain/bitcoind/cookie-file.ts';
 import { formatHostPort, parseHostPort } from '../peer/address.ts';
-import { appMethodSchemas, isAppMethod, networkChoice } from './contract.ts';
+import { appMethodSchemas, isAppMethod, networkChoice, topicsOf } from './contract.ts';
 import type { AppEvent, AppMethodInput, AppMethodName, AppMethodOutputs, AppStatus, BitcoindSettings, NetworkChoice, SyncSnapshot } from './contract.ts';
 import { Counterparty } from './counterparty.ts';
 import { Shop } from './shop.ts';
@@ -48,8 +48,6 @@ export interface AppHostOptions {
   appDir: string;
   /** Copy log lines to stderr too. */
   logToStderr?: boolean;
-  /** How often to look for changes worth an event (default 500 ms). */
-  eventIntervalMs?: number;
   /** Tests lower the password-hashing cost through this. */
   scryptCost?: typeof DEFAULT_SCRYPT;
   /** Tests shorten peer timers through this. */
@@ -79,6 +77,8 @@ interface Running {
   /** The playground's pixel shop (a third node, paid through the counterparty). */
   shop?: Shop;
   miner?: AutoMiner;
+  /** Stops passing the node's events on. */
+  unsubscribe: () => void;
 }
 
 /** The playground's auto-miner: its timer, and since when something has been waiting for a block. */
@@ -109,8 +109,8 @@ export class AppHost {
   private nodeError: string | undefined;
   private starting: Promise<void> | undefined;
   private readonly listeners = new Set<(e: AppEvent) => void>();
-  private timer: NodeJS.Timeout | undefined;
-  private last = new Map<string, string>();
+  /** The chain's numbers as the node last told them (the sync bar's). */
+  private chainSeen: SyncSnapshot | undefined;
   private readonly log: Logger;
   readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
 
@@ -150,12 +150,9 @@ export class AppHost {
       }
     }
     if (this.choice) await this.startNode(this.choice).catch(() => undefined);
-    this.timer = setInterval(() => void this.tick(), this.opts.eventIntervalMs ?? 500);
-    this.timer.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
     this.loopDelay.disable();
     await this.stopNode();
   }
@@ -191,7 +188,6 @@ export class AppHost {
       }
       try {
         const result = await this.appCall(method, parsed.data);
-        setImmediate(() => void this.tick());
         return { ok: true, result };
       } catch (e) {
         if (e instanceof ApiError) return { ok: false, error: { code: e.code, message: e.message } };
@@ -205,7 +201,6 @@ export class AppHost {
     }
     const result = await r.dispatch(method, params);
     if (result.ok && (method === 'create' || method === 'unlock')) void this.afterUnlock(r);
-    if (result.ok) setImmediate(() => void this.tick());
     return result;
   }
 
@@ -396,7 +391,7 @@ export class AppHost {
       const dispatch = createDispatcher(node.handlers(), log.child('APP'));
       // The node's control channel too, so `coulomb --datadir <this datadir> getinfo` reaches the app's node.
       const control = await startControlServer({ datadir, dispatch, log: log.child('RPC') });
-      const running: Running = { choice, node, dispatch, control, lock, logFile };
+      const running: Running = { choice, node, dispatch, control, lock, logFile, unsubscribe: node.events.add((e) => this.onNodeEvent(running, e)) };
       this.running = running;
       node.onStop(() => {
         if (this.running === running) void this.stopNode();
@@ -412,7 +407,10 @@ export class AppHost {
         // The counterparty comes up in the background: the user's screens do not wait for it.
         void running.counterparty
           .start()
-          .then(() => this.afterUnlock(running))
+          .then(() => {
+            if (this.running === running) this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
+            return this.afterUnlock(running);
+          })
           .then(async () => {
             // Then the shop, whose channel comes from the counterparty.
             if (this.running !== running) return;
@@ -474,7 +472,6 @@ export class AppHost {
       await r.node.chain.rpc.call('generatetoaddress', 1, pg.faucet.address);
       m.waitingSince = Date.now();
       if (r.node.state === 'READY') await r.node.chain.source.poke();
-      setImmediate(() => void this.tick());
     } catch (e) {
       if (this.running === r) this.log.warn('playground auto-miner: could not mine', { error: String(e) });
     } finally {
@@ -496,6 +493,8 @@ export class AppHost {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
+    r.unsubscribe();
+    this.chainSeen = undefined;
     if (r.miner) clearInterval(r.miner.timer);
     await r.shop?.stop().catch(() => undefined);
     await r.counterparty?.stop().catch(() => undefined);
@@ -503,44 +502,24 @@ export class AppHost {
     await r.node.stop();
     await new Promise<void>((res) => r.logFile.end(res));
     await r.lock.release();
-    this.last.clear();
     this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
   }
 
+  /** The sync bar's numbers: the node's last chain_status, or the chain source's own before the first. */
   private sync(): SyncSnapshot {
     const node = this.running?.node;
     if (!node || node.state !== 'READY') return { height: 0, best_height: 0, synced: false };
+    if (this.chainSeen) return this.chainSeen;
     const s = node.chain.source.status();
     return { height: Math.max(0, s.height), best_height: Math.max(0, s.bestHeight, s.height), synced: s.synced, ...(s.error ? { error: s.error } : {}) };
   }
 
-  /** Compares what the screens show with the last look and tells the front ends what changed. */
-  private async tick(): Promise<void> {
-    if (!this.listeners.size) return;
-    const r = this.running;
-    const node = r?.node;
-    const sync = this.sync();
-    const now = new Map<string, string>();
-    now.set('status', JSON.stringify([this.status(), node?.state]));
-    now.set('wallet', node?.state ?? '');
-    now.set('sync', JSON.stringify(sync));
-    if (node?.state === 'READY') {
-      try {
-        now.set('balance', JSON.stringify(node.wallet.balance(), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-        now.set('peers', node.peerView().map((p) => p.pub_key).join(','));
-        const tip = node.chain.source.status().height;
-        now.set('transactions', JSON.stringify(node.wallet.listTransactions(tip).map((t) => [t.txid, t.confirmations])));
-        // Channels, invoices and payments: their stores count every change, so nothing is recomputed
-        // here twice a second (confirmations move with 'sync', a channel's activity with its link).
-        now.set('channels', `${node.channels.revision}:${node.channels.linkRevision}`);
-        now.set('invoices', String(node.invoices.revision));
-        now.set('payments', String(node.payments.revision));
-      } catch {
-        // The node is going down; the next tick sees it.
-      }
-    }
-    const what = [...now.keys()].filter((k) => this.last.get(k) !== now.get(k)) as Extract<AppEvent, { type: 'changed' }>['what'];
-    this.last = now;
-    if (what.length) this.emit({ type: 'changed', what, sync });
+  /** A node event goes to every front end with what it changes on the screens. */
+  private onNodeEvent(r: Running, e: NodeEvent): void {
+    if (this.running !== r) return;
+    if (e.type === 'chain_status') this.chainSeen = { height: e.height, best_height: e.best_height, synced: e.synced, ...(e.error ? { error: e.error } : {}) };
+    // A block moves the sync numbers too (the next chain_status may come a poll later).
+    if ((e.type === 'block_connected' || e.type === 'block_disconnected') && this.chainSeen) this.chainSeen = { ...this.chainSeen, height: e.height, best_height: Math.max(this.chainSeen.best_height, e.height) };
+    this.emit({ type: 'changed', what: topicsOf(e), sync: this.sync(), event: e });
   }
 }

@@ -46,6 +46,8 @@ export interface ChainSource {
   status(): ChainStatus;
   /** Resolves once the next poll has run (tests and `generate` callers use it). */
   poke(): Promise<void>;
+  /** Tells `fn` the status after each poll that changed it (reachable or not, synced, the best height). */
+  onStatus?(fn: (s: ChainStatus) => void): void;
 }
 
 export type FeeTarget = 'urgent' | 'normal' | 'economy';

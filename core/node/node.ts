@@ -54,6 +54,9 @@ import type { ChannelState, Phase } from '../channel/types.ts';
 import { channelNumbersView, estimateOpen, openRefusal, paymentRoom } from './capacity-view.ts';
 import { invoiceApiError } from './invoice-errors.ts';
 import { satText } from '../util/amount-text.ts';
+import { Listeners } from '../util/listeners.ts';
+import type { NodeEvent } from '../api/contract.ts';
+import { wireNodeEvents } from './node-events.ts';
 
 /** Channel phases that pendingchannels lists as opening, and as waiting for their close. */
 const OPENING_PHASES: Phase[] = ['WAIT_ACCEPT', 'WAIT_FUNDING_TX', 'WAIT_FUNDING_CREATED', 'WAIT_FUNDING_SIGNED', 'WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY'];
@@ -106,6 +109,11 @@ export class CoulombNode {
   private readonly stopListeners: (() => void)[] = [];
   /** Why the node stopped on its own: its store failed (a daemon then exits non-zero). */
   failure: StoreError | undefined;
+  /** The node's domain events (core/node/node-events.ts), as things happen: what the app and notifications follow. */
+  readonly events = new Listeners<NodeEvent>();
+  /** The wallet's history as last told (its size and which transactions wait for a block). */
+  private walletSeen = '';
+  private progressToldAt = 0;
 
   constructor(private readonly opts: NodeOptions) {
     this.config = opts.config;
@@ -258,6 +266,9 @@ export class CoulombNode {
     }
     this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch, monitors: monitors! };
     this.walletState = 'READY';
+    wireNodeEvents({ peers, channels, payments, invoices }, (e) => this.events.emit(e));
+    this.events.emit({ type: 'wallet_state', state: 'READY' });
+    this.walletChanged();
     this.log.info('wallet unlocked; node is up', { node_id: nodeId });
   }
 
@@ -291,6 +302,7 @@ export class CoulombNode {
     })());
     await fees.refresh().catch(() => undefined);
     await channels.watchChain();
+    source.onStatus?.(() => this.tellChainStatus());
     await source.start(async (e) => {
       // What channels wait on is matched first: durable before the wallet's scan point passes the block.
       await chainWatch.onChainEvent(e);
@@ -306,8 +318,42 @@ export class CoulombNode {
         await broadcaster.onBlock().catch((err: unknown) => this.log.warn('rebroadcast failed', { error: String(err) }));
         await fees.refresh().catch(() => undefined);
       }
-    }, from, (added, removed) => wallet.onMempool(added, removed));
+      // Told once the wallet and the channels have taken the block in; during a rescan, only near the
+      // tip, and the progress about once a second.
+      if (e.height >= source.status().bestHeight - 1) {
+        this.events.emit({ type: e.type === 'connected' ? 'block_connected' : 'block_disconnected', height: e.height, hash: e.hash });
+        this.walletSeen = this.walletSignature(wallet);
+      } else if (Date.now() - this.progressToldAt >= 1000) {
+        this.progressToldAt = Date.now();
+        this.tellChainStatus();
+      }
+    }, from, async (added, removed) => {
+      await wallet.onMempool(added, removed);
+      this.walletChanged(wallet);
+    });
+
     this.log.info('following the chain', { scanning_from: from.height });
+  }
+
+  private tellChainStatus(): void {
+    const s = this.chain.source.status();
+    this.events.emit({ type: 'chain_status', synced: s.synced, height: Math.max(0, s.height), best_height: Math.max(0, s.bestHeight, s.height), ...(s.error ? { error: s.error } : {}) });
+  }
+
+  /** The wallet's history in short: how many transactions, and which wait for a block. */
+  private walletSignature(wallet: Wallet): string {
+    const txs = wallet.listTransactions(this.tipHeight());
+    return `${txs.length}:${txs.filter((t) => t.confirmations === 0).map((t) => t.txid).join(',')}`;
+  }
+
+  /** Tells of a change to the wallet's history that no block brought (a send, a receive seen in the mempool, a replacement). */
+  private walletChanged(wallet: Wallet | undefined = this.unlocked?.wallet): void {
+    if (!wallet) return;
+    const sig = this.walletSignature(wallet);
+    if (sig === this.walletSeen) return;
+    this.walletSeen = sig;
+    const waiting = sig.slice(sig.indexOf(':') + 1);
+    this.events.emit({ type: 'chain_transactions', unconfirmed: waiting ? waiting.split(',').length : 0 });
   }
 
   /** Runs a create or unlock: one at a time, and only against a chain that is reachable and ours. */
@@ -639,6 +685,7 @@ export class CoulombNode {
         const txid = await walletCall(() =>
           this.wallet.send({ address: addr, ...(amt !== undefined ? { amount: BigInt(amt) } : {}), ...(sweepall ? { all: true } : {}), satPerVb, ...(label ? { label } : {}) }),
         );
+        this.walletChanged();
         return { txid };
       },
       estimatefee: async ({ addr, amt, sweepall, sat_per_vbyte }) => {
@@ -655,7 +702,11 @@ export class CoulombNode {
           return { fee_sat: (inSum - outSum).toString(), sat_per_vbyte: String(satPerVb), amount_sat: tx.outs[built.vout]!.value.toString(), rates };
         });
       },
-      bumpfee: async ({ txid, sat_per_vbyte }) => ({ txid: await walletCall(() => this.wallet.bumpFee(txid, sat_per_vbyte)) }),
+      bumpfee: async ({ txid, sat_per_vbyte }) => {
+        const replacement = await walletCall(() => this.wallet.bumpFee(txid, sat_per_vbyte));
+        this.walletChanged();
+        return { txid: replacement };
+      },
       listunspent: async ({ min_confs }) => ({
         utxos: this.wallet.listUnspent(this.tipHeight(), min_confs ?? 0).map((u) => ({
           address_type: 'WITNESS_PUBKEY_HASH',

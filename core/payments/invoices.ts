@@ -31,6 +31,7 @@ import { FeatureSet } from '../wire/index.ts';
 import type { DeepReadonly } from '../store/store.ts';
 import { StoreError } from '../store/errors.ts';
 import { KeyedLock } from '../store/kv/keyed-lock.ts';
+import { Listeners } from '../util/listeners.ts';
 import { migrateJsonStore } from '../store/kv/migrate.ts';
 import { kvIndexKey, kvJson } from '../store/kv/types.ts';
 import type { KvOp, KvStore } from '../store/kv/types.ts';
@@ -297,8 +298,18 @@ interface Before {
   pending: boolean;
   holding: boolean;
   settleIndex: number;
+  state: InvoiceState;
 }
-const before = (r: DeepReadonly<InvoiceRecord>): Before => ({ pending: isPending(r), holding: isHolding(r), settleIndex: r.settleIndex });
+const before = (r: DeepReadonly<InvoiceRecord>): Before => ({ pending: isPending(r), holding: isHolding(r), settleIndex: r.settleIndex, state: r.state });
+
+/** An invoice made, paid (SETTLED), being paid (ACCEPTED) or canceled, told once its record is stored. */
+export interface InvoiceChange {
+  paymentHash: string;
+  state: InvoiceState;
+  memo: string;
+  amountMsat: bigint | undefined;
+  amtPaidMsat: bigint;
+}
 
 /** The records a change of one invoice from `prev` (undefined: a new invoice) touches. */
 function recordOps(r: InvoiceRecord, prev: Before | undefined): KvOp[] {
@@ -330,6 +341,8 @@ export class InvoiceRegistry {
   private readonly live = new Map<string, InvoiceRecord>();
   private readonly lock = new KeyedLock();
   private revisionCount = 0;
+  /** Each new invoice and each change of an invoice's state, once stored (the node's domain events come from here). */
+  readonly changes = new Listeners<InvoiceChange>();
 
   /** Changes with every change to the stored records (the app's change events compare it). */
   get revision(): number {
@@ -380,7 +393,15 @@ export class InvoiceRegistry {
     if (isHolding(r)) this.live.set(r.paymentHash, r);
     else this.live.delete(r.paymentHash);
     this.revisionCount++;
-    return this.kv.write(ops, durable ? undefined : { durable: false });
+    const write = this.kv.write(ops, durable ? undefined : { durable: false });
+    if (this.changes.size && r.state !== prev?.state) {
+      const change: InvoiceChange = { paymentHash: r.paymentHash, state: r.state, memo: r.memo, amountMsat: r.amountMsat !== undefined ? BigInt(r.amountMsat) : undefined, amtPaidMsat: BigInt(r.amtPaidMsat) };
+      write.then(
+        () => this.changes.emit(change),
+        () => undefined,
+      );
+    }
+    return write;
   }
 
   /** Runs `fn` on the invoice's record under its lock; its write's durability is awaited after the lock is released. */

@@ -20,6 +20,7 @@ import { hex } from '../util/bytes.ts';
 import type { DeepReadonly } from '../store/store.ts';
 import { StoreError } from '../store/errors.ts';
 import { KeyedLock } from '../store/kv/keyed-lock.ts';
+import { Listeners } from '../util/listeners.ts';
 import { migrateJsonStore } from '../store/kv/migrate.ts';
 import { kvIndexKey, kvJson } from '../store/kv/types.ts';
 import type { KvOp, KvStore } from '../store/kv/types.ts';
@@ -273,8 +274,19 @@ function recordOps(p: PaymentRecord, prev: PaymentStatus | undefined): KvOp[] {
   return ops;
 }
 
+/** A payment that started, succeeded or failed, told once its record is stored. */
+export interface PaymentChange {
+  paymentHash: string;
+  status: PaymentStatus;
+  amountMsat: bigint;
+  feeMsat: bigint;
+  failureReason?: PaymentFailureReason;
+}
+
 export class PaymentStore {
   private readonly now: () => number;
+  /** Each change of a payment's status, once stored (the node's domain events come from here). */
+  readonly changes = new Listeners<PaymentChange>();
   /** Payments in flight: the only ones kept in memory (the switch and start-up reconciliation need them at once). */
   private readonly live = new Map<string, PaymentRecord>();
   private readonly lock = new KeyedLock();
@@ -333,7 +345,25 @@ export class PaymentStore {
     if (rec.status === 'IN_FLIGHT') this.live.set(rec.paymentHash, rec);
     else this.live.delete(rec.paymentHash);
     this.revisionCount++;
-    return this.kv.write(ops, opts.durable === false ? { durable: false } : undefined);
+    const write = this.kv.write(ops, opts.durable === false ? { durable: false } : undefined);
+    if (rec.status !== prev) this.tell(write, rec);
+    return write;
+  }
+
+  /** Tells the listeners of a status change once its write is done; a failed write tells nothing. */
+  private tell(write: Promise<void>, rec: DeepReadonly<PaymentRecord>): void {
+    if (!this.changes.size) return;
+    const change: PaymentChange = {
+      paymentHash: rec.paymentHash,
+      status: rec.status,
+      amountMsat: BigInt(rec.amountMsat),
+      feeMsat: BigInt(rec.feeMsat),
+      ...(rec.failureReason ? { failureReason: rec.failureReason } : {}),
+    };
+    write.then(
+      () => this.changes.emit(change),
+      () => undefined,
+    );
   }
 
   /**
@@ -497,6 +527,7 @@ export class PaymentStore {
    */
   async failStranded(mayBeInFlight: (paymentHash: string, attemptId: number) => boolean, failure: AttemptFailure, reason: PaymentFailureReason): Promise<string[]> {
     const failed: string[] = [];
+    const failedRecs: PaymentRecord[] = [];
     const now = this.now();
     const ops: KvOp[] = [];
     for (const rec of [...this.live.values()].sort((a, b) => a.paymentIndex - b.paymentIndex)) {
@@ -512,13 +543,16 @@ export class PaymentStore {
         rec.status = 'FAILED';
         rec.failureReason = reason;
         failed.push(rec.paymentHash);
+        failedRecs.push(rec);
         this.live.delete(rec.paymentHash);
       }
       ops.push(...recordOps(rec, 'IN_FLIGHT'));
     }
     if (!ops.length) return failed;
     this.revisionCount++;
-    await this.kv.write(ops);
+    const write = this.kv.write(ops);
+    for (const rec of failedRecs) this.tell(write, rec);
+    await write;
     return failed;
   }
 

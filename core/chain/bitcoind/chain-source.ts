@@ -39,6 +39,8 @@ export class BitcoindChainSource implements ChainSource {
   private running: Promise<void> | undefined;
   private stopped = false;
   private st: ChainStatus = { synced: false, height: -1, hash: '', bestHeight: -1, initialBlockDownload: false };
+  private statusListener: ((s: ChainStatus) => void) | undefined;
+  private statusTold = '';
 
   constructor(
     private readonly rpc: BitcoindRpc,
@@ -47,6 +49,19 @@ export class BitcoindChainSource implements ChainSource {
 
   status(): ChainStatus {
     return { ...this.st };
+  }
+
+  onStatus(fn: (s: ChainStatus) => void): void {
+    this.statusListener = fn;
+  }
+
+  /** Tells the status listener of a change since it last heard. */
+  private tellStatus(): void {
+    const s = this.status();
+    const now = JSON.stringify([s.synced, s.height, s.bestHeight, s.error ?? '']);
+    if (now === this.statusTold) return;
+    this.statusTold = now;
+    this.statusListener?.(s);
   }
 
   /** Checks that bitcoind is on our network; throws ChainMismatchError (not worth retrying) if not. */
@@ -99,6 +114,7 @@ export class BitcoindChainSource implements ChainSource {
         this.st.synced = false;
         this.opts.log?.(`chain poll failed: ${this.st.error}`);
       }
+      this.tellStatus();
     };
     const prev = this.running ?? Promise.resolve();
     const next = prev.then(run);

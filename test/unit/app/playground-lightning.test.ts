@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { AppHost } from '../../../core/app/host.ts';
 import type { AnyMethod, AnyOutput, AppEvent } from '../../../core/app/contract.ts';
+import type { NodeEvent } from '../../../core/api/contract.ts';
 import { createMnemonic } from '../../../core/wallet/mnemonic.ts';
 import { removeDir, tempDir, waitFor } from '../../helpers/daemon.ts';
 import { TEST_SCRYPT } from '../../helpers/node.ts';
@@ -18,6 +19,8 @@ describe('the playground helpers for Lightning', () => {
   let dir: string;
   let host: AppHost;
   const seen = new Set<Changed>();
+  /** The node's events as the front ends receive them. */
+  const events: NodeEvent[] = [];
 
   async function call<M extends AnyMethod>(method: M, params: Record<string, unknown> = {}): Promise<AnyOutput<M>> {
     const r = await host.call(method, params);
@@ -33,10 +36,11 @@ describe('the playground helpers for Lightning', () => {
 
   beforeAll(async () => {
     dir = await tempDir('playground-lightning');
-    host = new AppHost({ appDir: join(dir, 'app'), scryptCost: TEST_SCRYPT, eventIntervalMs: 100, playgroundBlockIntervalMs: 300 });
+    host = new AppHost({ appDir: join(dir, 'app'), scryptCost: TEST_SCRYPT, playgroundBlockIntervalMs: 300 });
     await host.start();
     host.onEvent((e) => {
       if (e.type === 'changed') for (const w of e.what) seen.add(w);
+      if (e.type === 'changed' && e.event) events.push(e.event);
     });
   }, 60_000);
 
@@ -75,6 +79,16 @@ describe('the playground helpers for Lightning', () => {
     }, 40_000);
     const ch = opened.find((c) => c.capacity === '400000');
     expect(ch).toMatchObject({ initiator: false, private: true, local_balance: '0' });
+    // The node told of each step as it happened: unlocked, the peer up, both channels opened, blocks.
+    expect(events.find((e) => e.type === 'wallet_state')).toEqual({ type: 'wallet_state', state: 'READY' });
+    expect(events).toContainEqual({ type: 'peer_online', pub_key: cp });
+    await waitFor('both channel_opened events', () => events.filter((e) => e.type === 'channel_opened' && e.channel.remote_pubkey === cp).length === 2 || undefined, 5_000);
+    const openedEvent = events.find((e) => e.type === 'channel_opened' && e.channel.capacity === '400000');
+    expect(openedEvent).toMatchObject({ channel: { remote_pubkey: cp, channel_point: ch!.channel_point, chan_id: ch!.chan_id, state: 'NORMAL' } });
+    expect(events.some((e) => e.type === 'block_connected')).toBe(true);
+    // Each channel was told from its first stored state on, in order: new, then opened.
+    const firstStates = events.filter((e) => e.type === 'channel_state_changed' && e.previous_state === '');
+    expect(firstStates.length).toBe(2);
 
     // Our invoice, with a route hint through each private channel; the counterparty pays it.
     seen.clear();
@@ -89,6 +103,8 @@ describe('the playground helpers for Lightning', () => {
     });
     expect(settled.r_preimage).toBe(paid.payment_preimage);
     await waitFor('an invoices event', () => seen.has('invoices') || undefined, 5_000);
+    expect(events).toContainEqual({ type: 'invoice_added', r_hash: ours.r_hash, memo: 'from the counterparty', value_sat: '60000' });
+    await waitFor('invoice_paid', () => events.find((e) => e.type === 'invoice_paid' && e.r_hash === ours.r_hash), 5_000).then((e) => expect(e).toMatchObject({ amt_paid_sat: '60000' }));
 
     // Paying it twice pays nothing more; an invoice of nobody's is refused in the counterparty's words.
     expect((await call('app_counterparty_pay', { pay_req: ours.payment_request })).status).toBe('SUCCEEDED');
@@ -103,6 +119,12 @@ describe('the playground helpers for Lightning', () => {
     const sent = await call('sendpayment', { pay_req: theirs.payment_request });
     expect(sent).toMatchObject({ status: 'SUCCEEDED', value_sat: '5000', fee_sat: '0' });
     await waitFor('a payments event', () => seen.has('payments') || undefined, 5_000);
+    // The payment's whole life, in order: in flight, then settled with its fee.
+    const mine = events.filter((e) => (e.type === 'payment_in_flight' || e.type === 'payment_settled' || e.type === 'payment_failed') && e.payment_hash === theirs.r_hash);
+    expect(mine).toEqual([
+      { type: 'payment_in_flight', payment_hash: theirs.r_hash, value_sat: '5000' },
+      { type: 'payment_settled', payment_hash: theirs.r_hash, value_sat: '5000', fee_sat: '0' },
+    ]);
 
     // An invoice without an amount: the payer chooses.
     const open = await call('app_counterparty_invoice', { amt: 0 });
