@@ -10,15 +10,17 @@ import { hex } from '../../../core/util/bytes.ts';
 import { InvoiceRegistry, InvoiceRegistryError, MPP_TIMEOUT_MS, privateRouteHints } from '../../../core/payments/invoices.ts';
 import type { IncomingHtlc, InvoiceEntry } from '../../../core/payments/invoices.ts';
 import type { Network } from '../../../core/keys/node-key.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import type { KvStore } from '../../../core/store/kv/types.ts';
+import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { describeEachKvBackend } from '../../helpers/kv.ts';
 
 const NODE_SECRET = new Uint8Array(32).fill(0x21);
 const NODE_ID = hex.encode(secp.getPublicKey(NODE_SECRET));
 const HEIGHT = 1000;
 const T0 = 1_700_000_000_000;
 
-describe('InvoiceRegistry', () => {
+describeEachKvBackend('InvoiceRegistry on the $name store', (backend) => {
+  let dir: string;
   let kv: KvStore;
   let reg: InvoiceRegistry;
   let clock: number;
@@ -39,12 +41,14 @@ describe('InvoiceRegistry', () => {
 
   beforeEach(async () => {
     clock = T0;
-    kv = MemoryKvStore.open();
+    dir = await tempDir('invoices');
+    kv = await backend.open(dir);
     reg = await open();
   });
   afterEach(async () => {
     await reg.close();
     await kv.close();
+    await removeDir(dir);
   });
 
   describe('create', () => {
@@ -332,6 +336,11 @@ describe('InvoiceRegistry', () => {
     await reg.onHtlc(htlc(accepted, { amountMsat: 400n, totalMsat: 1000n, htlcId: 'p:1' }));
 
     await reg.close();
+    // A real restart opens the store again too (in memory the same store stands in for it).
+    if (backend.persistent) {
+      await kv.close();
+      kv = await backend.open(dir);
+    }
     reg = await open();
     expect((await reg.list()).invoices.map((i) => [i.memo, i.state])).toEqual([
       ['open', 'OPEN'],
