@@ -63,17 +63,26 @@ async function runBrowserMode(appDir: string, listen: string, reason: string | u
       `App data: ${appDir}. Press Ctrl+C to stop.\n`,
   );
   await new Promise<void>((done) => {
-    const stop = (): void => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      // A second Ctrl+C while the node closes: stop at once (what is stored stays stored).
+      if (stopping) {
+        process.stdout.write(`Stopped at once (${signal} again).\n`);
+        process.exit(130);
+      }
+      stopping = true;
       process.stdout.write('Stopping Coulomb…\n');
       void web
         .close()
         .then(() => host.stop())
         .finally(done);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
-  return 0;
+  process.stdout.write('Coulomb has stopped.\n');
+  // Nothing may keep the process alive once the node is down (a browser's idle keep-alive socket).
+  process.exit(0);
 }
 
 export async function runApp(argv: string[]): Promise<number> {
@@ -89,10 +98,22 @@ export async function runApp(argv: string[]): Promise<number> {
   await buildElectron();
   const started = Date.now();
   const child = spawn(bin.path, [join(ELECTRON_OUT, 'main.mjs'), `--appdir=${appDir}`], { stdio: 'inherit', env: { ...process.env, COULOMB_APPDIR: appDir } });
+  // Stopping `npm start` (Ctrl+C, or a SIGTERM to this process alone) stops the app too: Electron
+  // quits as its window's close does, and a second signal ends it at once.
+  let signalled = 0;
+  const forward = (signal: NodeJS.Signals): void => {
+    signalled++;
+    child.kill(signalled > 1 ? 'SIGKILL' : signal);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   const code = await new Promise<number>((done) => {
     child.once('error', () => done(-1));
     child.once('exit', (c) => done(c ?? 1));
   });
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  if (signalled) return 0;
   // An Electron that cannot start at all (missing system libraries) dies at once: offer the browser instead.
   if (code !== 0 && Date.now() - started < 5000) return runBrowserMode(appDir, listen, `Electron could not start (exit code ${code})`, allowRemote);
   return code;

@@ -187,6 +187,8 @@ function main(): void {
       });
       const loopTimer = logLoopDelay(h);
 
+      // A signal (Ctrl+C in the terminal, `npm start` stopped, a SIGTERM) quits as closing the window does: the node stops first.
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
       let stopped = false;
       let stopping = false;
       app.on('before-quit', (event) => {

@@ -33,7 +33,21 @@ const NAV: { id: Screen; label: string }[] = [
   { id: 'settings', label: 'Settings' },
 ];
 
-function SyncBar({ sync }: { sync: SyncSnapshot | undefined }): ReactNode {
+/** What to do when the page lost Coulomb: it stopped (Ctrl+C, a crash, the computer slept) or the connection dropped. */
+const RECONNECT =
+  'Lost the connection to Coulomb: it has stopped, or the connection dropped. This page keeps trying. If Coulomb was stopped, start it again (npm start, or coulomb app) and open the new address it prints.';
+
+function SyncBar({ sync, lost }: { sync: SyncSnapshot | undefined; lost: boolean }): ReactNode {
+  if (lost) {
+    // Nothing here is known any more: never "In sync" for a node that is not there.
+    return (
+      <div className="syncbar lost" data-testid="sync-bar" data-synced="false">
+        <span className="syncbar-text" data-testid="sync-status">
+          Not connected to Coulomb · the numbers on this page may be out of date
+        </span>
+      </div>
+    );
+  }
   if (!sync || sync.best_height === 0) return null;
   const pct = sync.best_height ? Math.min(100, (sync.height / sync.best_height) * 100) : 0;
   const done = sync.synced && sync.height >= sync.best_height;
@@ -60,6 +74,16 @@ export function App(): ReactNode {
   const info = useApi(() => api('getinfo').catch(() => undefined), ['status', 'wallet'], [status.data?.node_running]);
 
   useEffect(() => onConnection(setConn), []);
+  // Back after the connection was lost: everything may have moved on meanwhile.
+  const [wasLost, setWasLost] = useState(false);
+  useEffect(() => {
+    if (conn === 'lost') setWasLost(true);
+    if (conn === 'ready' && wasLost) {
+      setWasLost(false);
+      status.reload();
+      info.reload();
+    }
+  }, [conn]);
   useEffect(() => {
     // "Like the system" follows the system's setting, live; the stylesheet knows only light and dark.
     const dark = window.matchMedia('(prefers-color-scheme: dark)');
@@ -96,7 +120,7 @@ export function App(): ReactNode {
   if (!s) {
     return (
       <div className="centered">
-        {conn === 'lost' ? <ErrorBox error="Lost the connection to Coulomb. Is it still running? Trying again…" /> : <Spinner label="Starting Coulomb…" />}
+        {conn === 'lost' ? <ErrorBox error={RECONNECT} testId="connection-lost" /> : <Spinner label="Starting Coulomb…" />}
         <ErrorBox error={status.error} />
       </div>
     );
@@ -155,8 +179,8 @@ export function App(): ReactNode {
         </div>
       </nav>
       <main>
-        <SyncBar sync={sync} />
-        {conn === 'lost' ? <ErrorBox error="Lost the connection to Coulomb; trying again…" /> : null}
+        <SyncBar sync={sync} lost={conn === 'lost'} />
+        {conn === 'lost' ? <ErrorBox error={RECONNECT} testId="connection-lost" /> : null}
         {screen === 'home' && <Home unit={unit} playground={playground} go={setScreen} shopUrl={s.playground?.shop_url} />}
         {screen === 'send' && <Send unit={unit} playground={playground} network={s.network} known={known} incomingUri={incomingUri} />}
         {screen === 'receive' && <Receive unit={unit} playground={playground} />}

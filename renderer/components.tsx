@@ -2,7 +2,7 @@
 import { cloneElement, useEffect, useId, useState } from 'react';
 import type { ReactElement, ReactNode } from 'react';
 import { renderSVG } from 'uqr';
-import { api } from './api.ts';
+import { api, onEvent } from './api.ts';
 import { shown, toShown } from './errors.ts';
 import type { ErrorLike, Shown } from './errors.ts';
 import { formatSats } from './format.ts';
@@ -15,6 +15,8 @@ export function Qr({ text, label }: { text: string; label: string }): ReactNode 
 
 export function CopyButton({ text, what }: { text: string; what: string }): ReactNode {
   const [done, setDone] = useState(false);
+  // "Copied" speaks of what was copied: new content has not been.
+  useEffect(() => setDone(false), [text]);
   useEffect(() => {
     if (!done) return;
     const t = setTimeout(() => setDone(false), 1500);
@@ -31,6 +33,7 @@ export function CopyButton({ text, what }: { text: string; what: string }): Reac
           .catch(() => setDone(false));
       }}
       aria-label={`Copy ${what}`}
+      data-testid="copy-button"
     >
       {done ? 'Copied' : 'Copy'}
     </button>
@@ -127,6 +130,16 @@ export const PLAYGROUND_INBOUND_SAT = 500_000;
 export function InboundChannelButton({ unit, className = 'secondary', onOpened }: { unit: Unit; className?: string; onOpened?: () => void }): ReactNode {
   const act = useAction();
   const [done, setDone] = useState(false);
+  /** The funding transaction of the channel asked for, and whether the node has told it is open. */
+  const [funding, setFunding] = useState<string>();
+  const [open, setOpen] = useState(false);
+  useEffect(
+    () =>
+      onEvent((e) => {
+        if (funding && e.type === 'changed' && e.event?.type === 'channel_opened' && e.event.channel.channel_point.startsWith(`${funding}:`)) setOpen(true);
+      }),
+    [funding],
+  );
   return (
     <div className="inbound">
       <button
@@ -135,7 +148,8 @@ export function InboundChannelButton({ unit, className = 'secondary', onOpened }
         disabled={act.busy || done}
         onClick={() =>
           void act.run(async () => {
-            await api('app_counterparty_open_channel', { amt: PLAYGROUND_INBOUND_SAT });
+            const { funding_txid } = await api('app_counterparty_open_channel', { amt: PLAYGROUND_INBOUND_SAT });
+            setFunding(funding_txid);
             setDone(true);
             onOpened?.();
           })
@@ -144,8 +158,10 @@ export function InboundChannelButton({ unit, className = 'secondary', onOpened }
         {act.busy ? 'Asking the counterparty…' : 'Get a channel from the counterparty (to receive)'}
       </button>
       {done ? (
-        <p className="muted small" role="status">
-          The counterparty is opening a {formatSats(PLAYGROUND_INBOUND_SAT, unit)} channel to you. It is ready in about 20 seconds, once a few blocks confirm it.
+        <p className="muted small" role="status" data-testid="inbound-status">
+          {open
+            ? `The ${formatSats(PLAYGROUND_INBOUND_SAT, unit)} channel from the counterparty is open: you can receive now.`
+            : `The counterparty is opening a ${formatSats(PLAYGROUND_INBOUND_SAT, unit)} channel to you. It is ready in about 20 seconds, once a few blocks confirm it.`}
         </p>
       ) : null}
       <ErrorBox error={act.error} />
