@@ -2,7 +2,7 @@
  * The outgoing payments' ledger: one payment per hash at a time, attempts recorded before they are sent,
  * success final, failure only once nothing is in flight, and all of it durable.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sha256 } from '../../../core/crypto/hash.ts';
 import { secp } from '../../../core/crypto/secp256k1.ts';
 import { hex } from '../../../core/util/bytes.ts';
@@ -23,7 +23,6 @@ import { openStore } from '../../../core/store/store.ts';
 import { memoryLogger } from '../../../core/log/logger.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
 import { describeEachKvBackend } from '../../helpers/kv.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import type { KvStore } from '../../../core/store/kv/types.ts';
 import { ORIGINS_DONE_NS, ORIGINS_NS } from '../../../core/node/htlc-switch.ts';
 
@@ -44,7 +43,8 @@ const route = (amountMsat: bigint, scid = (500n << 40n) | (1n << 16n)): Route =>
   ],
 });
 
-describe('PaymentStore', () => {
+describeEachKvBackend('PaymentStore on the $name store', (backend) => {
+  let dir: string;
   let kv: KvStore;
   let store: PaymentStore;
   let clock: number;
@@ -53,12 +53,14 @@ describe('PaymentStore', () => {
 
   beforeEach(async () => {
     clock = T0;
-    kv = MemoryKvStore.open();
+    dir = await tempDir('payments');
+    kv = await backend.open(dir);
     store = await open();
   });
   afterEach(async () => {
     await store.close();
     await kv.close();
+    await removeDir(dir);
   });
 
   it('records a payment, its attempt and its success', async () => {
@@ -170,6 +172,11 @@ describe('PaymentStore', () => {
     await store.succeed(sha256(other), { preimage: other });
     const before = (await store.list()).payments;
     await store.close();
+    // A real restart opens the store again too (in memory the same store stands in for it).
+    if (backend.persistent) {
+      await kv.close();
+      kv = await backend.open(dir);
+    }
     store = await open();
     expect((await store.list()).payments).toEqual(before);
     expect((await store.list()).payments.map((p) => p.status)).toEqual(['IN_FLIGHT', 'SUCCEEDED']);
