@@ -104,6 +104,20 @@ export const methodSchemas = {
       force: z.boolean().optional(),
     })
     .strict(),
+  /**
+   * The encrypted static channel backup (what <datadir>/channel.backup holds), of every channel or of
+   * one (chan_point): with the wallet's 24 words it recovers the channels' funds with the peers' help.
+   */
+  exportchanbackup: z
+    .object({
+      chan_point: z.string().regex(/^[0-9a-f]{64}:\d+$/, 'a channel point is <funding txid>:<output index>').optional(),
+      all: z.boolean().optional(),
+    })
+    .strict(),
+  /** Checks that a channel backup (hex) opens with this wallet's seed and belongs to this node. */
+  verifychanbackup: z.object({ multi_chan_backup: z.string().min(2).max(4_000_000) }).strict(),
+  /** Recovers the channels of a backup (hex) this node does not have: each peer is asked to force-close. */
+  restorechanbackup: z.object({ multi_chan_backup: z.string().min(2).max(4_000_000) }).strict(),
   /** A new invoice: an amount in sats (value) or msat (value_msat), or neither (0) to let the payer choose. */
   addinvoice: z
     .object({
@@ -467,6 +481,9 @@ export interface MethodOutputs {
   listpayments: { payments: PaymentView[]; first_index_offset: string; last_index_offset: string };
   sendpayment: PaymentView & { payment_error: string };
   payinvoice: PaymentView & { payment_error: string };
+  exportchanbackup: { multi_chan_backup: { chan_points: string[]; multi_chan_backup: string }; created_at_ms: number };
+  verifychanbackup: { chan_points: string[]; created_at_ms: number; node_id: string };
+  restorechanbackup: { restored_chan_points: string[]; already_known: string[] };
   playground_mine: { block_hashes: string[] };
   playground_faucet: { txid: string; block_hash: string };
 }

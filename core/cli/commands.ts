@@ -4,6 +4,7 @@
 import type { CommandSpec, ParsedFlags } from './args.ts';
 import { UsageError } from './args.ts';
 import type { MethodName } from '../api/contract.ts';
+import { BACKUP_COMMANDS } from './backup-commands.ts';
 
 export interface ClientCommand extends CommandSpec {
   method: MethodName;
@@ -11,6 +12,8 @@ export interface ClientCommand extends CommandSpec {
   toParams(flags: ParsedFlags, positionals: string[]): Record<string, unknown>;
   /** Commands with a conversation (create, unlock) run their own flow instead of one call. */
   interactive?: true;
+  /** What the command does with the answer before it is printed (e.g. write a file). */
+  afterCall?(result: unknown, flags: ParsedFlags): Promise<unknown>;
 }
 
 function int(v: unknown, what: string): number {
@@ -434,4 +437,5 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     method: 'stop',
     toParams: () => ({}),
   },
+  ...BACKUP_COMMANDS,
 ];

@@ -280,6 +280,7 @@ export async function main(argv: string[]): Promise<number> {
     const params = cmd.toParams(flags, positionals);
     const method: MethodName = cmd.name === 'playground' && positionals[0] === 'faucet' ? 'playground_faucet' : cmd.method;
     result = await callDaemon(dir, method, params as MethodInput<MethodName>);
+    if (cmd.afterCall) result = await cmd.afterCall(result, flags);
   }
   process.stdout.write(JSON.stringify(result, null, 4) + '\n');
   return 0;

@@ -136,6 +136,17 @@ export class ChannelStore {
     return index;
   }
 
+  /**
+   * Makes the next index `next` at least (durable when it resolves): channels restored from a backup
+   * keep their indexes, and a new channel must never derive the same keys.
+   */
+  async reserveIndexes(next: number): Promise<void> {
+    if (next <= this.nextIndex) return;
+    this.nextIndex = next;
+    this.revision++;
+    await this.track(this.kv.write([{ type: 'put', ns: 'meta', key: INDEX_KEY, value: enc.encode(String(next)) }]));
+  }
+
   /** Resolves once every write called so far has finished (whether or not it succeeded). */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.pending]);

@@ -232,6 +232,16 @@ export class ChannelManager {
     return [...this.live.values()].map(({ rec, state }) => ({ key: rec.key, peer: rec.peer, state, private: rec.private }));
   }
 
+  /** The BIP32 index a channel's keys derive from (core/keys/channel-keys.ts): what its backup records. */
+  keyIndex(key: string): number | undefined {
+    return this.live.get(key)?.rec.index;
+  }
+
+  /** New channels take key indexes from `next` on: those below belong to channels restored from a backup. */
+  reserveKeyIndexes(next: number): Promise<void> {
+    return this.store.reserveIndexes(next);
+  }
+
   private allocateIndex(): Promise<number> {
     return this.store.allocateIndex();
   }

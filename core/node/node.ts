@@ -40,6 +40,8 @@ import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHint
 import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
 import { ChainMonitors } from './monitors.ts';
+import { backupHandlers, openBackupServices, recoveringViews } from './backup-api.ts';
+import type { BackupServices } from './backup-api.ts';
 import { openKvStore } from '../store/kv/open.ts';
 import { checkMovedInto } from '../store/kv/migrate.ts';
 import type { KvStore } from '../store/kv/types.ts';
@@ -95,6 +97,8 @@ interface Unlocked {
   htlcSwitch: HtlcSwitch;
   /** One chain monitor per channel (BOLT 5): core/node/monitors.ts. */
   monitors: ChainMonitors;
+  /** Channel backups, peer storage and recovery from a backup (core/node/backup-api.ts). */
+  backup: BackupServices;
 }
 
 export class CoulombNode {
@@ -227,7 +231,9 @@ export class CoulombNode {
       throw new ApiError('failed_precondition', `could not open the channels: ${(e as Error).message}`);
     });
     // Peers we have a channel with (until it is closed) are kept connected, across restarts too.
-    peers.keepConnectedTo((pk) => channels.list().some((c) => c.peer === pk && c.state.phase !== 'CLOSED' && c.state.phase !== 'FAILED'));
+    // And peers of channels recovering from a backup, until they closed them.
+    let backup: BackupServices | undefined;
+    peers.keepConnectedTo((pk) => channels.list().some((c) => c.peer === pk && c.state.phase !== 'CLOSED' && c.state.phase !== 'FAILED') || !!backup?.recovery.isRecovering(pk));
     let invoices: InvoiceRegistry | undefined;
     let payments: PaymentStore | undefined;
     let htlcSwitch: HtlcSwitch | undefined;
@@ -248,12 +254,16 @@ export class CoulombNode {
         log: this.log.child('CHMON'),
         onHtlc: (o) => sw.onChainOutcome(o),
       });
+      // Before the chain and the peers start: its handlers must hear the first block and connection.
+      backup = await openBackupServices({ kv, datadir: config.datadir, seed, network: config.network, nodeId, channels, peers, chainWatch, addressesOf: (pk) => book.addresses(pk), log: this.log.child('BACKUP') });
       await this.startServices(wallet, peers, channels, chainWatch, birthday, monitors);
       htlcSwitch.resume();
       await peers.reconnectAll();
     } catch (e) {
       // Leave nothing half-started: the user can fix the cause and unlock again.
       await peers.close();
+      backup?.recovery.close();
+      await backup?.backups.close();
       await monitors?.close();
       await htlcSwitch?.close();
       await channels.close();
@@ -264,7 +274,7 @@ export class CoulombNode {
       this.listening = [];
       throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
     }
-    this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch, monitors: monitors! };
+    this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch, monitors: monitors!, backup: backup! };
     this.walletState = 'READY';
     wireNodeEvents({ peers, channels, payments, invoices }, (e) => this.events.emit(e));
     this.events.emit({ type: 'wallet_state', state: 'READY' });
@@ -433,6 +443,14 @@ export class CoulombNode {
         ['invoices', u && (() => u.invoices.close())],
         ['payments', u && (() => u.payments.close())],
         ['wallet', u && (() => u.wallet.close())],
+        [
+          'channel backups',
+          u &&
+            (async () => {
+              u.backup.recovery.close();
+              await u.backup.backups.close();
+            }),
+        ],
         // Last: everything above may write to it while it stops.
         ['store', u && (() => u.kv.close())],
       ];
@@ -758,12 +776,16 @@ export class CoulombNode {
               state: c.state.phase,
             })),
         );
-        const waiting_close_channels = all
-          .filter((c) => CLOSING_PHASES.includes(c.state.phase))
-          .map((c) => {
-            const channel = this.channelView(c);
-            return { channel, limbo_balance: (closingPayout(c.state) ?? BigInt(channel.local_balance)).toString(), closing_txid: c.state.close?.closingTxid ?? '', state: c.state.phase };
-          });
+        const waiting_close_channels = [
+          ...all
+            .filter((c) => CLOSING_PHASES.includes(c.state.phase))
+            .map((c) => {
+              const channel = this.channelView(c);
+              return { channel, limbo_balance: (closingPayout(c.state) ?? BigInt(channel.local_balance)).toString(), closing_txid: c.state.close?.closingTxid ?? '', state: c.state.phase };
+            }),
+          // Channels restored from a backup, waiting for their peers' close (core/node/recovery.ts).
+          ...recoveringViews(this.ready().backup),
+        ];
         const pending_force_closing_channels = await Promise.all(all.filter((c) => c.state.phase === 'FORCE_CLOSING').map((c) => this.forceClosingView(c)));
         const total_limbo_balance = [...waiting_close_channels, ...pending_force_closing_channels].reduce((sum, w) => sum + BigInt(w.limbo_balance), 0n).toString();
         return { total_limbo_balance, pending_open_channels, waiting_close_channels, pending_force_closing_channels };
@@ -910,6 +932,7 @@ export class CoulombNode {
       },
       sendpayment: (input) => this.pay(input),
       payinvoice: (input) => this.pay(input),
+      ...backupHandlers(() => this.ready().backup),
       playground_mine: async ({ blocks, addr }) => {
         const pg = this.playground();
         const hashes = await this.chain.rpc.call<string[]>('generatetoaddress', blocks, addr ?? pg.faucet.address);

@@ -24,9 +24,10 @@ export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
 /**
  * An unlocked node with a fresh wallet. By default it runs its own playground chain; pass `chain` to
  * point it at another (e.g. a playground of another test node, to share one chain). `opts.db` puts its
- * store elsewhere than the data directory (a PostgreSQL database).
+ * store elsewhere than the data directory (a PostgreSQL database); `opts.words` gives its wallet's words
+ * (a node restored from them: the same node id and keys).
  */
-export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain'], channel?: NodeConfig['channel'], opts: { db?: NodeConfig['db'] } = {}): Promise<TestNode> {
+export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain'], channel?: NodeConfig['channel'], opts: { db?: NodeConfig['db']; words?: string } = {}): Promise<TestNode> {
   const datadir = await tempDir(name);
   const log = memoryLogger('debug');
   const make = (): CoulombNode =>
@@ -51,7 +52,7 @@ export async function startTestNode(name: string, peerOptions?: NodeOptions['pee
     });
   const node = make();
   await node.start();
-  await node.create({ password: 'test password', words: createMnemonic(), newWallet: true });
+  await node.create({ password: 'test password', words: opts.words ?? createMnemonic(), newWallet: true });
   const uri = node.uris()[0]!;
   const t: TestNode = {
     node,

@@ -1,0 +1,147 @@
+/**
+ * Channel backups between two in-process Coulomb nodes on one playground chain (hosted by bob, so
+ * alice can be lost and restored):
+ * - alice's channel.backup appears when the channel opens (verifychanbackup lists it) and is
+ *   rewritten when it closes; bob keeps alice's blob (peer storage) and hands it back on reconnect;
+ * - alice's data directory is lost; a node restored from her 24 words and the backup file shows the
+ *   channel as recovering, reaches bob, and bob force-closes: his commitment reaches the mempool
+ *   and, once mined, alice's recovery finds her output in it, to the satoshi of her balance.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transaction } from 'bitcoinjs-lib';
+import { startTestNode } from '../helpers/node.ts';
+import type { TestNode } from '../helpers/node.ts';
+import { waitFor } from '../helpers/daemon.ts';
+import { createMnemonic } from '../../core/wallet/mnemonic.ts';
+import { BACKUP_FILE, PEER_STORAGE_NS } from '../../core/node/backups.ts';
+import { RECOVERY_NS } from '../../core/node/recovery.ts';
+import type { RecoveryRecord } from '../../core/node/recovery.ts';
+import { kvJson } from '../../core/store/kv/types.ts';
+import type { NodeConfig } from '../../core/node/config.ts';
+
+type Handlers = ReturnType<TestNode['node']['handlers']>;
+
+describe('channel backups', () => {
+  const nodes: TestNode[] = [];
+  afterAll(async () => {
+    for (const n of nodes.reverse()) await n.node.stop().catch(() => undefined);
+    for (const n of nodes) await n.close().catch(() => undefined);
+  });
+
+  /** Bob hosts the chain; alice follows it over JSON-RPC (so she can be stopped and restored). */
+  async function pair(name: string, words: string): Promise<{ alice: TestNode; bob: TestNode; a: Handlers; b: Handlers; chain: NodeConfig['chain']; pokeAll: (extra?: TestNode[]) => Promise<void>; chanPoint: string }> {
+    const bob = await startTestNode(`${name}-bob`);
+    nodes.push(bob);
+    const rpc = JSON.parse(await readFile(join(bob.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
+    const chain: NodeConfig['chain'] = { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie };
+    const alice = await startTestNode(`${name}-alice`, undefined, chain, undefined, { words });
+    nodes.push(alice);
+    const [a, b] = [alice.node.handlers(), bob.node.handlers()];
+    const pokeAll = async (extra: TestNode[] = []): Promise<void> => {
+      for (const t of [alice, bob, ...extra]) if (t.node.state === 'READY') await t.node.chain.source.poke();
+    };
+    await b.playground_faucet({ addr: (await a.newaddress({})).address, amt: 3_000_000 });
+    await pokeAll();
+    await waitFor('alice to see her coins', async () => BigInt((await a.walletbalance({})).confirmed_balance) > 0n, 30_000);
+    await a.connect({ addr: bob.uri });
+    await a.openchannel({ node_key: bob.node.nodeId, local_amt: 1_000_000 });
+    await b.playground_mine({ blocks: 3 });
+    await pokeAll();
+    const active = (h: Handlers) => async () => (await h.listchannels({})).channels.find((c) => c.active)?.channel_point;
+    const chanPoint = await waitFor('the channel to be active on both sides', async () => (await active(b)()) && (await active(a)()), 30_000);
+    return { alice, bob, a, b, chain, pokeAll, chanPoint };
+  }
+
+  it('writes channel.backup on open and close, and a peer keeps our blob and returns it on reconnect', { timeout: 120_000 }, async () => {
+    const { alice, bob, a, b, pokeAll, chanPoint } = await pair('scb', createMnemonic());
+    const file = join(alice.node.config.datadir, BACKUP_FILE);
+    const fileLists = async (points: string[]) => {
+      const bytes = await readFile(file).catch(() => undefined);
+      if (!bytes) return false;
+      const v = await a.verifychanbackup({ multi_chan_backup: bytes.toString('hex') });
+      return JSON.stringify(v.chan_points) === JSON.stringify(points) && bytes;
+    };
+    await waitFor('channel.backup to list the channel', () => fileLists([chanPoint]), 15_000);
+    // The export is the file's bytes (once the channel's last change is in both); one channel's export opens too.
+    const exported = (await a.exportchanbackup({ all: true })).multi_chan_backup.multi_chan_backup;
+    const opened = await readFile(file);
+    expect(exported).toBe(opened.toString('hex'));
+    expect((await a.exportchanbackup({ chan_point: chanPoint })).multi_chan_backup.chan_points).toEqual([chanPoint]);
+    // Bob's seed does not open alice's backup.
+    await expect(b.verifychanbackup({ multi_chan_backup: opened.toString('hex') })).rejects.toThrow(/does not open with this wallet's seed/);
+
+    // Bob offers storage and has a channel with alice: he keeps her blob, in his store.
+    // (A later blob within a minute of the last waits before it is written: BOLT 1's rate limit.)
+    const held = await waitFor('bob to keep alice\'s blob', () => bob.node.kv.get(PEER_STORAGE_NS, alice.node.nodeId), 15_000);
+    expect((await a.verifychanbackup({ multi_chan_backup: Buffer.from(held).toString('hex') })).chan_points).toEqual([chanPoint]);
+    // On reconnecting, bob hands it back first thing; alice opens it and finds it no newer than hers.
+    const returned = alice.logs.length;
+    await a.disconnect({ pub_key: bob.node.nodeId });
+    // A disconnect by the user is not redialled: connect again.
+    await waitFor('alice to connect to bob again', () => a.connect({ addr: bob.uri }).then(() => true), 15_000);
+    await waitFor('alice to get her backup back from bob', () => alice.logs.slice(returned).some((l) => l.includes(`peer ${bob.node.nodeId} returned our channel backup (1 channel(s)), no newer than ours`)), 30_000);
+
+    // A cooperative close rewrites the backup without the channel once it is closed.
+    await a.closechannel({ chan_point: chanPoint });
+    await b.playground_mine({ blocks: 1 });
+    await pokeAll();
+    const closed = await waitFor('channel.backup to drop the closed channel', () => fileLists([]), 30_000);
+    expect(closed.equals(opened)).toBe(false);
+  });
+
+  it('restores from the 24 words and the backup file: the peer force-closes and our output is found in its commitment', { timeout: 180_000 }, async () => {
+    const words = createMnemonic();
+    const { alice, bob, b, chain, pokeAll, chanPoint } = await pair('restore', words);
+    const file = join(alice.node.config.datadir, BACKUP_FILE);
+    const backup = await waitFor('channel.backup to list the channel', async () => {
+      const bytes = await readFile(file).catch(() => undefined);
+      return bytes && (await alice.node.handlers().verifychanbackup({ multi_chan_backup: bytes.toString('hex') })).chan_points.includes(chanPoint) && bytes;
+    });
+    const balance = BigInt((await alice.node.handlers().listchannels({})).channels[0]!.local_balance);
+
+    // The disk is lost: alice is gone. A new node comes up from her words alone, on the same chain.
+    await alice.close();
+    nodes.splice(nodes.indexOf(alice), 1);
+    const restored = await startTestNode('restore-alice2', undefined, chain, undefined, { words });
+    nodes.push(restored);
+    expect(restored.node.nodeId).toBe(alice.node.nodeId);
+    const r = restored.node.handlers();
+    expect(await r.restorechanbackup({ multi_chan_backup: backup.toString('hex') })).toEqual({ restored_chan_points: [chanPoint], already_known: [] });
+    // Again: nothing new.
+    expect(await r.restorechanbackup({ multi_chan_backup: backup.toString('hex') })).toEqual({ restored_chan_points: [], already_known: [chanPoint] });
+    expect((await r.pendingchannels({})).waiting_close_channels.map((w) => [w.channel.channel_point, w.channel.state])).toEqual([[chanPoint, 'RECOVERING']]);
+
+    // The restored node dials bob at the address in the backup and asks him to close: bob publishes his commitment.
+    const bobChannel = () => bob.node.channels.list().find((c) => c.state.funding && `${c.state.funding.txid}:${c.state.funding.vout}` === chanPoint);
+    const [fundingTxid, fundingVout] = chanPoint.split(':');
+    const spendsFunding = (hexTx: string): boolean => Transaction.fromHex(hexTx).ins.some((i) => Buffer.from(i.hash).reverse().toString('hex') === fundingTxid && i.index === Number(fundingVout));
+    const commitmentTxid = await waitFor('a spend of the funding output in the mempool', async () => {
+      for (const txid of await bob.node.chain.rpc.call<string[]>('getrawmempool')) {
+        if (spendsFunding(await bob.node.chain.rpc.call<string>('getrawtransaction', txid))) return txid;
+      }
+      return undefined;
+    }, 60_000);
+    // It is bob's commitment: his channel is closing on chain and his log names it; the restored node published nothing.
+    expect(bobChannel()?.state.phase).toBe('FORCE_CLOSING');
+    expect(bob.logs.some((l) => l.includes(`our commitment ${commitmentTxid} is published`))).toBe(true);
+    expect(restored.logs.some((l) => l.includes(commitmentTxid))).toBe(false);
+
+    await b.playground_mine({ blocks: 1 });
+    await pokeAll([restored]);
+    const rec = await waitFor('the restored node to find our output in bob\'s commitment', async () => {
+      const v = await restored.node.kv.get(RECOVERY_NS, chanPoint);
+      const x = v && kvJson.decode<RecoveryRecord>(v);
+      return x && x.step === 'closed_by_peer' && x;
+    }, 30_000);
+    expect(rec.closingTxid).toBe(commitmentTxid);
+    expect(rec.toRemote?.outpoint.startsWith(`${commitmentTxid}:`)).toBe(true);
+    // Bob's commitment pays alice her balance, as her node showed it before the loss.
+    expect(rec.toRemote?.valueSat).toBe(balance);
+    const pending = (await r.pendingchannels({})).waiting_close_channels[0]!;
+    expect(pending).toMatchObject({ state: 'RECOVERING_CLOSED_BY_PEER', closing_txid: commitmentTxid, limbo_balance: balance.toString() });
+    // A new channel never takes the recovered channel's key index.
+    expect(await restored.node.kv.get('meta', 'channel-index').then((v) => Number(new TextDecoder().decode(v)))).toBeGreaterThan(rec.channel.keyIndex);
+  });
+});
