@@ -5,6 +5,7 @@ import type { CommandSpec, ParsedFlags } from './args.ts';
 import { UsageError } from './args.ts';
 import type { MethodName } from '../api/contract.ts';
 import { BACKUP_COMMANDS } from './backup-commands.ts';
+import { EXPORT_HISTORY_COMMAND } from './export-history.ts';
 
 export interface ClientCommand extends CommandSpec {
   method: MethodName;
@@ -414,6 +415,7 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
       ...(f.include_incomplete === false ? { include_incomplete: false } : {}),
     }),
   },
+  EXPORT_HISTORY_COMMAND,
   {
     name: 'playground',
     usage: 'playground mine <blocks> [--addr A] | playground faucet <address> <sats>',

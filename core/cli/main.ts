@@ -14,6 +14,7 @@ import { ApiError } from '../api/contract.ts';
 import type { MethodInput, MethodName } from '../api/contract.ts';
 import { defaultDatadir, DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT, DEFAULT_RPC_PORT, NETWORKS } from '../node/config.ts';
 import { runCreate, runUnlock } from './wallet-flow.ts';
+import { runExportHistory } from './export-history.ts';
 import type { NodeConfig } from '../node/config.ts';
 import type { KvBackendConfig } from '../store/kv/types.ts';
 import { formatHostPort, parseHostPort } from '../peer/address.ts';
@@ -276,6 +277,10 @@ export async function main(argv: string[]): Promise<number> {
   let result: unknown;
   if (cmd.name === 'create') result = await runCreate(flags, call);
   else if (cmd.name === 'unlock') result = await runUnlock(flags, call);
+  else if (cmd.name === 'exporthistory') {
+    result = await runExportHistory(flags, call, (csv) => process.stdout.write(csv));
+    if (result === undefined) return 0;
+  }
   else {
     const params = cmd.toParams(flags, positionals);
     const method: MethodName = cmd.name === 'playground' && positionals[0] === 'faucet' ? 'playground_faucet' : cmd.method;
