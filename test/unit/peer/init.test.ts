@@ -9,7 +9,7 @@ const policy = { features: ourInitFeatures(), chainHash: CHAIN_HASHES.regtest };
 describe('init rules', () => {
   it('our init announces our features and our chain', () => {
     const init = buildInit(policy, Uint8Array.of(1, 127, 0, 0, 1, 0, 1));
-    expect(FeatureSet.fromBytes(init.features).bits()).toEqual([0, 8, 12, 14, 23, 45]);
+    expect(FeatureSet.fromBytes(init.features).bits()).toEqual([0, 8, 12, 14, 23, 43, 45]);
     expect(init.tlvs?.networks?.chains).toEqual([CHAIN_HASHES.regtest]);
     expect(init.tlvs?.remote_addr?.data).toEqual(Uint8Array.of(1, 127, 0, 0, 1, 0, 1));
   });
