@@ -5,8 +5,9 @@
  * (after a restart) as exactly what the channel knows: its commitments, the peer's secrets, the HTLCs
  * of every revoked commitment.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { hex } from '@scure/base';
 import { ChannelStore, CHANNELS_NS } from '../../../core/node/channel-store.ts';
 import type { ChannelRecord } from '../../../core/node/channel-store.ts';
@@ -17,12 +18,11 @@ import type { MonitorUpdate } from '../../../core/monitor/state.ts';
 import { revealedSecret, revokedHtlcsAt } from '../../../core/monitor/state.ts';
 import { perCommitmentSecret, FIRST_INDEX } from '../../../core/tx/shachain.ts';
 import { sha256 } from '../../../core/crypto/hash.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
-import type { KvOp } from '../../../core/store/kv/types.ts';
+import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
 import { deliverOne, feed, onion, openPair } from '../../helpers/channel-pair.ts';
 import type { PairSide } from '../../helpers/channel-pair.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
-import { WatchedKvStore } from '../../helpers/kv.ts';
+import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
 
 interface Party {
   side: PairSide;
@@ -57,18 +57,19 @@ async function settle(x: Party, y: Party): Promise<void> {
   throw new Error('the channel never went quiet');
 }
 
-async function pair(dir: string): Promise<{ a: Party; b: Party }> {
+/** Two ends of a new channel, each with its own store (`open` of a directory under `dir`). */
+async function pair(dir: string, open: (dir: string) => Promise<KvStore>): Promise<{ a: Party; b: Party }> {
   const seeds = [new Uint8Array(randomBytes(64)), new Uint8Array(randomBytes(64))] as const;
   const { funder, fundee } = await openPair({ seed: seeds[0], index: 0 }, { seed: seeds[1], index: 0 });
-  const party = async (side: PairSide, seed: Uint8Array, peer: string): Promise<Party> => {
-    const kv = new WatchedKvStore(MemoryKvStore.open());
+  const party = async (side: PairSide, seed: Uint8Array, peer: string, name: string): Promise<Party> => {
+    const kv = new WatchedKvStore(await open(join(dir, name)));
     const { store } = await ChannelStore.open(kv, { dir, seed, network: 'regtest' });
     const rec: ChannelRecord = { key: hex.encode(side.state.temporaryChannelId), peer, index: await store.allocateIndex(), state: null, private: true };
     const p = { side, seed, rec, kv, store, dir };
     await p.store.save(rec, side.state);
     return p;
   };
-  return { a: await party(funder, seeds[0], `02${'aa'.repeat(32)}`), b: await party(fundee, seeds[1], `02${'bb'.repeat(32)}`) };
+  return { a: await party(funder, seeds[0], `02${'aa'.repeat(32)}`, 'a'), b: await party(fundee, seeds[1], `02${'bb'.repeat(32)}`, 'b') };
 }
 
 /** The monitor updates a write carries, in order. */
@@ -89,7 +90,8 @@ async function pay(a: Party, b: Party, amountMsat: bigint): Promise<Uint8Array> 
   return preimage;
 }
 
-describe('chain monitor records', () => {
+// On the two backends a node runs on (the in-memory store would only repeat the embedded one's run).
+describeEachKvBackend('chain monitor records on the $name store', (backend) => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -98,7 +100,8 @@ describe('chain monitor records', () => {
   it('go in the write of the state they come from, small, and read back as what the channel knows', { timeout: 60_000 }, async () => {
     const dir = await tempDir('monitor-records');
     cleanup.push(() => removeDir(dir));
-    const { a, b } = await pair(dir);
+    const { a, b } = await pair(dir, backend.open);
+    cleanup.push(() => a.kv.close(), () => b.kv.close());
     // The channel's first stored funded state started each monitor with everything as it stood.
     for (const p of [a, b]) expect(updatesIn(p.kv.writes.flatMap((w) => w.ops)).map((u) => u.type)).toEqual(['open']);
 
@@ -148,7 +151,8 @@ describe('chain monitor records', () => {
   it('fold into a snapshot every COMPACT_EVERY updates, archive what can grow no more, and go on after a restart', { timeout: 120_000 }, async () => {
     const dir = await tempDir('monitor-compact');
     cleanup.push(() => removeDir(dir));
-    const { a, b } = await pair(dir);
+    const { a, b } = await pair(dir, backend.open);
+    cleanup.push(() => a.kv.close(), () => b.kv.close());
     // A long-lived HTLC each way, in every commitment from here on, and payments around them.
     await input(a, { type: 'add_htlc', amountMsat: 7_000_000n, paymentHash: sha256(new Uint8Array(32).fill(1)), cltvExpiry: 700, onion: onion() });
     await settle(a, b);
@@ -173,7 +177,12 @@ describe('chain monitor records', () => {
     expect(revokedHtlcsAt(before, c.remoteIndex - 1n).map((h) => h.amountMsat)).toContain(10_000_000n + BigInt(payments - 1) * 1000n);
     expect(revokedHtlcsAt(before, 0n)).toEqual([]);
 
-    // Restart: the store reads its records and the next steps' updates follow on.
+    // Restart: the store reads its records and the next steps' updates follow on (the store itself
+    // opened again where the backend keeps records).
+    if (backend.persistent) {
+      await a.kv.close();
+      a.kv = new WatchedKvStore(await backend.open(join(dir, 'a')));
+    }
     const reopened = await ChannelStore.open(a.kv, { dir, seed: a.seed, network: 'regtest' });
     a.store = reopened.store;
     a.side.state = reopened.channels[0]!.state;
@@ -183,4 +192,4 @@ describe('chain monitor records', () => {
     expect(after.revokedHtlcs.length).toBe(2 + payments);
     expect(revokedHtlcsAt(after, after.remote.number - 1n).map((h) => h.amountMsat)).toEqual([7_000_000n, 12_345_000n]);
   });
-});
+}, { backends: ['embedded', 'postgres'] });
