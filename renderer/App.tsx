@@ -181,7 +181,7 @@ export function App(): ReactNode {
       <main>
         <SyncBar sync={sync} lost={conn === 'lost'} />
         {conn === 'lost' ? <ErrorBox error={RECONNECT} testId="connection-lost" /> : null}
-        {screen === 'home' && <Home unit={unit} playground={playground} go={setScreen} shopUrl={s.playground?.shop_url} />}
+        {screen === 'home' && <Home unit={unit} playground={playground} go={setScreen} shopUrl={s.playground?.shop_url} known={known} />}
         {screen === 'send' && <Send unit={unit} playground={playground} network={s.network} known={known} incomingUri={incomingUri} />}
         {screen === 'receive' && <Receive unit={unit} playground={playground} />}
         {screen === 'history' && <History unit={unit} known={known} />}

@@ -1,20 +1,35 @@
-/** Balances at a glance, test coins on the playground, and the on-chain history. */
+/** Balances at a glance, test coins on the playground, and the newest activity, on-chain and Lightning in one list. */
 import type { ReactNode } from 'react';
 import { api } from '../api.ts';
-import { useApi } from '../hooks.ts';
+import { useApi, useNow } from '../hooks.ts';
 import { Amount, Empty, ErrorBox, useAction } from '../components.tsx';
-import { formatSats, shortId } from '../format.ts';
+import { formatSats } from '../format.ts';
 import { immatureSentence } from '../balance.ts';
 import type { Unit } from '../format.ts';
+import { formatMsat } from '../lightning.ts';
+import { activityRows, loadActivity, rowTitle, STATUS_CLASS } from '../activity.ts';
+import type { Row } from '../activity.ts';
+
+/** How many rows Home shows; History has the rest. */
+const HOME_ROWS = 8;
+
+function homeAmount(r: Row, unit: Unit): string {
+  if (r.amountMsat === undefined) return 'Any amount';
+  if (r.status === 'Failed') return `${formatMsat(r.amountMsat, unit)} not sent`;
+  return `${r.dir === 'in' ? '+' : '−'}${formatMsat(r.amountMsat, unit)}`;
+}
 
 const TEST_COINS_SAT = 1_000_000;
 
-export function Home({ unit, playground, go, shopUrl }: { unit: Unit; playground: boolean; go: (screen: 'receive' | 'send') => void; shopUrl?: string | undefined }): ReactNode {
+export function Home({ unit, playground, go, shopUrl, known = {} }: { unit: Unit; playground: boolean; go: (screen: 'receive' | 'send' | 'history') => void; shopUrl?: string | undefined; known?: Record<string, string> }): ReactNode {
   const bal = useApi(() => api('walletbalance'), ['balance', 'transactions']);
   const ln = useApi(() => api('channelbalance'), ['channels']);
-  const txs = useApi(() => api('listchaintxns'), ['transactions', 'sync']);
+  const activity = useApi(loadActivity, ['transactions', 'sync', 'payments', 'invoices']);
+  const now = useNow(30_000);
   const faucet = useAction();
-  const list = txs.data?.transactions.slice().sort((a, b) => (a.num_confirmations === 0 ? -1 : b.num_confirmations === 0 ? 1 : b.block_height - a.block_height)) ?? [];
+  // What moved or is under way: invoices nobody paid (open or abandoned) are requests, not activity.
+  const all = activity.data ? activityRows(activity.data, now).filter((r) => !(r.kind === 'lightning' && r.dir === 'in' && r.status !== 'Paid')) : [];
+  const list = all.slice(0, HOME_ROWS);
 
   return (
     <div className="screen">
@@ -80,33 +95,38 @@ export function Home({ unit, playground, go, shopUrl }: { unit: Unit; playground
         </section>
       ) : null}
       <section className="card">
-        <h2>On-chain activity</h2>
+        <h2>Activity</h2>
         {list.length === 0 ? (
-          <Empty title="No transactions yet">{playground ? 'Press “Get test coins” to receive some play money, or share an address from Receive.' : 'Share an address from Receive to get your first bitcoin.'}</Empty>
+          <Empty title="Nothing yet">{playground ? 'Press “Get test coins” to receive some play money, or share an address from Receive.' : 'Share an address from Receive to get your first bitcoin.'}</Empty>
         ) : (
-          <table className="list" data-testid="tx-list">
+          <table className="list" data-testid="activity-list">
             <thead>
               <tr>
                 <th>Amount</th>
                 <th>Status</th>
-                <th>Transaction</th>
-                <th>Note</th>
+                <th>What</th>
               </tr>
             </thead>
             <tbody>
-              {list.map((t) => (
-                <tr key={t.tx_hash}>
-                  <td className={BigInt(t.amount) < 0n ? 'out' : 'in'}>{formatSats(t.amount, unit)}</td>
-                  <td>{t.num_confirmations === 0 ? 'Waiting for a block' : t.num_confirmations >= 6 ? 'Confirmed' : `${t.num_confirmations} confirmation${t.num_confirmations === 1 ? '' : 's'}`}</td>
-                  <td className="mono" title={t.tx_hash}>
-                    {shortId(t.tx_hash)}
+              {list.map((r) => (
+                <tr key={r.key} data-testid="activity-row" data-kind={r.kind} data-status={r.status}>
+                  <td className={r.status === 'Failed' ? 'failed' : r.dir}>{homeAmount(r, unit)}</td>
+                  <td>
+                    <span className={`state-pill ${STATUS_CLASS[r.status]}`}>{r.status}</span>
                   </td>
-                  <td className="note">{t.label}</td>
+                  <td className="note">
+                    {rowTitle(r, known)} <span className={`kind ${r.kind}`}>{r.kind === 'lightning' ? 'Lightning' : 'On-chain'}</span>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
+        {all.length > HOME_ROWS ? (
+          <button type="button" className="link small" onClick={() => go('history')}>
+            All {all.length} in History
+          </button>
+        ) : null}
       </section>
     </div>
   );

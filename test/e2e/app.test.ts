@@ -83,8 +83,8 @@ describe('the desktop app in a browser, on the playground', () => {
     await page.getByRole('navigation').getByRole('button', { name: 'Home' }).click();
     const expected = 1_000_000 - 250_000 - fee;
     await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(firstAmount), { timeout: 30_000 }).toBe(expected);
-    await expect.poll(() => page.locator('[data-testid=tx-list] tbody tr').count()).toBe(2);
-    await expect.poll(() => page.getByTestId('tx-list').getByText('Waiting for a block').count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => page.locator('[data-testid=activity-list] tbody tr').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('activity-list').getByText('Waiting for a block').count(), { timeout: 30_000 }).toBe(0);
     // The CLI reaches the app's node through its control channel and sees the same balance.
     expect((await cliJson<{ confirmed_balance: string }>(nodeDir(), 'walletbalance')).confirmed_balance).toBe(String(expected));
     await b.shot('home-after-send');
@@ -113,7 +113,7 @@ describe('the desktop app in a browser, on the playground', () => {
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.getByRole('heading', { name: 'Home' }).waitFor({ timeout: 60_000 });
     await expect.poll(() => page.getByTestId('onchain-balance').textContent().then(firstAmount), { timeout: 30_000 }).toBe(expected);
-    await expect.poll(() => page.locator('[data-testid=tx-list] tbody tr').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid=activity-list] tbody tr').count()).toBe(2);
     await page.locator('[data-testid=sync-bar][data-synced=true]').waitFor({ timeout: 30_000 });
     await b.shot('home-after-restart');
   }, 300_000);
