@@ -3,21 +3,28 @@
  * chain with real transactions: published on force-close, HTLC-success at once with the preimage,
  * HTLC-timeout from cltv_expiry, to_local and both second-stage outputs after to_self_delay, each HTLC's
  * outcome told once final, and the channel closed when all is; every satoshi accounted for. Also: a
- * restart between blocks (the monitor read back from the KvStore), and a channel with stale data.
+ * restart between blocks (the store opened again and the monitor read back from it, on the embedded
+ * store and on PostgreSQL), and a channel with stale data.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Transaction } from 'bitcoinjs-lib';
 import { openChannel, TO_SELF_DELAY } from '../../helpers/monitor-channel.ts';
 import { Driver, monitorData } from '../../helpers/monitor-driver.ts';
 import { ANTI_REORG_DELAY } from '../../../core/monitor/monitor.ts';
 import { htlcTxFee } from '../../../core/tx/commitment.ts';
 import { feeForWeight } from '../../../core/monitor/index.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import { encodeRecord, loadMonitorState, monitorChainOps, MONITOR_UPDATES_NS } from '../../../core/node/monitor-records.ts';
+import { removeDir, tempDir } from '../../helpers/daemon.ts';
+import { describeEachKvBackend } from '../../helpers/kv.ts';
 
 const FEERATE = 1000;
 
-describe('chain monitor: our commitment', () => {
+describeEachKvBackend('chain monitor: our commitment, its state on the $name store', (backend) => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
   it('publishes it on force-close, then claims every output of ours in its time, to the satoshi, across a restart', { timeout: 60_000 }, async () => {
     const ch = await openChannel({ anchors: false });
     const htlcs = ch.htlcs([
@@ -27,7 +34,10 @@ describe('chain monitor: our commitment', () => {
     const local = ch.commitment('A', 7n, htlcs);
     const remote = ch.commitment('B', 7n, htlcs);
     const data = monitorData(ch, { local, localHtlcs: htlcs, remote, remoteHtlcs: htlcs, preimages: [htlcs[1]!.preimage] });
-    const kv = MemoryKvStore.open();
+    const dir = await tempDir('monitor-local');
+    cleanup.push(() => removeDir(dir));
+    let kv = await backend.open(dir);
+    cleanup.push(() => kv.close());
     // The data as the channel's records hold it; the monitor's own part written on each `store`.
     await kv.write([{ type: 'put', ns: MONITOR_UPDATES_NS, key: 'chan:0000000000', value: encodeRecord({ v: 1, u: { type: 'open', params: data.params, local: data.local, remote: data.remote, secrets: data.secrets, preimages: data.preimages } }) }]);
     const d = new Driver(ch, data, { secrets: ch.A.secrets, sweepScript: ch.wallet.script, feeratePerKw: FEERATE });
@@ -44,7 +54,9 @@ describe('chain monitor: our commitment', () => {
     expect(d.broadcasts().map((b) => b.label)).toEqual(['our commitment 7', 'htlc-success 1']);
     await persist();
 
-    // A restart: the monitor read back from the store, and on from the next block.
+    // A restart: the store opened again, the monitor read back from it, and on from the next block.
+    await kv.close();
+    kv = await backend.open(dir);
     const reloaded = (await loadMonitorState(kv, 'chan'))!;
     expect(reloaded.chain).toEqual(d.state.chain);
     expect(reloaded.data).toEqual(d.state.data);
@@ -97,6 +109,9 @@ describe('chain monitor: our commitment', () => {
     }
     expect(ch.chain.coinsFor(ch.wallet.script).reduce((a, c) => a + c.coin.value, 0n)).toBe(received);
   });
+}, { backends: ['embedded', 'postgres'] });
+
+describe('chain monitor: our commitment, with stale data', () => {
 
   it('never publishes our commitment when the peer proved our data stale, and takes to_remote from its', { timeout: 60_000 }, async () => {
     const ch = await openChannel({ anchors: false });
