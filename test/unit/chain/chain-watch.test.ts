@@ -6,7 +6,7 @@
  *
  * Blocks are built here (bitcoinjs-lib), so each case says exactly what the chain holds.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,15 +16,10 @@ import type { BlockMatches, Outpoint } from '../../../core/chain/chain-watch.ts'
 import type { ChainEvent } from '../../../core/chain/types.ts';
 import { openKvStore } from '../../../core/store/kv/open.ts';
 import type { KvStore } from '../../../core/store/kv/types.ts';
-import { PostgresKvStore } from '../../../core/store/kv/postgres.ts';
 import { openStore } from '../../../core/store/store.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
-import { WatchedKvStore } from '../../helpers/kv.ts';
-import { findPostgres, startPostgres } from '../../helpers/postgres.ts';
-import type { PgCluster } from '../../helpers/postgres.ts';
+import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
 
-const found = findPostgres();
-if ('reason' in found) console.log(`Skipping the chain watch tests on PostgreSQL: ${found.reason}. To run them, install PostgreSQL (Debian: apt-get install postgresql) or set PG_BINDIR.`);
 
 /** A transaction spending `spends` (or a random outpoint), with one output. */
 function tx(spends: Outpoint[] = [{ txid: randomBytes(32).toString('hex'), vout: 0 }]): Transaction {
@@ -58,49 +53,21 @@ function connected(height: number, txs: Transaction[]): ChainEvent & { type: 'co
 const disconnected = (e: { hash: string; height: number }): ChainEvent => ({ type: 'disconnected', hash: e.hash, height: e.height });
 const outOf = (t: Transaction, vout = 0): Outpoint => ({ txid: t.getId(), vout });
 
-interface Backend {
-  name: string;
-  /** A fresh store, and how to open it again after closing it (a restart). */
-  fresh(): Promise<{ kv: KvStore; reopen: () => Promise<KvStore>; dir: string }>;
-}
-
 const dirs: string[] = [];
-let pg: PgCluster | undefined;
-let dbs = 0;
-
-const backends: (Backend & { skip?: string })[] = [
-  {
-    name: 'embedded',
-    async fresh() {
-      const dir = await tempDir('chain-watch');
-      dirs.push(dir);
-      const open = () => openKvStore({ backend: 'embedded', dir: join(dir, 'store') }, { log: () => undefined });
-      return { kv: await open(), reopen: open, dir };
-    },
-  },
-  {
-    name: 'postgres',
-    ...('reason' in found ? { skip: found.reason } : {}),
-    async fresh() {
-      const dir = await tempDir('chain-watch-pg');
-      dirs.push(dir);
-      const dsn = await pg!.createDatabase(`cw${process.pid}x${dbs++}`);
-      return { kv: await PostgresKvStore.open(dsn), reopen: () => PostgresKvStore.open(dsn), dir };
-    },
-  },
-];
-
-beforeAll(async () => {
-  if (!('reason' in found)) pg = await startPostgres(found.bindir);
-}, 120_000);
 afterAll(async () => {
-  await pg?.destroy();
   for (const d of dirs) await removeDir(d);
 });
 
-describe.each(backends)('chain watch on the $name store', (backend) => {
-  it.skipIf(backend.skip !== undefined)('finds a watched txid confirmed and a watched output spent, durably before the block is done, and tells subscribers', async () => {
-    const { kv: inner } = await backend.fresh();
+describeEachKvBackend('chain watch on the $name store', (backend) => {
+  /** A fresh store, and how to open it again after closing it (a restart). */
+  const freshStore = async (): Promise<{ kv: KvStore; reopen: () => Promise<KvStore>; dir: string }> => {
+    const dir = await tempDir('chain-watch');
+    dirs.push(dir);
+    return { kv: await backend.open(dir), reopen: () => backend.open(dir), dir };
+  };
+
+  it('finds a watched txid confirmed and a watched output spent, durably before the block is done, and tells subscribers', async () => {
+    const { kv: inner } = await freshStore();
     const kv = new WatchedKvStore(inner);
     try {
       const w = await ChainWatch.open(kv);
@@ -151,8 +118,8 @@ describe.each(backends)('chain watch on the $name store', (backend) => {
     }
   });
 
-  it.skipIf(backend.skip !== undefined)('forgets what a disconnected block recorded, finds the spend again on the new branch at its new height, and keeps it all across a restart', async () => {
-    const fresh = await backend.fresh();
+  it('forgets what a disconnected block recorded, finds the spend again on the new branch at its new height, and keeps it all across a restart', async () => {
+    const fresh = await freshStore();
     let kv = fresh.kv;
     try {
       let w = await ChainWatch.open(kv);
@@ -204,8 +171,8 @@ describe.each(backends)('chain watch on the $name store', (backend) => {
     }
   });
 
-  it.skipIf(backend.skip !== undefined)('keeps an item while any owner watches it, and forgets it with what was found once none does', async () => {
-    const fresh = await backend.fresh();
+  it('keeps an item while any owner watches it, and forgets it with what was found once none does', async () => {
+    const fresh = await freshStore();
     let kv = fresh.kv;
     try {
       let w = await ChainWatch.open(kv);
@@ -231,8 +198,8 @@ describe.each(backends)('chain watch on the $name store', (backend) => {
     }
   });
 
-  it.skipIf(backend.skip !== undefined)('still matches an output of a transaction after another output of it is no longer watched', async () => {
-    const { kv } = await backend.fresh();
+  it('still matches an output of a transaction after another output of it is no longer watched', async () => {
+    const { kv } = await freshStore();
     try {
       const w = await ChainWatch.open(kv);
       const f = tx();
@@ -248,8 +215,8 @@ describe.each(backends)('chain watch on the $name store', (backend) => {
     }
   });
 
-  it.skipIf(backend.skip !== undefined)('moves an old txwatch.json in once, keeping the file as txwatch.json.migrated', async () => {
-    const fresh = await backend.fresh();
+  it('moves an old txwatch.json in once, keeping the file as txwatch.json.migrated', async () => {
+    const fresh = await freshStore();
     let kv = fresh.kv;
     try {
       // The file as the previous Coulomb's TxWatch left it: one txid found, one still waited for.
@@ -281,7 +248,7 @@ describe.each(backends)('chain watch on the $name store', (backend) => {
       await kv.close();
     }
   });
-});
+}, { backends: ['embedded', 'postgres'] });
 
 describe('chain watch matching', () => {
   it('looks each input up in a hash set: a 4,000-transaction block against 1,000 watched outputs hashes only the spending transactions', async () => {
