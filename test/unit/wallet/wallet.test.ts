@@ -1,17 +1,19 @@
 /**
  * The wallet against the playground chain through the real bitcoind client: receive, send, send-all,
- * fee bump, reorg, and restore from the 24 words with a rescan.
+ * fee bump, reorg, restore from the 24 words with a rescan, and a restart on the same store; the
+ * history kept on the embedded store and on PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Transaction } from 'bitcoinjs-lib';
 import { Wallet, WalletError } from '../../../core/wallet/wallet.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import type { KvStore } from '../../../core/store/kv/types.ts';
 import { createMnemonic, mnemonicToSeed } from '../../../core/wallet/mnemonic.ts';
 import type { BitcoindChainSource } from '../../../core/chain/index.ts';
 import { startTestChain } from '../../helpers/chain.ts';
 import type { TestChain } from '../../helpers/chain.ts';
 import { tempDir, removeDir } from '../../helpers/daemon.ts';
+import { describeEachKvBackend } from '../../helpers/kv.ts';
+import type { KvBackend } from '../../helpers/kv.ts';
 
 interface Running {
   wallet: Wallet;
@@ -20,9 +22,10 @@ interface Running {
   dir: string;
 }
 
-async function openWallet(chain: TestChain, words: string, birthday: number, dir?: string): Promise<Running> {
+/** A wallet on the node's store for `dir` (a new directory if none is given), following the chain. */
+async function openWallet(backend: KvBackend, chain: TestChain, words: string, birthday: number, dir?: string): Promise<Running> {
   const d = dir ?? (await tempDir('wallet'));
-  const kv = MemoryKvStore.open();
+  const kv = await backend.open(d);
   const wallet = await Wallet.open({ dir: d, kv, seed: mnemonicToSeed(words), network: 'regtest', birthday, broadcaster: chain.broadcaster });
   const src = chain.source();
   const from = wallet.scanFrom ?? { height: Math.max(0, birthday - 1), hash: await chain.rpc.call<string>('getblockhash', Math.max(0, birthday - 1)) };
@@ -30,7 +33,8 @@ async function openWallet(chain: TestChain, words: string, birthday: number, dir
   return { wallet, kv, src, dir: d };
 }
 
-describe('on-chain wallet', () => {
+// On the two backends a node runs on: the wallet's history is in the node's store.
+describeEachKvBackend('on-chain wallet, its history on the $name store', (backend) => {
   let chain: TestChain;
   let alice: Running;
   let bob: Running;
@@ -42,8 +46,8 @@ describe('on-chain wallet', () => {
   beforeAll(async () => {
     chain = await startTestChain();
     await chain.mine(101); // the faucet's coins mature
-    alice = await openWallet(chain, aliceWords, 5);
-    bob = await openWallet(chain, createMnemonic(), 101);
+    alice = await openWallet(backend, chain, aliceWords, 5);
+    bob = await openWallet(backend, chain, createMnemonic(), 101);
   });
   afterAll(async () => {
     for (const w of [alice, bob]) {
@@ -135,7 +139,7 @@ describe('on-chain wallet', () => {
 
   it('restoring the 24 words into a new data directory finds the same balance and history', async () => {
     await sync(alice);
-    const restored = await openWallet(chain, aliceWords, 5);
+    const restored = await openWallet(backend, chain, aliceWords, 5);
     try {
       await sync(restored);
       expect(restored.wallet.balance()).toEqual(alice.wallet.balance());
@@ -148,4 +152,25 @@ describe('on-chain wallet', () => {
       await removeDir(restored.dir);
     }
   });
-});
+
+  it('a restart on the same store finds the same balance and history, and follows the chain on from where it stopped', async () => {
+    await sync(alice);
+    const strip = (w: Wallet) => w.listTransactions(chain.pg.chain.height).map((t) => ({ txid: t.txid, amount: t.amount, fee: t.fee, height: t.height, label: t.label }));
+    const balance = alice.wallet.balance();
+    const history = strip(alice.wallet);
+    expect(history.length).toBeGreaterThan(3);
+    await alice.src.stop();
+    await alice.wallet.close();
+    await alice.kv.close();
+    alice = await openWallet(backend, chain, aliceWords, 5, alice.dir);
+    expect(alice.wallet.balance()).toEqual(balance);
+    expect(strip(alice.wallet)).toEqual(history);
+    // A payment after the restart joins the history read back.
+    const addr = await alice.wallet.newAddress();
+    const txid = await chain.rpc.call<string>('sendtoaddress', addr, 0.1);
+    await chain.mine(1);
+    await sync(alice);
+    expect(strip(alice.wallet).map((t) => t.txid)).toEqual([...history.map((t) => t.txid), txid]);
+    expect(alice.wallet.balance().confirmed).toBe(balance.confirmed + 10_000_000n);
+  });
+}, { backends: ['embedded', 'postgres'] });
