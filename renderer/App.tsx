@@ -149,8 +149,8 @@ export function App(): ReactNode {
   }
   const wallet = info.data?.wallet_state;
   if (!wallet) return <div className="centered">{info.error ? <ErrorBox error={info.error} /> : <Spinner label="Starting the node…" />}</div>;
-  if (wallet === 'NO_WALLET') return <Onboarding onDone={() => info.reload()} />;
-  if (wallet === 'LOCKED') return <Unlock onDone={() => info.reload()} />;
+  if (wallet === 'NO_WALLET') return <Onboarding onDone={() => info.reload()} network={s.network} />;
+  if (wallet === 'LOCKED') return <Unlock onDone={() => info.reload()} network={s.network} />;
 
   const playground = s.backend === 'playground';
   // Nodes the screens can name instead of showing a bare key.

@@ -49,6 +49,16 @@ export const methodSchemas = {
     })
     .strict(),
   unlock: z.object({ password: z.string().min(1).max(1024) }).strict(),
+  /** The 24 recovery words, again, after the password: for writing them down once more. */
+  revealseed: z.object({ password: z.string().min(1).max(1024) }).strict(),
+  /** A new password for the wallet (lncli changepassword): the current one first. */
+  changepassword: z
+    .object({ current_password: z.string().min(1).max(1024), new_password: z.string().min(8, 'choose a password of at least 8 characters').max(1024) })
+    .strict(),
+  /** A forgotten password: the wallet's 24 words unlock it and a new password replaces the old one. */
+  unlockwithwords: z
+    .object({ words: z.string().min(1).max(1000), passphrase: z.string().max(1024).optional(), new_password: z.string().min(8, 'choose a password of at least 8 characters').max(1024) })
+    .strict(),
   newaddress: z.object({ type: z.enum(['p2wkh']).optional() }).strict(),
   walletbalance: z.object({}).strict(),
   sendcoins: z
@@ -394,6 +404,9 @@ export interface MethodOutputs {
   genseed: { mnemonic: string[] };
   create: { identity_pubkey: string };
   unlock: { identity_pubkey: string };
+  revealseed: { mnemonic: string[] };
+  changepassword: Record<string, never>;
+  unlockwithwords: { identity_pubkey: string };
   newaddress: { address: string };
   walletbalance: {
     /** confirmed_balance + unconfirmed_balance, as lnd counts it: immature coins are apart. */

@@ -40,6 +40,8 @@ export const appMethodSchemas = {
   app_choose_network: networkChoice,
   /** Stops the node and goes back to the network choice; nothing on disk is deleted. */
   app_forget_network: z.object({}).strict(),
+  /** Locks the wallet now: the node stops and starts again locked, its keys gone from memory until the password. */
+  app_lock: z.object({}).strict(),
   /** Playground only: a fresh address of the counterparty node's wallet, to send coins to. */
   app_counterparty_address: z.object({}).strict(),
   /**
@@ -86,6 +88,7 @@ export interface AppMethodOutputs {
   app_test_bitcoind: { chain: string; blocks: number; headers: number; verification_progress: number; initial_block_download: boolean; version: string };
   app_choose_network: AppStatus;
   app_forget_network: AppStatus;
+  app_lock: AppStatus;
   app_counterparty_address: { address: string };
   app_counterparty_invoice: { payment_request: string; r_hash: string };
   app_counterparty_pay: MethodOutput<'sendpayment'>;

@@ -225,6 +225,16 @@ export class AppHost {
         await rm(join(this.opts.appDir, SETTINGS_FILE), { force: true });
         this.emit({ type: 'changed', what: ['status'], sync: this.sync() });
         return this.status();
+      case 'app_lock': {
+        const r = this.running;
+        if (!r) throw new ApiError('failed_precondition', 'the node is not running, so there is nothing to lock');
+        if (r.node.state !== 'READY') return this.status();
+        // Keys live in the running node only: a node started again holds none until the password.
+        await this.stopNode();
+        await this.startNode(r.choice);
+        this.log.info('wallet locked');
+        return this.status();
+      }
       case 'app_counterparty_address': {
         const cp = this.running?.counterparty;
         if (!cp) throw new ApiError('failed_precondition', 'there is a counterparty only on the playground');

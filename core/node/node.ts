@@ -59,6 +59,7 @@ import { satText } from '../util/amount-text.ts';
 import { Listeners } from '../util/listeners.ts';
 import type { NodeEvent } from '../api/contract.ts';
 import { wireNodeEvents } from './node-events.ts';
+import { changePassword, resealWithWords, revealWords } from './account.ts';
 
 /** Channel phases that pendingchannels lists as opening, and as waiting for their close. */
 const OPENING_PHASES: Phase[] = ['WAIT_ACCEPT', 'WAIT_FUNDING_TX', 'WAIT_FUNDING_CREATED', 'WAIT_FUNDING_SIGNED', 'WAIT_FUNDING_CONFIRMED', 'WAIT_CHANNEL_READY'];
@@ -393,9 +394,10 @@ export class CoulombNode {
       // A new wallet has no history: start scanning at the tip. A restore rescans from its birthday.
       const birthday = opts.newWallet ? await this.chain.rpc.call<number>('getblockcount') : (opts.birthday ?? 0);
       const vault = await sealVault({ mnemonic: words, passphrase: opts.passphrase ?? '' }, opts.password, this.opts.scryptCost ?? DEFAULT_SCRYPT);
-      await writeVaultFile(this.config.datadir, { vault, birthday });
+      const seed = mnemonicToSeed(words, opts.passphrase ?? '');
+      await writeVaultFile(this.config.datadir, { vault, birthday, nodeId: hex.encode(deriveNodeKeys(seed, this.config.network).nodeId) });
       this.walletState = 'LOCKED';
-      await this.bringUp(mnemonicToSeed(words, opts.passphrase ?? ''), birthday);
+      await this.bringUp(seed, birthday);
     });
   }
 
@@ -411,6 +413,22 @@ export class CoulombNode {
         throw e;
       }
       await this.bringUp(mnemonicToSeed(secret.mnemonic, secret.passphrase), file.birthday);
+    });
+  }
+
+  /**
+   * A forgotten password: the 24 words unlock the wallet and a new password seals it. The node comes
+   * up with the words' seed first (channels that are not its own refuse to open, so nothing is
+   * written for another wallet's words); only then is the vault replaced.
+   */
+  async unlockWithWords(opts: { words: string; passphrase?: string; password: string }): Promise<void> {
+    if (this.walletState === 'NO_WALLET') throw new ApiError('failed_precondition', 'there is no wallet yet; create or restore one instead');
+    await this.once(async () => {
+      const nodeIdOf = (s: { mnemonic: string; passphrase: string }): string => hex.encode(deriveNodeKeys(mnemonicToSeed(s.mnemonic, s.passphrase), this.config.network).nodeId);
+      const { file, secret } = await resealWithWords(this.config.datadir, opts.words, opts.passphrase ?? '', opts.password, nodeIdOf, this.opts.scryptCost ?? DEFAULT_SCRYPT);
+      await this.bringUp(mnemonicToSeed(secret.mnemonic, secret.passphrase), file.birthday);
+      await writeVaultFile(this.config.datadir, file);
+      this.log.info('the wallet was unlocked with its recovery words and has a new password');
     });
   }
 
@@ -719,6 +737,20 @@ export class CoulombNode {
           const outSum = tx.outs.reduce((s, o) => s + o.value, 0n);
           return { fee_sat: (inSum - outSum).toString(), sat_per_vbyte: String(satPerVb), amount_sat: tx.outs[built.vout]!.value.toString(), rates };
         });
+      },
+      revealseed: async ({ password }) => {
+        const mnemonic = await revealWords(this.config.datadir, password);
+        this.log.info('the recovery words were shown, after the password');
+        return { mnemonic };
+      },
+      changepassword: async ({ current_password, new_password }) => {
+        await changePassword(this.config.datadir, current_password, new_password, this.opts.scryptCost ?? DEFAULT_SCRYPT);
+        this.log.info('the wallet password was changed');
+        return {};
+      },
+      unlockwithwords: async ({ words, passphrase, new_password }) => {
+        await this.unlockWithWords({ words, password: new_password, ...(passphrase !== undefined ? { passphrase } : {}) });
+        return { identity_pubkey: this.nodeId };
       },
       bumpfee: async ({ txid, sat_per_vbyte }) => {
         const replacement = await walletCall(() => this.wallet.bumpFee(txid, sat_per_vbyte));

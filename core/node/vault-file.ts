@@ -14,6 +14,11 @@ export interface VaultFile {
   vault: VaultV1;
   /** Height to rescan from when restoring; a new wallet starts at the tip it was created on. */
   birthday: number;
+  /**
+   * The node's public key (it descends from the words): lets a restore of a forgotten password refuse
+   * another wallet's words before anything is written. Absent in files from before it was kept.
+   */
+  nodeId?: string;
 }
 
 export async function readVaultFile(datadir: string): Promise<VaultFile | undefined> {

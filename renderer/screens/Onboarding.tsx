@@ -49,7 +49,18 @@ function PasswordFields({ onSubmit, busy, submitLabel, children }: { onSubmit: (
   );
 }
 
-export function Onboarding({ onDone }: { onDone: () => void }): ReactNode {
+/** Which network the wallet is on, said where a person decides (a test network's coins are not real). */
+export function NetworkLine({ network }: { network: string }): ReactNode {
+  if (!network) return null;
+  const name = network === 'playground' ? 'the playground (practice coins, nothing real)' : network === 'mainnet' ? 'Bitcoin mainnet (real money)' : `${network} (test coins)`;
+  return (
+    <p className="muted network-line" data-testid="network-name">
+      Network: {name}
+    </p>
+  );
+}
+
+export function Onboarding({ onDone, network = '' }: { onDone: () => void; network?: string }): ReactNode {
   const [step, setStep] = useState<Step>('welcome');
   const [words, setWords] = useState<string[]>([]);
   const [written, setWritten] = useState(false);
@@ -65,6 +76,7 @@ export function Onboarding({ onDone }: { onDone: () => void }): ReactNode {
         <div className="onboarding">
           <h1>Welcome to Coulomb</h1>
           <p className="lead">A Lightning wallet that runs its own node. Your keys stay on this computer.</p>
+          <NetworkLine network={network} />
           <div className="stack">
             <button
               type="button"
@@ -225,13 +237,57 @@ export function Onboarding({ onDone }: { onDone: () => void }): ReactNode {
   );
 }
 
-export function Unlock({ onDone }: { onDone: () => void }): ReactNode {
-  const [password, setPassword] = useState('');
+/** A forgotten password: the 24 words unlock the wallet, and a new password replaces the old one. */
+function RestoreAccess({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }): ReactNode {
+  const [words, setWords] = useState('');
   const act = useAction();
+  return (
+    <>
+      <h1>Restore from your 24 words</h1>
+      <p className="lead">Your recovery words prove this wallet is yours. Type them, then choose a new password: your coins and channels stay as they are.</p>
+      <PasswordFields
+        busy={act.busy}
+        submitLabel="Unlock with my words"
+        onSubmit={(password) =>
+          void act.run(async () => {
+            if (words.trim().split(/\s+/).length !== 24) throw new Error('Type all 24 words, in order, separated by spaces.');
+            await api('unlockwithwords', { words, new_password: password });
+            setWords('');
+            onDone();
+          })
+        }
+      >
+        <Field label="Your 24 recovery words" hint="In order, separated by spaces.">
+          <textarea rows={4} value={words} onChange={(e) => setWords(e.target.value)} autoComplete="off" spellCheck={false} />
+        </Field>
+      </PasswordFields>
+      <ErrorBox error={act.error} />
+      <button type="button" className="link small" onClick={onCancel}>
+        Back to the password
+      </button>
+    </>
+  );
+}
+
+export function Unlock({ onDone, network = '' }: { onDone: () => void; network?: string }): ReactNode {
+  const [password, setPassword] = useState('');
+  const [forgot, setForgot] = useState(false);
+  const act = useAction();
+  if (forgot) {
+    return (
+      <div className="centered">
+        <div className="onboarding narrow">
+          <RestoreAccess onDone={onDone} onCancel={() => setForgot(false)} />
+          <NetworkLine network={network} />
+        </div>
+      </div>
+    );
+  }
   return (
     <div className="centered">
       <div className="onboarding narrow">
         <h1>Unlock your wallet</h1>
+        <NetworkLine network={network} />
         <form
           onSubmit={(e) => {
             e.preventDefault();
@@ -252,6 +308,9 @@ export function Unlock({ onDone }: { onDone: () => void }): ReactNode {
             </button>
           </div>
         </form>
+        <button type="button" className="link small" onClick={() => setForgot(true)}>
+          Forgot your password? Restore from your 24 words
+        </button>
       </div>
     </div>
   );

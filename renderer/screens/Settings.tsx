@@ -1,10 +1,11 @@
-/** Look and units, and the network this wallet runs on. */
+/** Look and units, keeping the wallet safe, and the network this wallet runs on. */
 import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox, useAction } from '../components.tsx';
 import type { Unit } from '../format.ts';
 import type { AppStatus } from '../../core/app/contract.ts';
+import { AccountSafety } from './Account.tsx';
 
 export type Theme = 'system' | 'light' | 'dark';
 
@@ -32,6 +33,7 @@ export function Settings({ theme, setTheme, unit, setUnit, status, onForget }: {
           ))}
         </div>
       </section>
+      <AccountSafety onLocked={onForget} />
       <section className="card">
         <h2>Network</h2>
         <dl>
