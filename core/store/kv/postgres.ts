@@ -36,9 +36,15 @@
  * that long (statement_timeout), and the client gives up waiting a moment later in case the server
  * cannot. A write that times out fails the store with StoreError('unreachable') (whether it committed
  * is unknown, so it takes no more writes, as after a lost connection); a read rejects with the same.
+ * An idle store would never notice a server that stopped answering (a frozen server keeps its
+ * connections open): while no commit is under way the writer's connection is checked with `SELECT 1`
+ * every half `queryTimeoutMs`, under the same timeout, so the store fails within about one and a half
+ * times the timeout whether or not anything is written, and the node stops instead of running on
+ * with a store it cannot write. A failed store's connections are dropped, not ended politely: a
+ * frozen server would never answer the goodbye.
  */
 import { Client, Pool } from 'pg';
-import type { ClientConfig, DatabaseError } from 'pg';
+import type { ClientConfig, DatabaseError, QueryConfig } from 'pg';
 import { StoreError } from '../errors.ts';
 import { VERSION } from '../../version.ts';
 import { FailureNotice, checkNs, checkOp } from './types.ts';
@@ -111,6 +117,10 @@ export class PostgresKvStore implements KvStore {
   private failure: StoreError | undefined;
   private readonly failed = new FailureNotice();
   private closing: Promise<void> | undefined;
+  private readonly heartbeat: NodeJS.Timeout;
+  private checking = false;
+  /** The read connections the pool holds, to drop them after a failure. */
+  private readonly readerClients = new Set<Client>();
 
   private constructor(
     readonly location: string,
@@ -122,6 +132,10 @@ export class PostgresKvStore implements KvStore {
     writer.on('end', () => this.lost(new Error('the connection was closed')));
     // An idle read connection that drops is replaced by the pool on the next read.
     readers.on('error', () => undefined);
+    readers.on('connect', (c) => void this.readerClients.add(c));
+    readers.on('remove', (c) => void this.readerClients.delete(c));
+    this.heartbeat = setInterval(() => void this.check(), Math.max(100, Math.floor(queryTimeoutMs / 2)));
+    this.heartbeat.unref();
   }
 
   /**
@@ -225,16 +239,54 @@ export class PostgresKvStore implements KvStore {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.heartbeat);
       try {
         if (!this.failure) await this.flushAll();
       } finally {
-        // After a failure the server may not answer at all: ending the connection releases the lock too.
-        if (!this.failure) await this.writer.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-        await this.writer.end().catch(() => undefined);
-        await this.readers.end().catch(() => undefined);
+        if (this.failure) {
+          // The server may not answer at all (a polite end waits for its reply): drop the connections.
+          // The server ends the session, and with it the lock, once it notices.
+          dropConnection(this.writer);
+          for (const c of this.readerClients) dropConnection(c);
+          void this.readers.end().catch(() => undefined);
+        } else {
+          await this.writer.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+          await this.writer.end().catch(() => undefined);
+          await this.readers.end().catch(() => undefined);
+        }
       }
     })();
     return this.closing;
+  }
+
+  /** While no commit is under way: does the server still answer on the writer's connection? */
+  private async check(): Promise<void> {
+    if (this.committing || this.checking || this.failure || this.closing) return;
+    this.checking = true;
+    try {
+      // Nothing for the server to cancel here, so no margin over the timeout (pg reads query_timeout
+      // per query too, though its types list it for the connection only).
+      const probe: QueryConfig & { query_timeout: number } = { text: 'SELECT 1', query_timeout: this.queryTimeoutMs };
+      await this.writer.query(probe);
+    } catch (e) {
+      if (this.closing || this.failure) return;
+      this.failure = isTimeout(e)
+        ? new StoreError(
+            'unreachable',
+            this.location,
+            `the PostgreSQL server at ${this.location} did not answer within ${seconds(this.queryTimeoutMs)} (a check of the connection the store writes on): check that it is running and not overloaded; this store takes no more writes: restart Coulomb once the server answers again`,
+            { cause: e },
+          )
+        : new StoreError(
+            'write_failed',
+            this.location,
+            `lost the connection to the PostgreSQL database at ${this.location} (${describe(e)}), and with it the writer lock: this store takes no more writes; restart Coulomb once the server is reachable`,
+            { cause: e },
+          );
+      this.failed.fire(this.failure);
+    } finally {
+      this.checking = false;
+    }
   }
 
   private async flushAll(): Promise<void> {
@@ -286,7 +338,8 @@ export class PostgresKvStore implements KvStore {
           await this.commit(batch);
           for (const w of batch) w.resolve();
         } catch (e) {
-          this.failure ??= isTimeout(e)
+          // The batch is told what became of it, even if a check of the connection failed the store first.
+          const failure = isTimeout(e)
             ? new StoreError(
                 'unreachable',
                 this.location,
@@ -299,8 +352,9 @@ export class PostgresKvStore implements KvStore {
                 `a write to the PostgreSQL database at ${this.location} failed (${describe(e)}); whether it committed is unknown, and this store takes no more writes: restart Coulomb once the server is reachable`,
                 { cause: e },
               );
+          this.failure ??= failure;
           this.failed.fire(this.failure);
-          for (const w of batch) w.reject(this.failure);
+          for (const w of batch) w.reject(failure);
         }
       }
     } finally {
@@ -353,6 +407,13 @@ export class PostgresKvStore implements KvStore {
   onFailure(fn: (e: StoreError) => void): void {
     this.failed.listen(fn);
   }
+}
+
+/** Ends a connection without waiting for the server: its socket destroyed, its queries failed. */
+function dropConnection(client: Client): void {
+  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+  if (stream?.destroy) stream.destroy();
+  else void client.end().catch(() => undefined);
 }
 
 /** A DSN as messages may show it: no password, in the URL or in its query. */
