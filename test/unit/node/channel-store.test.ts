@@ -4,7 +4,7 @@
  * refers to it, states read back exactly; and the move of a channels.json (the golden file of schema 2,
  * and one of schema 1 with its secrets) into it, once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,28 +16,26 @@ import { commitmentsOf } from '../../../core/channel/updates.ts';
 import type { ChannelInput, ChannelState } from '../../../core/channel/types.ts';
 import { deriveChannelSecrets } from '../../../core/keys/channel-keys.ts';
 import { sha256 } from '../../../core/crypto/hash.ts';
-import { MemoryKvStore } from '../../../core/store/kv/memory.ts';
 import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
 import { deliverOne, feed, onion, openPair } from '../../helpers/channel-pair.ts';
 import type { PairSide } from '../../helpers/channel-pair.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
-import { describeEachKvBackend } from '../../helpers/kv.ts';
+import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
 
 const FIXTURE = new URL('../../fixtures/channels-v2/channels.json', import.meta.url);
 /** The seed the golden channels.json was written with (test/helpers/channel-pair.ts). */
 const FIXTURE_SEED = new Uint8Array(64).fill(17);
 const SECRET_FIELDS = ['fundingSecret', 'revocationBasepointSecret', 'htlcBasepointSecret', 'paymentBasepointSecret', 'delayedPaymentBasepointSecret', 'commitmentSeed'] as const;
 
-/** A MemoryKvStore that keeps every write it was given. */
-function recording(): { kv: KvStore; writes: KvOp[][] } {
-  const inner: KvStore = MemoryKvStore.open();
+/** A store that keeps every write it was given. */
+function recording(inner: KvStore): { kv: KvStore; writes: KvOp[][] } {
   const writes: KvOp[][] = [];
-  const kv: KvStore = Object.assign(Object.create(inner) as KvStore, {
-    write: (ops: readonly KvOp[], opts?: { durable?: boolean }) => {
+  const kv = new (class extends WatchedKvStore {
+    override write(ops: readonly KvOp[], opts?: { durable?: boolean }): Promise<void> {
       writes.push([...ops]);
-      return inner.write(ops, opts);
-    },
-  });
+      return super.write(ops, opts);
+    }
+  })(inner);
   return { kv, writes };
 }
 
@@ -80,18 +78,19 @@ async function settle(x: Party, y: Party): Promise<void> {
   throw new Error('the channel never went quiet');
 }
 
-async function pair(dir: string): Promise<{ a: Party; b: Party }> {
+/** Two ends of a new channel, each with its own store (`open` of a directory under `dir`). */
+async function pair(dir: string, open: (dir: string) => Promise<KvStore>): Promise<{ a: Party; b: Party }> {
   const seeds = [new Uint8Array(randomBytes(64)), new Uint8Array(randomBytes(64))] as const;
   const { funder, fundee } = await openPair({ seed: seeds[0], index: 0 }, { seed: seeds[1], index: 0 });
-  const party = async (side: PairSide, seed: Uint8Array, peer: string): Promise<Party> => {
-    const { kv, writes } = recording();
+  const party = async (side: PairSide, seed: Uint8Array, peer: string, name: string): Promise<Party> => {
+    const { kv, writes } = recording(await open(join(dir, name)));
     const { store } = await ChannelStore.open(kv, { dir, seed, network: 'regtest' });
     const rec: ChannelRecord = { key: hex.encode(side.state.temporaryChannelId), peer, index: await store.allocateIndex(), state: null, private: true };
     const p = { side, seed, rec, kv, writes, store, dir };
     await p.store.save(rec, side.state);
     return p;
   };
-  return { a: await party(funder, seeds[0], `02${'aa'.repeat(32)}`), b: await party(fundee, seeds[1], `02${'bb'.repeat(32)}`) };
+  return { a: await party(funder, seeds[0], `02${'aa'.repeat(32)}`, 'a'), b: await party(fundee, seeds[1], `02${'bb'.repeat(32)}`, 'b') };
 }
 
 async function reopen(p: Party): Promise<ChannelState> {
@@ -110,7 +109,7 @@ function onionPuts(writes: KvOp[][]): Map<string, number> {
 
 const add = (amountMsat: bigint, o: Uint8Array): ChannelInput => ({ type: 'add_htlc', amountMsat, paymentHash: sha256(new Uint8Array(randomBytes(32))), cltvExpiry: 500, onion: o });
 
-describe('channel store', () => {
+describeEachKvBackend('channel store on the $name store', (backend) => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -119,7 +118,8 @@ describe('channel store', () => {
   it('writes each HTLC onion once across every commitment that holds it, deletes it once settled, and reads states back exactly', { timeout: 30_000 }, async () => {
     const dir = await tempDir('channel-store');
     cleanup.push(() => removeDir(dir));
-    const { a, b } = await pair(dir);
+    const { a, b } = await pair(dir, backend.open);
+    cleanup.push(() => a.kv.close(), () => b.kv.close());
     const preimages: Uint8Array[] = [];
     const sent: Uint8Array[] = [];
     // Three rounds of HTLCs each way, each round on new commitments that still hold the earlier HTLCs.
@@ -173,7 +173,8 @@ describe('channel store', () => {
   it('an HTLC id that comes back after a disconnect with another onion is stored with the new onion', { timeout: 30_000 }, async () => {
     const dir = await tempDir('channel-store-reuse');
     cleanup.push(() => removeDir(dir));
-    const { a } = await pair(dir);
+    const { a, b } = await pair(dir, backend.open);
+    cleanup.push(() => a.kv.close(), () => b.kv.close());
     const first = onion();
     feed(a.side, add(10_000_000n, first));
     // Stored while only proposed (a fulfill or a restart can store such a state), then forgotten
@@ -195,7 +196,8 @@ describe('channel store', () => {
   it('a step that asks twice to store the same state writes once', { timeout: 30_000 }, async () => {
     const dir = await tempDir('channel-store-twice');
     cleanup.push(() => removeDir(dir));
-    const { a } = await pair(dir);
+    const { a, b } = await pair(dir, backend.open);
+    cleanup.push(() => a.kv.close(), () => b.kv.close());
     const before = a.writes.length;
     await a.store.save(a.rec, a.side.state);
     expect(a.writes.length).toBe(before);
@@ -209,7 +211,8 @@ describe('channel store', () => {
   it('a damaged channel record or a missing onion is refused with the record named and what to do', { timeout: 30_000 }, async () => {
     const dir = await tempDir('channel-store-damaged');
     cleanup.push(() => removeDir(dir));
-    const { a } = await pair(dir);
+    const { a, b } = await pair(dir, backend.open);
+    cleanup.push(() => a.kv.close(), () => b.kv.close());
     await input(a, add(10_000_000n, onion()));
     await input(a, { type: 'sign' });
     await a.kv.write([{ type: 'delete', ns: ONIONS_NS, key: `${a.rec.key}:out:${'0'.padStart(20, '0')}` }]);
