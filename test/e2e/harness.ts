@@ -104,7 +104,7 @@ export async function openBrowser(prefix = ''): Promise<Browser> {
  * on the way (testing a bitcoind without credentials, a wrong word, two different passwords), checks
  * each is caught, and takes a screenshot of every step. Returns the 24 words.
  */
-export async function onboardOnPlayground(b: Browser, password: string, opts: { careful?: boolean } = {}): Promise<string[]> {
+export async function onboardOnPlayground(b: Browser, password: string, opts: { careful?: boolean; onWelcome?: () => Promise<void> } = {}): Promise<string[]> {
   const { page } = b;
   const careful = !!opts.careful;
   await page.getByRole('heading', { name: 'Where should Coulomb run?' }).waitFor();
@@ -115,7 +115,9 @@ export async function onboardOnPlayground(b: Browser, password: string, opts: { 
   }
   await page.getByRole('button', { name: 'Use the playground' }).click();
 
-  await page.getByRole('button', { name: 'Create a new wallet' }).click({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Create a new wallet' }).waitFor({ timeout: 60_000 });
+  await opts.onWelcome?.();
+  await page.getByRole('button', { name: 'Create a new wallet' }).click();
   await page.locator('[data-testid=seed-words] .w').first().waitFor();
   const words = await page.locator('[data-testid=seed-words] .w').allTextContents();
   expect(words).toHaveLength(24);
