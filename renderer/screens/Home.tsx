@@ -97,7 +97,7 @@ export function Home({ unit, playground, go, shopUrl, known = {} }: { unit: Unit
       <section className="card">
         <h2>Activity</h2>
         {list.length === 0 ? (
-          <Empty title="Nothing yet">{playground ? 'Press “Get test coins” to receive some play money, or share an address from Receive.' : 'Share an address from Receive to get your first bitcoin.'}</Empty>
+          <Empty title="No activity yet">{playground ? 'Press “Get test coins” to receive some play money, or share an address from Receive.' : 'Share an address from Receive to get your first bitcoin.'}</Empty>
         ) : (
           <table className="list" data-testid="activity-list">
             <thead>

@@ -43,7 +43,7 @@ describe('the desktop app in a browser, on the playground', () => {
     // Home: empty, in sync.
     await page.locator('[data-testid=sync-bar][data-synced=true]').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('sync-status').textContent()).toMatch(/In sync · block \d+/);
-    expect(await page.getByText('No transactions yet').isVisible()).toBe(true);
+    expect(await page.getByText('No activity yet').isVisible()).toBe(true);
     await b.shot('home-empty');
 
     // Test coins arrive, confirmed.
