@@ -1,0 +1,243 @@
+/**
+ * Force close between two Coulomb nodes on one playground chain, with HTLCs in flight both ways
+ * (BOLT 5). Alice pays Bob twice and Bob pays Alice once; each payee holds its HTLCs (the switch's
+ * locked_in events are held back), so all three sit in both commitments. The link is cut, Bob learns
+ * one preimage (his fulfill never reaches Alice) and Alice learns Bob's payment's; the third is left
+ * unanswered. Alice runs closechannel --force:
+ * - Alice's commitment with its CPFP child; her HTLC-success at once, her HTLC-timeout from the
+ *   HTLC's expiry, each second-stage output and to_local after Bob's to_self_delay, every one swept
+ *   to her wallet once; Bob's preimage, read from his claim on chain, settles her payment, and the
+ *   timed-out one fails;
+ * - Bob (the peer force-closed on him) sweeps to_remote and claims his HTLC with the preimage, and
+ *   his own payment settles from the preimage Alice's HTLC-success revealed.
+ * Bob gives up the third invoice, so Alice times it out on chain and her payment fails. Every wallet's
+ * change is checked to the satoshi against the transactions on chain, and each output is spent once.
+ * Bob restarts between blocks with his claims published and unmined, and picks up where he was (Alice
+ * hosts the playground chain, so she stays up).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transaction } from 'bitcoinjs-lib';
+import { startTestNode } from '../helpers/node.ts';
+import type { TestNode } from '../helpers/node.ts';
+import { waitFor } from '../helpers/daemon.ts';
+import type { ApiHandlers } from '../../core/api/contract.ts';
+import type { Message } from '../../core/wire/index.ts';
+import type { Peer } from '../../core/peer/peer.ts';
+import type { HtlcEvent } from '../../core/node/channels.ts';
+import { commitmentsOf } from '../../core/channel/updates.ts';
+import type { MonitorState } from '../../core/monitor/monitor.ts';
+import { localCommitment } from '../../core/monitor/view.ts';
+
+const DELAY = 12;
+const channel = { config: { toSelfDelay: DELAY, minimumDepth: 1 } };
+const peerOptions = { backoff: { initialMs: 50, maxMs: 500 } };
+
+type Held = { events: HtlcEvent[]; hold: boolean; release: (pred: (e: HtlcEvent) => boolean) => void };
+
+/** Holds the payee's locked_in events back from its switch until released. */
+function holdIncoming(t: TestNode): Held {
+  const cm = t.node.channels as unknown as { htlcHandler: (e: HtlcEvent) => Promise<void> };
+  const orig = cm.htlcHandler;
+  const h: Held = {
+    events: [],
+    hold: true,
+    release(pred) {
+      const go = h.events.filter(pred);
+      h.events = h.events.filter((e) => !pred(e));
+      for (const e of go) void orig(e);
+    },
+  };
+  cm.htlcHandler = async (e) => {
+    if (h.hold && e.type === 'locked_in') {
+      h.events.push(e);
+      return;
+    }
+    return orig(e);
+  };
+  return h;
+}
+
+/** Drops every message that comes into `t`'s node while `cut.on`. */
+function cuttable(t: TestNode, cut: { on: boolean }): void {
+  const peers = t.node.peers as unknown as { route: (peer: Peer, msg: Message) => void };
+  const route = peers.route.bind(t.node.peers);
+  peers.route = (peer, msg) => {
+    if (cut.on) return;
+    route(peer, msg);
+  };
+}
+
+describe('force close with HTLCs in flight both ways', () => {
+  let alice: TestNode;
+  let bob: TestNode;
+  let a: ApiHandlers;
+  let b: ApiHandlers;
+
+  beforeAll(async () => {
+    alice = await startTestNode('fc-alice', peerOptions, undefined, channel);
+    const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
+    bob = await startTestNode('fc-bob', peerOptions, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, channel);
+    [a, b] = [alice.node.handlers(), bob.node.handlers()];
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const t of [bob, alice]) await t?.close();
+  });
+
+  const sync = async (): Promise<void> => {
+    for (const t of [alice, bob]) await t.node.chain.source.poke();
+  };
+  const mine = async (n: number): Promise<void> => {
+    await a.playground_mine({ blocks: n });
+    await sync();
+  };
+  const tip = (): number => alice.node.chain.source.status().height;
+  const monitorOf = (t: TestNode): MonitorState => {
+    const m = (t.node as unknown as { unlocked: { monitors: { stateOf(k: string): MonitorState | undefined } } }).unlocked.monitors;
+    return m.stateOf(t.node.channels.list()[0]!.key)!;
+  };
+  /** Both commitments hold `n` HTLCs and nothing is being changed. */
+  const settled = (t: TestNode, n: number): boolean => {
+    const c = commitmentsOf(t.node.channels.list()[0]!.state);
+    const changes = [...Object.values(c.localChanges), ...Object.values(c.remoteChanges)] as unknown[][];
+    return c.localSpec.htlcs.length === n && c.remoteSpec.htlcs.length === n && !c.remoteNext && changes.every((l) => l.length === 0);
+  };
+  const phaseOf = (t: TestNode): string => t.node.channels.list()[0]!.state.phase;
+  const confirmed = async (t: TestNode): Promise<bigint> => BigInt((await t.node.handlers().walletbalance({})).confirmed_balance);
+
+  it('sweeps every output to the wallets, settles and fails upstream, to the satoshi', { timeout: 240_000 }, async () => {
+    await a.playground_faucet({ addr: (await a.newaddress({})).address, amt: 3_000_000 });
+    await sync();
+    await a.connect({ addr: bob.uri });
+    await a.openchannel({ node_key: bob.node.nodeId, local_amt: 1_000_000, push_amt: 200_000, private: true });
+    await mine(3);
+    await waitFor('the channel to be active on both sides', async () => ((await a.listchannels({})).channels[0]?.active && (await b.listchannels({})).channels[0]?.active) || undefined, 30_000);
+    expect(alice.node.channels.list()[0]!.state.channelType).toBe('anchors');
+
+    const heldA = holdIncoming(alice);
+    const heldB = holdIncoming(bob);
+    const inv1 = await b.addinvoice({ value: 20_000, cltv_expiry: 40 });
+    const inv3 = await b.addinvoice({ value: 25_000, cltv_expiry: 40 });
+    const inv2 = await a.addinvoice({ value: 30_000, cltv_expiry: 40 });
+    const pay1 = a.sendpayment({ pay_req: inv1.payment_request, timeout_seconds: 600 });
+    const pay3 = a.sendpayment({ pay_req: inv3.payment_request, timeout_seconds: 600 });
+    pay3.catch(() => undefined);
+    const pay2 = b.sendpayment({ pay_req: inv2.payment_request, timeout_seconds: 600 });
+    await waitFor('three HTLCs held, both sides quiet', () => {
+      if (heldB.events.length === 2 && heldA.events.length === 1 && [alice, bob].every((t) => settled(t, 3))) return true;
+      throw new Error(`held: bob ${heldB.events.length}, alice ${heldA.events.length}; settled: ${[alice, bob].map((t) => settled(t, 3)).join(', ')}`);
+    }, 30_000);
+    expect(commitmentsOf(alice.node.channels.list()[0]!.state).localSpec.htlcs).toHaveLength(3);
+
+    // The link is cut; each payee settles one HTLC, which the other never hears of.
+    const cut = { on: true };
+    cuttable(alice, cut);
+    cuttable(bob, cut);
+    const hash1 = inv1.r_hash;
+    heldB.release((e) => e.type === 'locked_in' && Buffer.from(e.htlc.paymentHash).toString('hex') === hash1);
+    heldA.release(() => true);
+    await waitFor('both monitors to know their preimage', () => (monitorOf(alice).data.preimages.length === 1 && monitorOf(bob).data.preimages.length === 1 ? true : undefined), 10_000);
+
+    // Bob gives up the third invoice: he will not claim it, even after a restart (Alice times it out).
+    await b.cancelinvoice({ payment_hash: inv3.r_hash });
+    const aliceBefore = await confirmed(alice);
+    const bobBefore = await confirmed(bob);
+    const chanPoint = (await a.listchannels({})).channels[0]!.channel_point;
+    const { closing_txid } = await a.closechannel({ chan_point: chanPoint, force: true });
+    expect(phaseOf(alice)).toBe('FORCE_CLOSING');
+    expect((await a.listchannels({})).channels).toHaveLength(0);
+    const pending = (await a.pendingchannels({})).pending_force_closing_channels;
+    expect(pending).toHaveLength(1);
+    expect(pending[0]!.closing_txid).toBe(closing_txid);
+    expect(pending[0]!.pending_htlcs).toHaveLength(3);
+
+    await mine(1);
+    const fundingHeight = tip();
+    await waitFor('both monitors to see the commitment', () => (monitorOf(alice).chain.fundingSpend?.txid === closing_txid && monitorOf(bob).chain.fundingSpend?.txid === closing_txid ? true : undefined), 10_000);
+    await waitFor('both channels to be force-closing', () => (phaseOf(alice) === 'FORCE_CLOSING' && phaseOf(bob) === 'FORCE_CLOSING' ? true : undefined), 10_000);
+    // Bob restarts between blocks, his claims published and not yet mined: he resumes, nothing doubled.
+    await bob.restart();
+    b = bob.node.handlers();
+    expect(phaseOf(bob)).toBe('FORCE_CLOSING');
+    expect(Object.values(monitorOf(bob).chain.claims).map((c) => c.label).sort()).toEqual(['htlc 0 (preimage)', 'to_remote']);
+    // The first-stage claims go out: Alice's HTLC-success, Bob's to_remote and his HTLC with the preimage.
+    await mine(1);
+    await waitFor("Alice's payment to settle from the preimage on chain", async () => ((await a.lookuppayment({ payment_hash: inv1.r_hash })).status === 'SUCCEEDED' ? true : undefined), 10_000);
+    await waitFor("Bob's payment to settle from Alice's HTLC-success", async () => ((await b.lookuppayment({ payment_hash: inv2.r_hash })).status === 'SUCCEEDED' ? true : undefined), 10_000);
+
+    const status = (await a.pendingchannels({})).pending_force_closing_channels[0]!;
+    expect(status.close_type).toBe('LOCAL_FORCE_CLOSE');
+    expect(status.maturity_height).toBe(fundingHeight + DELAY);
+    expect(BigInt(status.limbo_balance)).toBeGreaterThan(0n);
+
+    // Past the HTLC's expiry and every delay (its HTLC transaction's output waits one more), then six
+    // more for the outcomes to be final: mined in batches until both monitors say closed.
+    const expiry = Math.max(...monitorOf(alice).data.local.htlcs.map((h) => h.cltvExpiry));
+    const show = (t: TestNode): string => `${phaseOf(t)} claims [${Object.values(monitorOf(t).chain.claims).map((c) => c.label).join(', ')}] spends [${Object.keys(monitorOf(t).chain.spends).map((k) => k.slice(-3)).join(' ')}] told [${monitorOf(t).chain.told.map((x) => x.slice(0, 16)).join(', ')}]`;
+    while (phaseOf(alice) !== 'CLOSED' || phaseOf(bob) !== 'CLOSED') {
+      if (tip() > expiry + 2 * DELAY + 20) throw new Error(`not closed at ${tip()} (expiry ${expiry}): alice ${show(alice)}; bob ${show(bob)} ${monitorOf(bob).chain.height} ${JSON.stringify(Object.values(monitorOf(bob).chain.spends).map((x) => x.height))} ${bob.logs.filter((l) => /WARN|ERROR|monitor/i.test(l)).slice(-6).join(' | ')}`);
+      await mine(tip() < expiry ? expiry - tip() : 4);
+      // The channels hear of a monitor's closed after its block: give them their turn.
+      await waitFor('the channels to catch up with their monitors', () => ([alice, bob].every((t) => phaseOf(t) === 'CLOSED' || !monitorOf(t).chain.told.includes('closed')) ? true : undefined), 10_000);
+    }
+    expect((await pay1).status).toBe('SUCCEEDED');
+    // Bob's sendpayment call died with his restart; his ledger has the outcome.
+    void pay2.catch(() => undefined);
+    expect((await b.lookuppayment({ payment_hash: inv2.r_hash })).status).toBe('SUCCEEDED');
+    await expect(pay3).rejects.toThrow(/ended on chain without its preimage/);
+    expect((await a.lookuppayment({ payment_hash: inv3.r_hash })).status).toBe('FAILED');
+
+    // Alice: every claim of hers on chain, each output swept once.
+    const ma = monitorOf(alice);
+    const txs = new Map<string, Transaction>();
+    const add = (hexTx: string): void => void txs.set(Transaction.fromHex(hexTx).getId(), Transaction.fromHex(hexTx));
+    add(ma.chain.fundingSpend!.rawTx);
+    for (const sp of Object.values(ma.chain.spends)) add(sp.rawTx);
+    for (const t of (await a.listchaintxns({})).transactions) add(t.raw_tx_hex);
+    const spentBy = new Map<string, string>();
+    for (const [id, tx] of txs) for (const i of tx.ins) {
+      const k = `${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`;
+      const prev = spentBy.get(k);
+      expect(prev === undefined || prev === id, `${k} spent twice`).toBe(true);
+      spentBy.set(k, id);
+    }
+    const valueOf = (txid: string, vout: number): bigint => {
+      const t = txs.get(txid);
+      if (t) return t.outs[vout]!.value;
+      throw new Error(`no parent ${txid}`);
+    };
+    const feeOf = (tx: Transaction): bigint => tx.ins.reduce((s, i) => s + valueOf(Buffer.from(i.hash).reverse().toString('hex'), i.index), 0n) - tx.outs.reduce((s, o) => s + o.value, 0n);
+    // What Alice's commitment held: to_local for her, P2 (by success) and P3 (by timeout) back to her,
+    // to_remote and P1 (with his preimage) for Bob.
+    const { c: lc } = localCommitment(ma.data, alice.node.channels.list()[0]!.state.secrets);
+    const amountOf = (kind: string): bigint => lc.outputs.find((o) => o.kind === kind)!.amountSat;
+    const htlcSat = (hash: string): bigint => lc.outputs.find((o) => o.kind === 'htlc' && Buffer.from(o.htlc.paymentHash).toString('hex') === hash)!.amountSat;
+    expect([htlcSat(inv1.r_hash), htlcSat(inv2.r_hash), htlcSat(inv3.r_hash)]).toEqual([20_000n, 30_000n, 25_000n]);
+    const aliceClaims = Object.values(ma.chain.claims).filter((c) => !c.id.startsWith('commitment:'));
+    // Two HTLC transactions, their two outputs and to_local swept: five, each confirmed.
+    expect(aliceClaims.map((c) => c.label).sort()).toEqual(['htlc 0 output', 'htlc 1 output', 'htlc-success 0', 'htlc-timeout 1', 'to_local'].sort());
+    for (const c of aliceClaims) expect(txs.has(c.txid), `${c.label} confirmed`).toBe(true);
+    const child = (await a.listchaintxns({})).transactions.find((t) => t.label.includes('anchor CPFP'));
+    const childFee = child ? feeOf(Transaction.fromHex(child.raw_tx_hex)) : 0n;
+    const claimFees = aliceClaims.reduce((s, c) => s + feeOf(txs.get(c.txid)!), 0n);
+    const aliceAfter = await confirmed(alice);
+    expect(aliceAfter).toBe(aliceBefore + amountOf('to_local') + htlcSat(inv2.r_hash) + htlcSat(inv3.r_hash) - claimFees - childFee);
+
+    // Bob: to_remote and P1, less the fees of his sweeps; nothing else of the commitment.
+    const mb = monitorOf(bob);
+    const bobClaims = Object.values(mb.chain.claims).filter((c) => Object.values(mb.chain.spends).some((sp) => sp.txid === c.txid));
+    const bobTxs = bobClaims.map((c) => Transaction.fromHex(c.txHex));
+    for (const t of bobTxs) txs.set(t.getId(), t);
+    const bobIn = bobTxs.reduce((s, t) => s + t.ins.reduce((x, i) => x + valueOf(Buffer.from(i.hash).reverse().toString('hex'), i.index), 0n), 0n);
+    expect(bobIn).toBe(amountOf('to_remote') + htlcSat(inv1.r_hash));
+    const bobAfter = await confirmed(bob);
+    expect(bobAfter - bobBefore).toBe(bobIn - bobTxs.reduce((s, t) => s + feeOf(t), 0n));
+
+    const closed = (await a.closedchannels({})).channels[0]!;
+    expect(closed.close_type).toBe('LOCAL_FORCE_CLOSE');
+    expect(BigInt(closed.settled_balance)).toBe(aliceAfter - aliceBefore + childFee);
+    expect((await b.closedchannels({})).channels[0]!.close_type).toBe('REMOTE_FORCE_CLOSE');
+  });
+});
