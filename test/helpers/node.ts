@@ -13,9 +13,13 @@ export interface TestNode {
   logs: string[];
   port: number;
   uri: string;
+  datadir: string;
   close(): Promise<void>;
-  /** Stops the node and starts it again on the same data directory, unlocking it. */
-  restart(): Promise<void>;
+  /**
+   * Stops the node and starts it again on the same data directory, unlocking it; `whileStopped` runs
+   * in between (e.g. to copy or replace the data directory).
+   */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
 }
 
 /** A cheap password hash for tests; the real cost is exercised in the wallet's own tests. */
@@ -59,8 +63,10 @@ export async function startTestNode(name: string, peerOptions?: NodeOptions['pee
     logs: log.lines,
     port: Number(uri.split(':').pop()),
     uri,
-    async restart() {
+    datadir,
+    async restart(whileStopped) {
       await t.node.stop();
+      await whileStopped?.();
       t.node = make();
       await t.node.start();
       await t.node.unlock('test password');
