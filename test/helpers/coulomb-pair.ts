@@ -11,6 +11,8 @@ import type { TestNode } from './node.ts';
 import { waitFor } from './daemon.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
 import type { MonitorState } from '../../core/monitor/monitor.ts';
+import type { HtlcEvent } from '../../core/node/channels.ts';
+import { commitmentsOf } from '../../core/channel/updates.ts';
 
 export interface CoulombPair {
   alice: TestNode;
@@ -69,6 +71,43 @@ export async function startCoulombPair(prefix: string, delay: number): Promise<C
     },
   };
   return p;
+}
+
+/** The payee's locked_in events, held back from its switch until released. */
+export interface HeldHtlcs {
+  events: HtlcEvent[];
+  /** While true, new locked_in events are held. */
+  hold: boolean;
+  release(pred: (e: HtlcEvent) => boolean): void;
+}
+
+export function holdIncoming(t: TestNode): HeldHtlcs {
+  const cm = t.node.channels as unknown as { htlcHandler: (e: HtlcEvent) => Promise<void> };
+  const orig = cm.htlcHandler;
+  const h: HeldHtlcs = {
+    events: [],
+    hold: true,
+    release(pred) {
+      const go = h.events.filter(pred);
+      h.events = h.events.filter((e) => !pred(e));
+      for (const e of go) void orig(e);
+    },
+  };
+  cm.htlcHandler = async (e) => {
+    if (h.hold && e.type === 'locked_in') {
+      h.events.push(e);
+      return;
+    }
+    return orig(e);
+  };
+  return h;
+}
+
+/** Both commitments of `t`'s first channel hold `n` HTLCs and nothing is being changed. */
+export function settled(t: TestNode, n: number): boolean {
+  const c = commitmentsOf(t.node.channels.list()[0]!.state);
+  const changes = [...Object.values(c.localChanges), ...Object.values(c.remoteChanges)] as unknown[][];
+  return c.localSpec.htlcs.length === n && c.remoteSpec.htlcs.length === n && !c.remoteNext && changes.every((l) => l.length === 0);
 }
 
 /** Transactions by txid, to read values of outputs and fees of transactions whose parents are in it. */
