@@ -42,7 +42,7 @@ describe('channel views: pendingchannels and closedchannels', () => {
   });
 
   it('start empty', async () => {
-    expect(await a.pendingchannels({})).toEqual({ total_limbo_balance: '0', pending_open_channels: [], waiting_close_channels: [] });
+    expect(await a.pendingchannels({})).toEqual({ total_limbo_balance: '0', pending_open_channels: [], pending_force_closing_channels: [], waiting_close_channels: [] });
     expect(await a.closedchannels({})).toEqual({ channels: [] });
   });
 
@@ -100,7 +100,7 @@ describe('channel views: pendingchannels and closedchannels', () => {
       close_type: 'COOPERATIVE_CLOSE',
       open_initiator: 'INITIATOR_LOCAL',
     });
-    expect(await a.pendingchannels({})).toEqual({ total_limbo_balance: '0', pending_open_channels: [], waiting_close_channels: [] });
+    expect(await a.pendingchannels({})).toEqual({ total_limbo_balance: '0', pending_open_channels: [], pending_force_closing_channels: [], waiting_close_channels: [] });
     // What the close paid is what came back to the wallet.
     expect(BigInt((await a.walletbalance({})).confirmed_balance) - before).toBe(limbo);
     // Bob put nothing in and was paid nothing.
