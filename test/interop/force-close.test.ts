@@ -16,48 +16,19 @@
  * hosts the playground chain, so she stays up).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Transaction } from 'bitcoinjs-lib';
-import { startTestNode } from '../helpers/node.ts';
+import { holdIncoming, settled, startCoulombPair } from '../helpers/coulomb-pair.ts';
+import type { CoulombPair } from '../helpers/coulomb-pair.ts';
 import type { TestNode } from '../helpers/node.ts';
 import { waitFor } from '../helpers/daemon.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
 import type { Message } from '../../core/wire/index.ts';
 import type { Peer } from '../../core/peer/peer.ts';
-import type { HtlcEvent } from '../../core/node/channels.ts';
 import { commitmentsOf } from '../../core/channel/updates.ts';
 import type { MonitorState } from '../../core/monitor/monitor.ts';
 import { localCommitment } from '../../core/monitor/view.ts';
 
 const DELAY = 12;
-const channel = { config: { toSelfDelay: DELAY, minimumDepth: 1 } };
-const peerOptions = { backoff: { initialMs: 50, maxMs: 500 } };
-
-type Held = { events: HtlcEvent[]; hold: boolean; release: (pred: (e: HtlcEvent) => boolean) => void };
-
-/** Holds the payee's locked_in events back from its switch until released. */
-function holdIncoming(t: TestNode): Held {
-  const cm = t.node.channels as unknown as { htlcHandler: (e: HtlcEvent) => Promise<void> };
-  const orig = cm.htlcHandler;
-  const h: Held = {
-    events: [],
-    hold: true,
-    release(pred) {
-      const go = h.events.filter(pred);
-      h.events = h.events.filter((e) => !pred(e));
-      for (const e of go) void orig(e);
-    },
-  };
-  cm.htlcHandler = async (e) => {
-    if (h.hold && e.type === 'locked_in') {
-      h.events.push(e);
-      return;
-    }
-    return orig(e);
-  };
-  return h;
-}
 
 /** Drops every message that comes into `t`'s node while `cut.on`. */
 function cuttable(t: TestNode, cut: { on: boolean }): void {
@@ -70,50 +41,30 @@ function cuttable(t: TestNode, cut: { on: boolean }): void {
 }
 
 describe('force close with HTLCs in flight both ways', () => {
+  let p: CoulombPair;
   let alice: TestNode;
   let bob: TestNode;
   let a: ApiHandlers;
   let b: ApiHandlers;
 
   beforeAll(async () => {
-    alice = await startTestNode('fc-alice', peerOptions, undefined, channel);
-    const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
-    bob = await startTestNode('fc-bob', peerOptions, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, channel);
-    [a, b] = [alice.node.handlers(), bob.node.handlers()];
+    p = await startCoulombPair('fc', DELAY);
+    [alice, bob] = [p.alice, p.bob];
+    [a, b] = [p.a(), p.b()];
   }, 60_000);
 
   afterAll(async () => {
-    for (const t of [bob, alice]) await t?.close();
+    await p?.close();
   });
 
-  const sync = async (): Promise<void> => {
-    for (const t of [alice, bob]) await t.node.chain.source.poke();
-  };
-  const mine = async (n: number): Promise<void> => {
-    await a.playground_mine({ blocks: n });
-    await sync();
-  };
-  const tip = (): number => alice.node.chain.source.status().height;
-  const monitorOf = (t: TestNode): MonitorState => {
-    const m = (t.node as unknown as { unlocked: { monitors: { stateOf(k: string): MonitorState | undefined } } }).unlocked.monitors;
-    return m.stateOf(t.node.channels.list()[0]!.key)!;
-  };
-  /** Both commitments hold `n` HTLCs and nothing is being changed. */
-  const settled = (t: TestNode, n: number): boolean => {
-    const c = commitmentsOf(t.node.channels.list()[0]!.state);
-    const changes = [...Object.values(c.localChanges), ...Object.values(c.remoteChanges)] as unknown[][];
-    return c.localSpec.htlcs.length === n && c.remoteSpec.htlcs.length === n && !c.remoteNext && changes.every((l) => l.length === 0);
-  };
-  const phaseOf = (t: TestNode): string => t.node.channels.list()[0]!.state.phase;
-  const confirmed = async (t: TestNode): Promise<bigint> => BigInt((await t.node.handlers().walletbalance({})).confirmed_balance);
+  const mine = (n: number): Promise<void> => p.mine(n);
+  const tip = (): number => p.tip();
+  const monitorOf = (t: TestNode): MonitorState => p.monitorOf(t);
+  const phaseOf = (t: TestNode): string => p.phaseOf(t);
+  const confirmed = (t: TestNode): Promise<bigint> => p.confirmed(t);
 
   it('sweeps every output to the wallets, settles and fails upstream, to the satoshi', { timeout: 240_000 }, async () => {
-    await a.playground_faucet({ addr: (await a.newaddress({})).address, amt: 3_000_000 });
-    await sync();
-    await a.connect({ addr: bob.uri });
-    await a.openchannel({ node_key: bob.node.nodeId, local_amt: 1_000_000, push_amt: 200_000, private: true });
-    await mine(3);
-    await waitFor('the channel to be active on both sides', async () => ((await a.listchannels({})).channels[0]?.active && (await b.listchannels({})).channels[0]?.active) || undefined, 30_000);
+    await p.openChannel(1_000_000, 200_000);
     expect(alice.node.channels.list()[0]!.state.channelType).toBe('anchors');
 
     const heldA = holdIncoming(alice);
