@@ -10,6 +10,7 @@ import type { ChannelInput, ChannelState } from '../../core/channel/types.ts';
 import { CHAIN_HASHES } from '../../core/wire/index.ts';
 import type { Message, OpenChannelMessage } from '../../core/wire/index.ts';
 import { chainWithCoin, fundingFrom, wire } from './channel.ts';
+import type { ChannelRecord, ChannelStore } from '../../core/node/channel-store.ts';
 
 export interface PairSide {
   state: ChannelState;
@@ -59,3 +60,40 @@ export function deliverOne(from: PairSide, to: PairSide): Message {
 }
 
 export const onion = (): Uint8Array => new Uint8Array(randomBytes(1366));
+
+/** A channel end with the store it is saved to, as the node keeps it. */
+export interface StoredSide {
+  side: PairSide;
+  rec: ChannelRecord;
+  store: ChannelStore;
+}
+
+/** Stores a side's state whenever its last step asked for it, as the node does. */
+export async function stored(p: StoredSide): Promise<void> {
+  if (p.side.stored) await p.store.save(p.rec, p.side.state);
+}
+
+/** Feeds one input to a side and stores the result if the step asked for it. */
+export async function input(p: StoredSide, i: ChannelInput): Promise<void> {
+  feed(p.side, i);
+  await stored(p);
+}
+
+/** Delivers everything in flight and signs whatever is to sign, storing each step, until both are quiet. */
+export async function settle(x: StoredSide, y: StoredSide): Promise<void> {
+  for (let round = 0; round < 50; round++) {
+    await input(x, { type: 'sign' });
+    await input(y, { type: 'sign' });
+    if (!x.side.outbox.length && !y.side.outbox.length) return;
+    for (const [from, to] of [
+      [x, y],
+      [y, x],
+    ] as const) {
+      while (from.side.outbox.length) {
+        deliverOne(from.side, to.side);
+        await stored(to);
+      }
+    }
+  }
+  throw new Error('the channel never went quiet');
+}

@@ -17,7 +17,7 @@ import type { ChannelInput, ChannelState } from '../../../core/channel/types.ts'
 import { deriveChannelSecrets } from '../../../core/keys/channel-keys.ts';
 import { sha256 } from '../../../core/crypto/hash.ts';
 import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
-import { deliverOne, feed, onion, openPair } from '../../helpers/channel-pair.ts';
+import { feed, input, onion, openPair, settle } from '../../helpers/channel-pair.ts';
 import type { PairSide } from '../../helpers/channel-pair.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
 import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
@@ -47,35 +47,6 @@ interface Party {
   writes: KvOp[][];
   store: ChannelStore;
   dir: string;
-}
-
-/** Stores a side's state whenever its last step asked for it, as the node does. */
-async function stored(p: Party): Promise<void> {
-  if (p.side.stored) await p.store.save(p.rec, p.side.state);
-}
-
-async function input(p: Party, i: ChannelInput): Promise<void> {
-  feed(p.side, i);
-  await stored(p);
-}
-
-/** Delivers everything in flight and signs whatever is to sign, storing each step, until both are quiet. */
-async function settle(x: Party, y: Party): Promise<void> {
-  for (let round = 0; round < 50; round++) {
-    await input(x, { type: 'sign' });
-    await input(y, { type: 'sign' });
-    if (!x.side.outbox.length && !y.side.outbox.length) return;
-    for (const [from, to] of [
-      [x, y],
-      [y, x],
-    ] as const) {
-      while (from.side.outbox.length) {
-        deliverOne(from.side, to.side);
-        await stored(to);
-      }
-    }
-  }
-  throw new Error('the channel never went quiet');
 }
 
 /** Two ends of a new channel, each with its own store (`open` of a directory under `dir`). */

@@ -13,13 +13,12 @@ import { ChannelStore, CHANNELS_NS } from '../../../core/node/channel-store.ts';
 import type { ChannelRecord } from '../../../core/node/channel-store.ts';
 import { COMPACT_EVERY, decodeRecord, loadMonitor, MONITOR_ARCHIVE_NS, MONITOR_UPDATES_NS, MONITORS_NS } from '../../../core/node/monitor-records.ts';
 import { buildFromSpec, commitmentsOf } from '../../../core/channel/updates.ts';
-import type { ChannelInput } from '../../../core/channel/types.ts';
 import type { MonitorUpdate } from '../../../core/monitor/state.ts';
 import { revealedSecret, revokedHtlcsAt } from '../../../core/monitor/state.ts';
 import { perCommitmentSecret, FIRST_INDEX } from '../../../core/tx/shachain.ts';
 import { sha256 } from '../../../core/crypto/hash.ts';
 import type { KvOp, KvStore } from '../../../core/store/kv/types.ts';
-import { deliverOne, feed, onion, openPair } from '../../helpers/channel-pair.ts';
+import { feed, input, onion, openPair, settle } from '../../helpers/channel-pair.ts';
 import type { PairSide } from '../../helpers/channel-pair.ts';
 import { removeDir, tempDir } from '../../helpers/daemon.ts';
 import { WatchedKvStore, describeEachKvBackend } from '../../helpers/kv.ts';
@@ -31,30 +30,6 @@ interface Party {
   kv: WatchedKvStore;
   store: ChannelStore;
   dir: string;
-}
-
-async function stored(p: Party): Promise<void> {
-  if (p.side.stored) await p.store.save(p.rec, p.side.state);
-}
-
-async function input(p: Party, i: ChannelInput): Promise<void> {
-  feed(p.side, i);
-  await stored(p);
-}
-
-async function settle(x: Party, y: Party): Promise<void> {
-  for (let round = 0; round < 50; round++) {
-    await input(x, { type: 'sign' });
-    await input(y, { type: 'sign' });
-    if (!x.side.outbox.length && !y.side.outbox.length) return;
-    for (const [from, to] of [[x, y], [y, x]] as const) {
-      while (from.side.outbox.length) {
-        deliverOne(from.side, to.side);
-        await stored(to);
-      }
-    }
-  }
-  throw new Error('the channel never went quiet');
 }
 
 /** Two ends of a new channel, each with its own store (`open` of a directory under `dir`). */
