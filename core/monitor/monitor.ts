@@ -89,7 +89,13 @@ export type MonitorInput =
   /** The block at `height` left the chain: what it held is forgotten. */
   | { type: 'block_disconnected'; height: number }
   /** The user closes the channel unilaterally: publish our commitment. */
-  | { type: 'force_close' };
+  | { type: 'force_close' }
+  /**
+   * The node started: every HTLC outcome the chain holds is told again, those told before too. An
+   * outcome is stored as told before the switch has acted on it (a stop in between would lose it);
+   * the switch takes one it acted on already as a replay.
+   */
+  | { type: 'restart' };
 
 /** How an HTLC ended on chain. */
 export interface HtlcRef {
@@ -142,6 +148,8 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
       chain = { ...chain, forceClose: true };
       rebroadcast = true;
       break;
+    case 'restart':
+      break;
     case 'block_connected': {
       const f = data.params.funding;
       let spends = chain.spends;
@@ -176,7 +184,8 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
     if (isNew || rebroadcast) broadcasts.push({ type: 'broadcast', label: c.label, txid: c.txid, txHex: c.txHex, deadline: c.deadline });
   }
   const told = [...chain.told];
-  const events = p.events.filter((e) => (told.includes(e.id) ? false : (told.push(e.id), true))).map((e) => e.action);
+  const retell = (e: { id: string; action: MonitorAction }): boolean => input.type === 'restart' && (e.action.type === 'claimed' || e.action.type === 'resolved') && told.includes(e.id);
+  const events = p.events.filter((e) => retell(e) || (told.includes(e.id) ? false : (told.push(e.id), true))).map((e) => e.action);
   const watch = p.watch.filter((o) => !chain.watched.includes(key(o)));
   const next: MonitorChain = { ...chain, claims, told, watched: [...chain.watched, ...watch.map(key)] };
   // The tip alone is not worth a write: the shell delivers the blocks from its scan point again.

@@ -77,7 +77,10 @@ export class ChainMonitors {
       if (c.state.phase === 'CLOSED') continue;
       try {
         const state = await loadMonitorState(o.kv, c.key);
-        if (state) await m.add(c.key, state, c.state.secrets);
+        if (!state) continue;
+        await m.add(c.key, state, c.state.secrets);
+        // HTLC outcomes told before the stop may not have reached the switch: told again.
+        await m.run(c.key, { type: 'restart' }, { nearTip: false });
       } catch (e) {
         o.log.error(`the chain monitor of channel ${c.key} could not be loaded; the others run`, { error: errText(e) });
       }

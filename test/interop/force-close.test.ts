@@ -13,7 +13,8 @@
  * Bob gives up the third invoice, so Alice times it out on chain and her payment fails. Every wallet's
  * change is checked to the satoshi against the transactions on chain, and each output is spent once.
  * Bob restarts between blocks with his claims published and unmined, and picks up where he was (Alice
- * hosts the playground chain, so she stays up).
+ * hosts the playground chain, so she stays up); and again after his monitor stored an outcome his
+ * switch never heard (a stop between the two writes): the outcome is told again at start.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Transaction } from 'bitcoinjs-lib';
@@ -113,9 +114,22 @@ describe('force close with HTLCs in flight both ways', () => {
     b = bob.node.handlers();
     expect(phaseOf(bob)).toBe('FORCE_CLOSING');
     expect(Object.values(monitorOf(bob).chain.claims).map((c) => c.label).sort()).toEqual(['htlc 0 (preimage)', 'to_remote']);
+    // Bob's switch misses the next outcome his monitor tells, as if he stopped between the monitor's
+    // write (the outcome told) and the switch's: after a restart he is told again.
+    const missed: string[] = [];
+    const sw = (bob.node as unknown as { unlocked: { htlcSwitch: { onChainOutcome: (o: { type: string }) => Promise<void> } } }).unlocked.htlcSwitch;
+    sw.onChainOutcome = (o) => {
+      missed.push(o.type);
+      return Promise.reject(new Error('stopped before the switch heard it'));
+    };
     // The first-stage claims go out: Alice's HTLC-success, Bob's to_remote and his HTLC with the preimage.
     await mine(1);
     await waitFor("Alice's payment to settle from the preimage on chain", async () => ((await a.lookuppayment({ payment_hash: inv1.r_hash })).status === 'SUCCEEDED' ? true : undefined), 10_000);
+    await waitFor("Bob's monitor to tell the preimage from Alice's HTLC-success", () => (monitorOf(bob).chain.told.includes('claimed:out:0') ? true : undefined), 10_000);
+    expect(missed).toEqual(['claimed']);
+    expect((await b.lookuppayment({ payment_hash: inv2.r_hash })).status).toBe('IN_FLIGHT');
+    await bob.restart();
+    b = bob.node.handlers();
     await waitFor("Bob's payment to settle from Alice's HTLC-success", async () => ((await b.lookuppayment({ payment_hash: inv2.r_hash })).status === 'SUCCEEDED' ? true : undefined), 10_000);
 
     const status = (await a.pendingchannels({})).pending_force_closing_channels[0]!;
