@@ -99,6 +99,14 @@ export const methodSchemas = {
   closedchannels: z.object({}).strict(),
   channelbalance: z.object({}).strict(),
   /**
+   * One channel in the terms of the payment-channel idea (any phase, by its channel point): each side's
+   * commitment number, how many old states each side revoked, the delay that protects each side, and
+   * every HTLC in flight with the block it expires at.
+   */
+  getchannel: z.object({ chan_point: z.string().regex(/^[0-9a-f]{64}:\d+$/, 'a channel point is <funding txid>:<output index>') }).strict(),
+  /** Every amount that is ours but not spendable yet, and what it waits for (a block, a delay, a confirmation). */
+  pendingfunds: z.object({}).strict(),
+  /**
    * What opening a channel allows and costs, without opening one: the largest channel the confirmed
    * coins can fund (after the funding transaction's fee), the node's smallest, and the fee for
    * local_amt (or for the largest) at a rate (or the node's usual rate).
@@ -328,6 +336,84 @@ export interface ClosedChannelView {
   failure_reason?: string;
 }
 
+/**
+ * What binds one side of a channel, as lncli's local_constraints / remote_constraints: csv_delay is the
+ * number of blocks this side waits for its own balance after publishing its commitment (the other
+ * side's to_self_delay), chan_reserve_sat what it must keep in the channel, and the HTLC limits it must
+ * respect when it offers HTLCs.
+ */
+export interface ChannelConstraintsView {
+  csv_delay: number;
+  chan_reserve_sat: string;
+  dust_limit_sat: string;
+  min_htlc_msat: string;
+  max_pending_amt_msat: string;
+  max_accepted_htlcs: number;
+}
+
+/** An HTLC on a channel's commitments, as lncli's pending_htlcs, with its countdown from the node's tip. */
+export interface ChannelHtlcView {
+  incoming: boolean;
+  /** In sat. */
+  amount: string;
+  amount_msat: string;
+  /** The payment hash, hex. */
+  hash_lock: string;
+  expiration_height: number;
+  /** Blocks from the node's tip until the HTLC expires (0: expired). */
+  blocks_til_expiry: number;
+  htlc_index: string;
+}
+
+/** One channel, as getchannel shows it (BOLT 2 and 3: commitment numbers, revocation, to_self_delay). */
+export interface ChannelDetailView {
+  channel: ChannelView;
+  /** The node's tip, which the countdowns count from. */
+  block_height: number;
+  /** lncli's num_updates: how many times our commitment was replaced (our commitment number). */
+  num_updates: string;
+  /** The commitment number of our current commitment, and of the peer's. */
+  local_commit_height: string;
+  remote_commit_height: string;
+  /** Our old commitments we revoked (gave the peer their secrets), and the peer's (we hold their secrets: publishing one loses the peer everything). */
+  revoked_local_states: string;
+  revoked_remote_states: string;
+  local_constraints: ChannelConstraintsView;
+  remote_constraints: ChannelConstraintsView;
+  pending_htlcs: ChannelHtlcView[];
+  /** Closing on chain: where it stands (pendingchannels has the amounts); absent otherwise. */
+  close_type?: string;
+}
+
+/**
+ * Why an amount is not spendable yet. UNCONFIRMED_RECEIPT: a payment to the wallet waiting for its
+ * first block. IMMATURE_COINBASE: a mining reward (100 confirmations). CHANNEL_OPENING: our side of a
+ * channel whose funding is not yet deep enough. COOPERATIVE_CLOSE: our side of a channel closing by
+ * agreement, until the closing transaction confirms. FORCE_CLOSE_OUTPUT: our balance in a channel
+ * closed on chain (to_local after its delay, or to_remote). FORCE_CLOSE_HTLC: an HTLC of such a channel,
+ * until it is claimed (stage 1) or its second-stage output's delay runs out (stage 2).
+ */
+export type PendingFundKind = 'UNCONFIRMED_RECEIPT' | 'IMMATURE_COINBASE' | 'CHANNEL_OPENING' | 'COOPERATIVE_CLOSE' | 'FORCE_CLOSE_OUTPUT' | 'FORCE_CLOSE_HTLC';
+
+export interface PendingFund {
+  kind: PendingFundKind;
+  amount_sat: string;
+  /** The block it becomes spendable at; 0 while that depends on a transaction not yet in a block. */
+  maturity_height: number;
+  /** Blocks until then from the node's tip; while maturity_height is 0, counted as if that transaction confirmed in the next block. */
+  blocks_til_maturity: number;
+  /** The transaction it waits on (the receipt, the funding, the closing transaction or commitment). */
+  txid: string;
+  /** The channel's, or "" for the wallet's own coins. */
+  remote_pubkey: string;
+  channel_point: string;
+  /** For channel closes: lncli's close type ("" while our commitment waits for its first block). */
+  close_type: string;
+  /** FORCE_CLOSE_HTLC: 1 on the commitment, 2 the output of our HTLC transaction. */
+  stage: number;
+  incoming: boolean;
+}
+
 export type InvoiceStateName = 'OPEN' | 'ACCEPTED' | 'SETTLED' | 'CANCELED';
 
 /** An invoice as lncli shows it; amounts and times are decimal strings, hashes hex. */
@@ -457,6 +543,13 @@ export interface MethodOutputs {
     can_receive: { sat: string; msat: string };
     /** What channels closing (cooperatively or on chain) still owe the wallet, in sats. */
     limbo_balance: string;
+  };
+  getchannel: ChannelDetailView;
+  pendingfunds: {
+    block_height: number;
+    /** The sum of every amount below, in sat. */
+    total_sat: string;
+    funds: PendingFund[];
   };
   estimateopen: {
     /** The largest channel the confirmed coins can fund at this rate, within the node's maximum; "0" when even the smallest does not fit. */

@@ -41,6 +41,7 @@ import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
 import { ChainMonitors } from './monitors.ts';
 import { backupHandlers, openBackupServices, recoveringViews } from './backup-api.ts';
+import { channelDetailHandlers } from './channel-detail.ts';
 import type { BackupServices } from './backup-api.ts';
 import { openKvStore } from '../store/kv/open.ts';
 import { checkMovedInto } from '../store/kv/migrate.ts';
@@ -965,6 +966,11 @@ export class CoulombNode {
       sendpayment: (input) => this.pay(input),
       payinvoice: (input) => this.pay(input),
       ...backupHandlers(() => this.ready().backup),
+      ...channelDetailHandlers({
+        tip: () => this.tipHeight(),
+        channels: () => this.ready().channels.list().map((c) => ({ state: c.state, view: () => this.channelView(c) })),
+        handlers: () => this.handlers(),
+      }),
       playground_mine: async ({ blocks, addr }) => {
         const pg = this.playground();
         const hashes = await this.chain.rpc.call<string[]>('generatetoaddress', blocks, addr ?? pg.faucet.address);
