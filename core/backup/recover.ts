@@ -12,8 +12,8 @@
  *
  * The peer's commitment then pays our balance to our payment basepoint, derived from the seed at the
  * channel's key index: option_static_remotekey pays P2WPKH to it directly, option_anchors a P2WSH that
- * waits one block (BOLT 3 to_remote). `toRemoteOf` finds that output; sweeping it is the chain
- * monitor's work (see core/node/recovery.ts).
+ * waits one block (BOLT 3 to_remote). `toRemoteOf` finds that output and `sweepRecovered` builds the
+ * transaction that takes it into the wallet (core/node/recovery.ts publishes it).
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { hex } from '@scure/base';
@@ -22,6 +22,8 @@ import { basepointsOf, deriveChannelSecrets } from '../keys/channel-keys.ts';
 import type { Network } from '../keys/node-key.ts';
 import { pointAt } from '../channel/establish.ts';
 import { p2wpkh, p2wsh, toRemoteAnchorsScript } from '../tx/scripts.ts';
+import { sweepToRemote } from '../monitor/remote.ts';
+import type { BuildResult } from '../monitor/types.ts';
 import type { ChannelBackup } from './scb.ts';
 
 /** The channel_reestablish that asks the peer to force-close a channel we restored from a backup. */
@@ -76,4 +78,20 @@ export function toRemoteOf(c: ChannelBackup, seed: Uint8Array, network: Network,
     ...(witnessScript ? { witnessScript: hex.encode(witnessScript) } : {}),
     keyIndex: c.keyIndex,
   };
+}
+
+/**
+ * The transaction that sweeps our output in the peer's commitment into the wallet (`sweepTo`): a plain
+ * P2WPKH spend of our payment basepoint, or with anchors the P2WSH spend that waits one block after
+ * the commitment confirmed (nSequence 1). The key comes from the seed at the channel's key index.
+ */
+export function sweepRecovered(c: ChannelBackup, seed: Uint8Array, network: Network, out: ToRemoteOutput, sweepTo: Uint8Array, feeratePerKw: number): BuildResult {
+  const [txid, vout] = out.outpoint.split(':') as [string, string];
+  return sweepToRemote({
+    output: { outpoint: { txid, vout: Number(vout) }, valueSat: out.valueSat, ...(out.witnessScript ? { witnessScript: hex.decode(out.witnessScript) } : {}) },
+    anchors: c.channelType === 'anchors',
+    paymentSecret: deriveChannelSecrets(seed, network, c.keyIndex).paymentBasepointSecret,
+    sweepTo,
+    feeratePerKw,
+  });
 }

@@ -77,7 +77,8 @@ export function backupHandlers(get: () => BackupServices): BackupMethods {
 
 /** Recovering channels as pendingchannels lists them: waiting for the peer's close, in state RECOVERING. */
 export function recoveringViews(s: BackupServices): WaitingCloseChannel[] {
-  return s.recovery.list().map((r) => {
+  // A channel whose output was swept and is final has nothing left pending.
+  return s.recovery.list().filter((r) => r.step !== 'swept').map((r) => {
     const c = r.channel;
     return {
       channel: {
@@ -103,7 +104,7 @@ export function recoveringViews(s: BackupServices): WaitingCloseChannel[] {
       },
       limbo_balance: (r.toRemote?.valueSat ?? 0n).toString(),
       closing_txid: r.closingTxid ?? '',
-      // connecting | asked_to_close | closed_by_peer, in the API's upper case.
+      // connecting | asked_to_close | closed_by_peer, in the API's upper case (until the sweep is final).
       state: `RECOVERING_${r.step.toUpperCase()}`,
     };
   });

@@ -41,6 +41,7 @@ import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
 import { ChainMonitors } from './monitors.ts';
 import { backupHandlers, openBackupServices, recoveringViews } from './backup-api.ts';
+import type { ChannelRecovery } from './recovery.ts';
 import { channelDetailHandlers } from './channel-detail.ts';
 import type { BackupServices } from './backup-api.ts';
 import { openKvStore } from '../store/kv/open.ts';
@@ -257,8 +258,14 @@ export class CoulombNode {
         onHtlc: (o) => sw.onChainOutcome(o),
       });
       // Before the chain and the peers start: its handlers must hear the first block and connection.
-      backup = await openBackupServices({ kv, datadir: config.datadir, seed, network: config.network, nodeId, channels, peers, chainWatch, addressesOf: (pk) => book.addresses(pk), log: this.log.child('BACKUP') });
-      await this.startServices(wallet, peers, channels, chainWatch, birthday, monitors);
+      const sweeper = {
+        sweepScript: async () => wallet.scriptFor(await wallet.newAddress()),
+        feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
+        tipHeight: () => this.tipHeight(),
+        broadcast: (txHex: string) => this.chain.broadcaster.broadcast(txHex),
+      };
+      backup = await openBackupServices({ kv, datadir: config.datadir, seed, network: config.network, nodeId, channels, peers, chainWatch, addressesOf: (pk) => book.addresses(pk), log: this.log.child('BACKUP'), sweeper });
+      await this.startServices(wallet, peers, channels, chainWatch, birthday, monitors, backup.recovery);
       htlcSwitch.resume();
       await peers.reconnectAll();
     } catch (e) {
@@ -305,7 +312,7 @@ export class CoulombNode {
     }
   }
 
-  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, chainWatch: ChainWatch, birthday: number, monitors: ChainMonitors): Promise<void> {
+  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, chainWatch: ChainWatch, birthday: number, monitors: ChainMonitors, recovery: ChannelRecovery): Promise<void> {
     for (const l of this.config.listen) this.listening.push(await peers.listen(l.host, l.port));
     const { source, rpc, broadcaster, fees } = this.chain;
     const from = wallet.scanFrom ?? (await (async () => {
@@ -327,6 +334,7 @@ export class CoulombNode {
       if (e.height >= source.status().bestHeight) await wallet.flush();
       if (e.type === 'connected' && e.height >= source.status().bestHeight) {
         await channels.onBlock(e.height).catch((err: unknown) => this.log.warn('channel depth check failed', { error: String(err) }));
+        await recovery.onBlock(e.height).catch((err: unknown) => this.log.warn('sweeping a recovered channel failed', { error: String(err) }));
         await broadcaster.onBlock().catch((err: unknown) => this.log.warn('rebroadcast failed', { error: String(err) }));
         await fees.refresh().catch(() => undefined);
       }
@@ -345,6 +353,8 @@ export class CoulombNode {
     });
 
     this.log.info('following the chain', { scanning_from: from.height });
+    // Sweeps of recovered channels that no block holds yet go out again.
+    await recovery.onBlock(this.tipHeight()).catch((err: unknown) => this.log.warn('sweeping a recovered channel failed', { error: String(err) }));
   }
 
   private tellChainStatus(): void {

@@ -7,12 +7,13 @@
  *
  * Steps of a record: `connecting` (no connection yet) → `asked_to_close` (the reestablish went out)
  * → `closed_by_peer` (a block holds the transaction that spent the funding output; `toRemote` is our
- * output in it, when there is one).
+ * output in it, when there is one) → `swept` (our sweep of `toRemote` is ANTI_REORG_DELAY deep).
  *
- * What is left to the chain monitor (core/node/monitors.ts): sweeping `toRemote` to the wallet. For
- * option_static_remotekey it is a P2WPKH of our payment basepoint (key family 3 at the channel's key
- * index); for option_anchors a P2WSH that can be spent one block after the commitment confirmed.
- * `onClosedByPeer` hands each such output over, once, in the same call that records it.
+ * The sweep: `toRemote` is a P2WPKH of our payment basepoint (key family 3 at the channel's key index)
+ * under option_static_remotekey, a P2WSH spendable one block after the commitment confirmed under
+ * option_anchors; neither is an address the wallet scans, so it is swept to a fresh wallet address.
+ * The sweep is stored in the record before it is published, published again at start and after each
+ * block until a block holds it, and forgotten with that block in a reorg.
  */
 import type { KvStore } from '../store/kv/types.ts';
 import { kvJson } from '../store/kv/types.ts';
@@ -23,14 +24,17 @@ import { parseOutpoint } from '../chain/chain-watch.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Network } from '../keys/node-key.ts';
 import type { BackupSet, ChannelBackup } from '../backup/scb.ts';
-import { recoveryReestablish, toRemoteOf } from '../backup/recover.ts';
+import { recoveryReestablish, sweepRecovered, toRemoteOf } from '../backup/recover.ts';
 import type { ToRemoteOutput } from '../backup/recover.ts';
 import { hex } from '@scure/base';
 
 export const RECOVERY_NS = 'recovery';
 const RECORD_VERSION = 1;
 
-export type RecoveryStep = 'connecting' | 'asked_to_close' | 'closed_by_peer';
+export type RecoveryStep = 'connecting' | 'asked_to_close' | 'closed_by_peer' | 'swept';
+
+/** Depth at which the sweep is final (the monitor's ANTI_REORG_DELAY). */
+const FINAL_DEPTH = 6;
 
 export interface RecoveryRecord {
   v: typeof RECORD_VERSION;
@@ -40,8 +44,18 @@ export interface RecoveryRecord {
   /** The transaction that spent the funding output (the peer's commitment), and its block. */
   closingTxid?: string;
   closingHeight?: number;
-  /** Our output in it, for the chain monitor to sweep. */
+  /** Our output in it. */
   toRemote?: ToRemoteOutput;
+  /** The transaction that takes `toRemote` into the wallet, and the block that holds it once one does. */
+  sweep?: { txid: string; txHex: string; height?: number };
+}
+
+/** What sweeping needs of the node: a wallet address, the chain's feerate and tip, a broadcaster. */
+export interface RecoverySweeper {
+  sweepScript(): Promise<Uint8Array>;
+  feeratePerKw(): number;
+  tipHeight(): number;
+  broadcast(txHex: string): Promise<unknown>;
 }
 
 /** What recovery needs of the channels: which exist, and a key index no new channel may take again. */
@@ -61,6 +75,8 @@ export interface RecoveryOptions {
   log: Logger;
   /** The hook for the chain monitor: the peer's commitment spent a recovering channel's funding output. */
   onClosedByPeer?: (r: RecoveryRecord) => void;
+  /** Without it, a recovered output is found and shown but not swept. */
+  sweeper?: RecoverySweeper;
   now?: () => number;
 }
 
@@ -101,7 +117,7 @@ export class ChannelRecovery {
 
   /** Whether the node should stay connected to this peer (a channel of ours with it is recovering). */
   isRecovering(peer: string): boolean {
-    return [...this.records.values()].some((r) => r.channel.peer === peer && r.step !== 'closed_by_peer');
+    return [...this.records.values()].some((r) => r.channel.peer === peer && (r.step === 'connecting' || r.step === 'asked_to_close'));
   }
 
   /**
@@ -146,7 +162,7 @@ export class ChannelRecovery {
   }
 
   private async onPeerReady(peer: Peer): Promise<void> {
-    const mine = [...this.records.values()].filter((r) => r.channel.peer === peer.pubkey && r.step !== 'closed_by_peer');
+    const mine = [...this.records.values()].filter((r) => r.channel.peer === peer.pubkey && (r.step === 'connecting' || r.step === 'asked_to_close'));
     for (const r of mine) {
       if (peer.state !== 'ready') return;
       peer.send(recoveryReestablish(r.channel, this.o.seed, this.o.network));
@@ -160,14 +176,65 @@ export class ChannelRecovery {
     await this.o.kv.write([{ type: 'put', ns: RECOVERY_NS, key: r.channel.chanPoint, value: kvJson.encode(r) }]);
   }
 
+  /**
+   * Every block near the tip: a sweep not yet in a block is published again, and one deep enough is
+   * final (the channel's recovery is done). Also called once at start.
+   */
+  async onBlock(height: number): Promise<void> {
+    for (const r of [...this.records.values()]) {
+      if (r.step !== 'closed_by_peer' || !r.toRemote) continue;
+      if (r.sweep?.height !== undefined) {
+        if (height - r.sweep.height + 1 >= FINAL_DEPTH) {
+          await this.save({ ...r, step: 'swept' });
+          this.o.log.info(`recovered channel ${r.channel.chanPoint}: ${r.toRemote.valueSat} sat swept to the wallet in ${r.sweep.txid}`, { txid: r.sweep.txid });
+        }
+        continue;
+      }
+      await this.sweep(r);
+    }
+  }
+
+  /** Builds (once, stored before it leaves) and publishes the sweep of a recovered output. */
+  private async sweep(r: RecoveryRecord, height = 0): Promise<void> {
+    const sw = this.o.sweeper;
+    const out = r.toRemote;
+    if (!sw || !out || r.closingHeight === undefined) return;
+    // With anchors the output waits one block after the commitment: the next block can hold the sweep.
+    if (Math.max(sw.tipHeight(), height) < r.closingHeight) return;
+    let sweep = r.sweep;
+    if (!sweep) {
+      const built = sweepRecovered(r.channel, this.o.seed, this.o.network, out, await sw.sweepScript(), sw.feeratePerKw());
+      if (!built.ok) {
+        this.o.log.warn(`recovered channel ${r.channel.chanPoint}: our ${out.valueSat} sat cannot be swept (${built.message})`, { reason: built.reason });
+        return;
+      }
+      sweep = { txid: built.txid, txHex: built.tx.toHex() };
+      await this.save({ ...r, sweep });
+      this.o.log.info(`recovered channel ${r.channel.chanPoint}: sweeping our ${out.valueSat} sat to the wallet in ${sweep.txid}`, { txid: sweep.txid });
+    }
+    try {
+      await sw.broadcast(sweep.txHex);
+    } catch (e) {
+      this.o.log.info(`recovered channel ${r.channel.chanPoint}: the sweep ${sweep.txid} was not taken yet (${(e as Error).message}); trying again next block`, { txid: sweep.txid });
+    }
+  }
+
   private async onMatches(m: BlockMatches): Promise<void> {
     for (const s of m.spent) {
-      const chanPoint = `${s.outpoint.txid}:${s.outpoint.vout}`;
+      const op = `${s.outpoint.txid}:${s.outpoint.vout}`;
+      const swept = [...this.records.values()].find((x) => x.toRemote?.outpoint === op && x.sweep);
+      if (swept && this.o.chainWatch.ownersOf(s.outpoint).includes(ownerOf(swept.channel.chanPoint))) {
+        const sweep = swept.sweep!;
+        if (m.type === 'connected') await this.save({ ...swept, sweep: { ...sweep, txid: s.txid, height: s.height } });
+        else if (sweep.height !== undefined && swept.step === 'closed_by_peer') await this.save({ ...swept, sweep: { txid: sweep.txid, txHex: sweep.txHex } });
+        continue;
+      }
+      const chanPoint = op;
       const r = this.records.get(chanPoint);
       if (!r || !this.o.chainWatch.ownersOf(s.outpoint).includes(ownerOf(chanPoint))) continue;
       if (m.type === 'disconnected') {
-        if (r.closingTxid === s.txid) {
-          const { closingTxid: _t, closingHeight: _h, toRemote: _o, ...rest } = r;
+        if (r.closingTxid === s.txid && r.step !== 'swept') {
+          const { closingTxid: _t, closingHeight: _h, toRemote: _o, sweep: _s, ...rest } = r;
           await this.save({ ...rest, step: 'asked_to_close' });
           this.o.log.warn(`the close of recovering channel ${chanPoint} left the chain in a reorg; waiting for it again`);
         }
@@ -183,6 +250,11 @@ export class ChannelRecovery {
         { txid: s.txid },
       );
       this.o.onClosedByPeer?.(next);
+      if (toRemote) {
+        const [txid, vout] = toRemote.outpoint.split(':') as [string, string];
+        await this.o.chainWatch.watchOutpoints([{ txid, vout: Number(vout) }], ownerOf(chanPoint));
+        await this.sweep(next, s.height);
+      }
     }
   }
 

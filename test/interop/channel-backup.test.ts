@@ -5,7 +5,8 @@
  *   rewritten when it closes; bob keeps alice's blob (peer storage) and hands it back on reconnect;
  * - alice's data directory is lost; a node restored from her 24 words and the backup file shows the
  *   channel as recovering, reaches bob, and bob force-closes: his commitment reaches the mempool
- *   and, once mined, alice's recovery finds her output in it, to the satoshi of her balance.
+ *   and, once mined, alice's recovery finds her output in it, to the satoshi of her balance, and
+ *   sweeps it into her wallet (less the sweep's fee, to the satoshi).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
@@ -143,5 +144,31 @@ describe('channel backups', () => {
     expect(pending).toMatchObject({ state: 'RECOVERING_CLOSED_BY_PEER', closing_txid: commitmentTxid, limbo_balance: balance.toString() });
     // A new channel never takes the recovered channel's key index.
     expect(await restored.node.kv.get('meta', 'channel-index').then((v) => Number(new TextDecoder().decode(v)))).toBeGreaterThan(rec.channel.keyIndex);
+
+    // The output is swept to the wallet (stored before it left): once mined, the wallet holds it, less
+    // the sweep's fee, to the satoshi; six blocks deep, the channel's recovery is done.
+    const stored = async (): Promise<RecoveryRecord> => kvJson.decode<RecoveryRecord>((await restored.node.kv.get(RECOVERY_NS, chanPoint))!);
+    const sweepTx = await waitFor('the sweep of our output to be published', async () => {
+      const x = await stored();
+      return x.sweep && (await bob.node.chain.rpc.call<string[]>('getrawmempool')).includes(x.sweep.txid) && Transaction.fromHex(x.sweep.txHex);
+    }, 30_000);
+    expect(sweepTx.ins.map((i) => `${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`)).toEqual([rec.toRemote!.outpoint]);
+    expect(sweepTx.outs).toHaveLength(1);
+    const before = BigInt((await r.walletbalance({})).confirmed_balance);
+    await b.playground_mine({ blocks: 1 });
+    await pokeAll([restored]);
+    await waitFor('the sweep to be in a block', async () => ((await stored()).sweep?.height !== undefined ? true : undefined), 30_000);
+    await waitFor('the wallet to hold the swept coins', async () => (BigInt((await r.walletbalance({})).confirmed_balance) === before + sweepTx.outs[0]!.value ? true : undefined), 30_000);
+    expect(sweepTx.outs[0]!.value).toBeLessThan(balance);
+    expect(balance - sweepTx.outs[0]!.value).toBeLessThan(2_000n);
+    expect((await r.pendingchannels({})).waiting_close_channels[0]).toMatchObject({ state: 'RECOVERING_CLOSED_BY_PEER' });
+    await b.playground_mine({ blocks: 5 });
+    await pokeAll([restored]);
+    await waitFor('the recovery to be done', async () => ((await stored()).step === 'swept' ? true : undefined), 30_000);
+    expect((await r.pendingchannels({})).waiting_close_channels).toEqual([]);
+    // A restart sweeps nothing twice.
+    await restored.restart();
+    expect((await stored()).step).toBe('swept');
+    expect(restored.logs.filter((l) => l.includes('sweeping our')).length).toBe(1);
   });
 });
