@@ -6,7 +6,9 @@
  * - alice's data directory is lost; a node restored from her 24 words and the backup file shows the
  *   channel as recovering, reaches bob, and bob force-closes: his commitment reaches the mempool
  *   and, once mined, alice's recovery finds her output in it, to the satoshi of her balance, and
- *   sweeps it into her wallet (less the sweep's fee, to the satoshi).
+ *   sweeps it into her wallet (less the sweep's fee, to the satoshi);
+ * - the same from her 24 words alone: bob hands back the backup he kept for her (peer storage) when
+ *   she connects, and her channel is recovered and swept the same way.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
@@ -113,6 +115,33 @@ describe('channel backups', () => {
     // Again: nothing new.
     expect(await r.restorechanbackup({ multi_chan_backup: backup.toString('hex') })).toEqual({ restored_chan_points: [], already_known: [chanPoint] });
     expect((await r.pendingchannels({})).waiting_close_channels.map((w) => [w.channel.channel_point, w.channel.state])).toEqual([[chanPoint, 'RECOVERING']]);
+    await closedAndSwept(restored, bob, b, pokeAll, chanPoint, balance);
+  });
+
+  it('restores from the 24 words alone: the peer hands back our backup from its storage, and the channel is recovered and swept', { timeout: 180_000 }, async () => {
+    const words = createMnemonic();
+    const { alice, bob, b, chain, pokeAll, chanPoint } = await pair('peerstore', words);
+    await waitFor("bob to keep alice's blob", () => bob.node.kv.get(PEER_STORAGE_NS, alice.node.nodeId), 15_000);
+    const balance = BigInt((await alice.node.handlers().listchannels({})).channels[0]!.local_balance);
+    await alice.close();
+    nodes.splice(nodes.indexOf(alice), 1);
+    // No file: the restored node knows nothing of the channel until it connects to bob.
+    const restored = await startTestNode('peerstore-alice2', undefined, chain, undefined, { words });
+    nodes.push(restored);
+    const r = restored.node.handlers();
+    expect((await r.pendingchannels({})).waiting_close_channels).toEqual([]);
+    await r.connect({ addr: bob.uri });
+    await waitFor('the channel to be recovering from the backup bob kept', async () => ((await r.pendingchannels({})).waiting_close_channels.some((w) => w.channel.channel_point === chanPoint) ? true : undefined), 30_000);
+    await closedAndSwept(restored, bob, b, pokeAll, chanPoint, balance);
+  });
+
+  /**
+   * After a restore: bob force-closes at the restored node's request; its output in his commitment is
+   * found to the satoshi of its balance, swept into its wallet (less the sweep's fee, to the satoshi),
+   * and the recovery ends six blocks later; a restart sweeps nothing twice.
+   */
+  async function closedAndSwept(restored: TestNode, bob: TestNode, b: Handlers, pokeAll: (extra?: TestNode[]) => Promise<void>, chanPoint: string, balance: bigint): Promise<void> {
+    const r = restored.node.handlers();
 
     // The restored node dials bob at the address in the backup and asks him to close: bob publishes his commitment.
     const bobChannel = () => bob.node.channels.list().find((c) => c.state.funding && `${c.state.funding.txid}:${c.state.funding.vout}` === chanPoint);
@@ -170,5 +199,5 @@ describe('channel backups', () => {
     await restored.restart();
     expect((await stored()).step).toBe('swept');
     expect(restored.logs.filter((l) => l.includes('sweeping our')).length).toBe(1);
-  });
+  }
 });
