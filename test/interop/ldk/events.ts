@@ -14,6 +14,8 @@ import type { LdkNode } from './node.ts';
 import { Conditions } from './conditions.ts';
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+/** Feerate of the sweeps of spendable outputs, sat per 1000 weight (the floor a relay accepts). */
+const SWEEP_FEERATE = 253;
 
 export interface SentPayment {
   preimage: string;
@@ -55,6 +57,22 @@ export class LdkEventDriver {
   readonly errors: string[] = [];
   /** The coin LDK's next FundingGenerationReady is paid from (used once). */
   fundingCoin: FundingCoin | undefined;
+  /**
+   * While true, incoming payments are held instead of claimed (their HTLCs stay in the commitments),
+   * until `claimHeld` or a failure; the preimage is kept in `held`.
+   */
+  holdPayments = false;
+  /** Claimable payments held back, by payment hash, with the preimage the invoice made. */
+  readonly held = new Map<string, { preimage: Uint8Array; amountMsat: bigint }>();
+  /**
+   * Where LDK's SpendableOutputs go (an output script): each such event is answered with the
+   * KeysManager's spend_spendable_outputs paying everything there, broadcast at once.
+   */
+  sweepTo: Uint8Array | undefined;
+  /** The sweeping transactions built for SpendableOutputs, in order. */
+  readonly sweeps: Uint8Array[] = [];
+  /** How many outputs SpendableOutputs events handed over. */
+  spendableOutputs = 0;
 
   private readonly conditions = new Conditions();
   private forwardScheduled = false;
@@ -94,7 +112,8 @@ export class LdkEventDriver {
       this.claimable.set(hash, (this.claimable.get(hash) ?? 0) + 1);
       const purpose = e.purpose;
       if (purpose instanceof ldk.PaymentPurpose_Bolt11InvoicePayment && purpose.payment_preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some) {
-        node.channelManager.claim_funds(purpose.payment_preimage.some);
+        if (this.holdPayments) this.held.set(hash, { preimage: purpose.payment_preimage.some, amountMsat: e.amount_msat });
+        else node.channelManager.claim_funds(purpose.payment_preimage.some);
       } else {
         node.channelManager.fail_htlc_backwards(e.payment_hash);
       }
@@ -117,11 +136,34 @@ export class LdkEventDriver {
       });
     } else if (e instanceof ldk.Event_HTLCHandlingFailed) {
       this.htlcHandlingFailed.push(e.failed_next_destination.constructor.name);
+    } else if (e instanceof ldk.Event_SpendableOutputs) {
+      this.spendableOutputs += e.outputs.length;
+      const to = this.sweepTo;
+      if (!to) {
+        this.errors.push(`${node.alias}: ${e.outputs.length} spendable outputs, but no sweepTo script`);
+      } else {
+        const r = node.keysManager.as_OutputSpender().spend_spendable_outputs(e.outputs, [], to, SWEEP_FEERATE, ldk.Option_u32Z.constructor_none());
+        if (r instanceof ldk.Result_TransactionNoneZ_OK) {
+          this.sweeps.push(r.res);
+          node.broadcasted.push(r.res);
+        } else {
+          this.errors.push(`${node.alias}: spend_spendable_outputs refused ${e.outputs.length} outputs`);
+        }
+      }
     } else if (e instanceof ldk.Event_ChannelClosed) {
       this.closed.push({ channelId: hexOf(e.channel_id.get_a()), reason: e.reason.to_str() });
     }
     this.conditions.check();
   };
+
+  /** Claims a held payment with its preimage (LDK tells its ChannelMonitor before the peer). */
+  claimHeld(node: LdkNode, hash: string): void {
+    const h = this.held.get(hash);
+    if (!h) throw new Error(`${node.alias}: no held payment ${hash.slice(0, 16)}`);
+    this.held.delete(hash);
+    node.channelManager.claim_funds(h.preimage);
+    node.processEvents();
+  }
 
   /** Resolves once `done()` holds, checked after every event; rejects after `timeoutMs`. */
   until(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {

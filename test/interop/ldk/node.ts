@@ -89,6 +89,20 @@ export interface LdkNode {
   readonly fedHeight: number;
   readonly logs: string[];
   readonly broadcasted: Uint8Array[];
+  /**
+   * Every state of each channel's ChannelMonitor as the persister was handed it, serialized, oldest
+   * first, by funding outpoint (`txid:vout`, txid in display order): a real persister's files, kept
+   * so a test can bring an old one back (as a node restored from a stale backup would).
+   */
+  readonly monitorHistory: Map<string, Uint8Array[]>;
+  /** While true, inbound connections are closed at once (the node is unreachable). */
+  refuseInbound: boolean;
+  /**
+   * Reads a serialized ChannelMonitor (e.g. an old one from `monitorHistory`) on its own, outside the
+   * ChainMonitor, and has it broadcast the holder commitment it knows as latest, with its HTLC
+   * transactions: what a node restored from that monitor does when it force-closes.
+   */
+  broadcastFromMonitor(serialized: Uint8Array): void;
   readonly channelManager: ldk.ChannelManager;
   readonly peerManager: ldk.PeerManager;
   readonly chainMonitor: ldk.ChainMonitor;
@@ -108,6 +122,8 @@ class LdkNodeImpl implements LdkNode {
   readonly alias: string;
   readonly logs: string[] = [];
   readonly broadcasted: Uint8Array[] = [];
+  readonly monitorHistory = new Map<string, Uint8Array[]>();
+  refuseInbound = false;
   readonly channelManager: ldk.ChannelManager;
   readonly peerManager: ldk.PeerManager;
   readonly chainMonitor: ldk.ChainMonitor;
@@ -125,6 +141,7 @@ class LdkNodeImpl implements LdkNode {
   private wake: { future: ldk.Future; callback: ldk.FutureCallback } | undefined;
   private stopped = false;
   private readonly onEvent: LdkNodeOptions['onEvent'];
+  private readonly io: { broadcaster: ldk.BroadcasterInterface; feeEstimator: ldk.FeeEstimator; logger: ldk.Logger };
   fedHeight = 0;
 
   constructor(opts: LdkNodeOptions) {
@@ -153,12 +170,20 @@ class LdkNodeImpl implements LdkNode {
       },
     });
     const completed = ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
+    const keep = (outpoint: ldk.OutPoint, monitor: ldk.ChannelMonitor): ldk.ChannelMonitorUpdateStatus => {
+      const key = `${Buffer.from(outpoint.get_txid()).reverse().toString('hex')}:${outpoint.get_index()}`;
+      const list = this.monitorHistory.get(key) ?? [];
+      list.push(monitor.write());
+      this.monitorHistory.set(key, list);
+      return completed;
+    };
     const persister = ldk.Persist.new_impl({
-      persist_new_channel: () => completed,
-      update_persisted_channel: () => completed,
+      persist_new_channel: (outpoint, monitor) => keep(outpoint, monitor),
+      update_persisted_channel: (outpoint, _update, monitor) => keep(outpoint, monitor),
       archive_persisted_channel: () => {},
     });
     this.refs.push(logger, feeEstimator, broadcaster, persister);
+    this.io = { broadcaster, feeEstimator, logger };
 
     const now = Date.now();
     this.keysManager = ldk.KeysManager.constructor_new(seed, BigInt(Math.floor(now / 1000)), (now % 1000) * 1e6);
@@ -365,6 +390,13 @@ class LdkNodeImpl implements LdkNode {
     this.handleEvents();
   }
 
+  broadcastFromMonitor(serialized: Uint8Array): void {
+    this.assertRunning();
+    const r = ldk.UtilMethods.constructor_C2Tuple_ThirtyTwoBytesChannelMonitorZ_read(serialized, this.keysManager.as_EntropySource(), this.keysManager.as_SignerProvider());
+    if (!(r instanceof ldk.Result_C2Tuple_ThirtyTwoBytesChannelMonitorZDecodeErrorZ_OK)) throw new Error(`${this.alias}: cannot read the ChannelMonitor`);
+    r.res.get_b().broadcast_latest_holder_commitment_txn(this.io.broadcaster, this.io.feeEstimator, this.io.logger);
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     for (const t of this.timers) clearInterval(t);
@@ -378,7 +410,7 @@ class LdkNodeImpl implements LdkNode {
   }
 
   private accept(socket: Socket): void {
-    if (this.stopped) {
+    if (this.stopped || this.refuseInbound) {
       socket.destroy();
       return;
     }

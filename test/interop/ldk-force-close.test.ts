@@ -1,0 +1,246 @@
+/**
+ * Force close and breach between Coulomb and LDK (a real LDK 0.1 node, in WebAssembly, over TCP) on
+ * one playground chain (BOLT 5), static_remotekey channels that Coulomb opens to LDK:
+ *
+ * 1. LDK force-closes with four HTLCs held in flight, two each way. Coulomb sweeps to_remote, claims
+ *    the HTLC it learnt the preimage of and times out one it offered (its payment fails); LDK claims
+ *    the other with its preimage (HTLC-success), which settles Coulomb's payment, and times out the
+ *    last one (HTLC-timeout). LDK sweeps its to_local and both second-stage outputs after Coulomb's
+ *    to_self_delay with the KeysManager, into the same chain.
+ *
+ * Each side's claims are read off the chain: Coulomb's wallet changes by what its claims took less
+ * their fees, to the satoshi; every output of the commitment is spent once; the views say how the
+ * channel closed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Transaction } from 'bitcoinjs-lib';
+import { startLdkNode } from './ldk/node.ts';
+import type { LdkNode } from './ldk/node.ts';
+import { LdkEventDriver } from './ldk/events.ts';
+import { ldkInvoice, ldkPay } from './ldk/payments.ts';
+import { holdIncoming, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
+import type { CoulombPair } from '../helpers/coulomb-pair.ts';
+import type { TestNode } from '../helpers/node.ts';
+import { newKey } from '../helpers/txbuilder.ts';
+import { waitFor } from '../helpers/daemon.ts';
+import type { ApiHandlers } from '../../core/api/contract.ts';
+import type { Message } from '../../core/wire/index.ts';
+import type { Peer } from '../../core/peer/peer.ts';
+import { commitmentsOf } from '../../core/channel/updates.ts';
+import type { MonitorState } from '../../core/monitor/monitor.ts';
+import type { ChannelState } from '../../core/channel/types.ts';
+
+/** The to_self_delay Coulomb asks of LDK (LDK's own, asked of Coulomb, is at least 144). */
+const DELAY = 12;
+const CAPACITY = 1_000_000;
+const PUSH = 300_000;
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const txidOf = (i: { hash: Uint8Array }): string => Buffer.from(i.hash).reverse().toString('hex');
+
+/**
+ * Drops the channel messages between `t` and `peer` both ways while `on` (pings and pongs still
+ * pass, so the connection stays up): updates each side makes are not heard by the other.
+ */
+function cutLink(t: TestNode, peer: string): { on: boolean } {
+  const cut = { on: true };
+  const mgr = t.node.peers as unknown as { route: (p: Peer, msg: Message) => void };
+  const route = mgr.route.bind(t.node.peers);
+  mgr.route = (p, msg) => {
+    if (cut.on && p.pubkey === peer) return;
+    route(p, msg);
+  };
+  const p = t.node.peers.get(peer);
+  if (!p) throw new Error('not connected');
+  const send = p.send.bind(p);
+  p.send = (msg: Message): boolean => (cut.on && msg.type !== 'ping' && msg.type !== 'pong' ? true : send(msg));
+  return cut;
+}
+
+describe('force close and breach between Coulomb and LDK', () => {
+  let p: CoulombPair;
+  /** Coulomb's node under test; the pair's other node only hosts the chain. */
+  let us: TestNode;
+  let b: ApiHandlers;
+  let ldk: LdkNode;
+  let ldkPort: number;
+  const d = new LdkEventDriver();
+  const ldkSweepKey = newKey();
+  const rejected: string[] = [];
+
+  const pg = () => p.alice.node.chain.playground!.chain;
+  const blockAt = (h: number): Uint8Array => pg().entries[h]!.block.toBuffer();
+  const tip = (): number => pg().height;
+  /** LDK's broadcasts go to the chain's mempool (a timelocked or conflicting one is refused, as by bitcoind). */
+  const pump = (): void => {
+    for (const tx of ldk.broadcasted.splice(0)) {
+      try {
+        pg().acceptToMempool(hexOf(tx));
+      } catch (e) {
+        rejected.push(`${Transaction.fromBuffer(Buffer.from(tx)).getId().slice(0, 8)}: ${(e as Error).message}`);
+      }
+    }
+  };
+  /** Mines `n` blocks; both Coulomb nodes and LDK see each one. */
+  const mine = async (n: number): Promise<void> => {
+    pump();
+    await p.mine(n);
+    ldk.syncTo(tip(), blockAt);
+    pump();
+  };
+  const txOnChain = (txid: string): Transaction | undefined => {
+    const h = pg().txHeight(txid);
+    return h === undefined ? undefined : pg().entries[h]!.block.transactions!.find((t) => t.getId() === txid);
+  };
+  /** Transactions confirmed from `from` on that spend an output of `txid`. */
+  const spendersOf = (txid: string, from: number): Transaction[] => {
+    const out: Transaction[] = [];
+    for (let h = from; h <= tip(); h++) for (const t of pg().entries[h]!.block.transactions!) if (t.ins.some((i) => txidOf(i) === txid)) out.push(t);
+    return out;
+  };
+
+  const chanOf = (point: string) => {
+    const c = us.node.channels.list().find((x) => {
+      const f = (x.state as ChannelState).funding;
+      return f && `${f.txid}:${f.vout}` === point;
+    });
+    if (!c) throw new Error(`no channel ${point}`);
+    return c;
+  };
+  const monitorOf = (point: string): MonitorState => {
+    const m = (us.node as unknown as { unlocked: { monitors: { stateOf(k: string): MonitorState | undefined } } }).unlocked.monitors;
+    return m.stateOf(chanOf(point).key)!;
+  };
+  const phaseOf = (point: string): string => (chanOf(point).state as ChannelState).phase;
+  /** Both commitments of the channel hold `n` HTLCs and nothing is being changed. */
+  const quiet = (point: string, n: number): boolean => {
+    const c = commitmentsOf(chanOf(point).state as ChannelState);
+    const changes = [...Object.values(c.localChanges), ...Object.values(c.remoteChanges)] as unknown[][];
+    return c.localSpec.htlcs.length === n && c.remoteSpec.htlcs.length === n && !c.remoteNext && changes.every((l) => l.length === 0);
+  };
+  const ldkChannel = (point: string) => ldk.channelManager.list_channels().find((c) => `${Buffer.from(c.get_funding_txo().get_txid()).reverse().toString('hex')}:${c.get_funding_txo().get_index()}` === point);
+  const ldkBalances = () => ldk.chainMonitor.get_claimable_balances([]);
+
+  /** Coulomb opens a channel to LDK, pushing PUSH to it; resolves with the channel point once both use it. */
+  const openToLdk = async (): Promise<string> => {
+    if (us.node.peers.get(ldk.nodeId)?.state !== 'ready') await b.connect({ addr: `${ldk.nodeId}@127.0.0.1:${ldkPort}` });
+    const { funding_txid } = await b.openchannel({ node_key: ldk.nodeId, local_amt: CAPACITY, push_amt: PUSH, private: true });
+    // LDK asks for six confirmations.
+    await mine(6);
+    const point = (await waitFor('the channel to be active on our side', async () => (await b.listchannels({})).channels.find((c) => c.channel_point.startsWith(funding_txid) && c.active), 20_000)).channel_point;
+    await waitFor('LDK to use the channel', () => (ldkChannel(point)?.get_is_usable() ? true : undefined), 20_000);
+    return point;
+  };
+
+  beforeAll(async () => {
+    p = await startCoulombPair('ldkfc', DELAY);
+    us = p.bob;
+    b = p.b();
+    ldk = await startLdkNode({ alias: 'ldk', onEvent: d.onEvent, logLevel: 'info' });
+    d.sweepTo = ldkSweepKey.script;
+    ldkPort = await ldk.listen(0, '127.0.0.1');
+    ldk.syncTo(tip(), blockAt);
+    await p.a().playground_faucet({ addr: (await b.newaddress({})).address, amt: 5_000_000 });
+    await mine(1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await ldk?.stop();
+    await p?.close();
+  });
+
+  it('LDK force-closes with HTLCs in flight both ways: each side claims its own, to the satoshi', { timeout: 120_000 }, async () => {
+    const point = await openToLdk();
+    const channelId = ldkChannel(point)!.get_channel_id();
+
+    // Four HTLCs, held by their payees: A and B from us to LDK, C and D from LDK to us.
+    d.holdPayments = true;
+    const heldUs = holdIncoming(us);
+    const invA = ldkInvoice(ldk, 20_000_000n, 'A');
+    const invB = ldkInvoice(ldk, 25_000_000n, 'B');
+    const payA = b.sendpayment({ pay_req: invA.bolt11, timeout_seconds: 600 });
+    const payB = b.sendpayment({ pay_req: invB.bolt11, timeout_seconds: 600 });
+    payA.catch(() => undefined);
+    const invC = await b.addinvoice({ value: 30_000, cltv_expiry: 40 });
+    const invD = await b.addinvoice({ value: 35_000, cltv_expiry: 40 });
+    ldkPay(ldk, invC.payment_request);
+    ldkPay(ldk, invD.payment_request);
+    await waitFor('four HTLCs held, the commitments quiet', () => {
+      if (d.held.size === 2 && heldUs.events.length === 2 && quiet(point, 4)) return true;
+      throw new Error(`LDK holds ${d.held.size}, we hold ${heldUs.events.length}, quiet ${quiet(point, 4)}`);
+    }, 20_000);
+
+    // The link is cut: we settle C and LDK claims B, neither hearing of the other's.
+    const cut = cutLink(us, ldk.nodeId);
+    heldUs.release((e) => e.type === 'locked_in' && hexOf(e.htlc.paymentHash) === invC.r_hash);
+    await waitFor('our monitor to know the preimage of C', () => (monitorOf(point).data.preimages.length === 1 ? true : undefined), 10_000);
+    d.claimHeld(ldk, invB.paymentHash);
+
+    const before = await p.confirmed(us);
+    const r = ldk.channelManager.force_close_broadcasting_latest_txn(channelId, Buffer.from(us.node.nodeId, 'hex'), 'test: force close');
+    expect(r.is_ok()).toBeTruthy();
+    ldk.processEvents();
+    const fundingTxid = point.split(':')[0]!;
+    const commitment = ldk.broadcasted.map((t) => Transaction.fromBuffer(Buffer.from(t))).find((t) => t.ins.some((i) => txidOf(i) === fundingTxid));
+    expect(commitment, 'LDK broadcast its commitment').toBeDefined();
+    const commitTxid = commitment!.getId();
+    await mine(1);
+    const commitHeight = tip();
+    expect(txOnChain(commitTxid)).toBeDefined();
+    await waitFor('our monitor to see LDK\'s commitment', () => (monitorOf(point).chain.fundingSpend?.txid === commitTxid ? true : undefined), 10_000);
+    await waitFor('our channel to be force-closing', () => (phaseOf(point) === 'FORCE_CLOSING' ? true : undefined), 10_000);
+    const pending = (await b.pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point);
+    expect(pending?.close_type).toBe('REMOTE_FORCE_CLOSE');
+
+    // Until both sides are done: our channel closed, LDK with nothing left to claim and its sweeps mined.
+    const ldkDone = (): boolean => ldkBalances().length === 0 && d.sweeps.length > 0 && d.sweeps.every((s) => txOnChain(Transaction.fromBuffer(Buffer.from(s)).getId()));
+    while (phaseOf(point) !== 'CLOSED' || !ldkDone()) {
+      if (tip() > commitHeight + 120) throw new Error(`not done at ${tip()}: ours ${phaseOf(point)} claims [${Object.values(monitorOf(point).chain.claims).map((c) => c.label).join(', ')}]; LDK balances ${ldkBalances().length}, sweeps ${d.sweeps.length}, errors ${d.errors.join('; ')}; rejected ${rejected.slice(-5).join('; ')}`);
+      await mine(2);
+      await waitFor('our channel to catch up with its monitor', () => (phaseOf(point) === 'CLOSED' || !monitorOf(point).chain.told.includes('closed') ? true : undefined), 10_000);
+    }
+    cut.on = false;
+
+    // Payments: B settled from LDK's HTLC-success, A failed by our timeout; LDK's C sent, D failed.
+    expect((await payB).status).toBe('SUCCEEDED');
+    await expect(payA).rejects.toThrow(/ended on chain without its preimage/);
+    await d.until('LDK to see C paid and D failed', () => d.sent.has(invC.r_hash) && d.failed.has(invD.r_hash));
+    expect(d.errors).toEqual([]);
+
+    // Every output of LDK's commitment, spent once on chain: who took which.
+    const outs = commitment!.outs;
+    const spenders = spendersOf(commitTxid, commitHeight);
+    const takerOf = (vout: number): Transaction[] => spenders.filter((t) => t.ins.some((i) => txidOf(i) === commitTxid && i.index === vout));
+    for (let v = 0; v < outs.length; v++) expect(takerOf(v), `output ${v} spent once`).toHaveLength(1);
+    const mon = monitorOf(point);
+    const ourClaims = Object.values(mon.chain.claims).filter((c) => txOnChain(c.txid));
+    const ourTxids = new Set(ourClaims.map((c) => c.txid));
+    const oursFromCommitment = outs.map((o, v) => ({ v, value: o.value, ours: ourTxids.has(takerOf(v)[0]!.getId()) }));
+    // Ours: to_remote (the P2WPKH output), C with its preimage, A by timeout.
+    const ourValues = oursFromCommitment.filter((o) => o.ours).map((o) => o.value).sort((x, y) => Number(x - y));
+    const toRemote = outs.find((o) => o.script.length === 22)!.value;
+    expect(ourValues).toEqual([20_000n, 30_000n, toRemote].sort((x, y) => Number(x - y)));
+    const book = new TxBook();
+    book.add(commitment!);
+    const ourTxs = [...ourTxids].map((id) => book.add(txOnChain(id)!));
+    const ourFees = ourTxs.reduce((s, t) => s + book.feeOf(t), 0n);
+    const after = await p.confirmed(us);
+    expect(after).toBe(before + ourValues.reduce((s, v) => s + v, 0n) - ourFees);
+
+    // LDK's: to_local and B through its HTLC-success, D through its HTLC-timeout, then each swept.
+    const theirs = oursFromCommitment.filter((o) => !o.ours);
+    expect(theirs.map((o) => o.value).filter((v) => v === 25_000n || v === 35_000n).sort()).toEqual([25_000n, 35_000n]);
+    const sweeps = d.sweeps.map((s) => book.add(Transaction.fromBuffer(Buffer.from(s))));
+    for (const t of sweeps) {
+      expect(t.outs.every((o) => hexOf(o.script) === hexOf(ldkSweepKey.script))).toBe(true);
+    }
+    // The sweeps take to_local from the commitment and the two HTLC transactions' outputs.
+    const swept = sweeps.flatMap((t) => t.ins.map((i) => txidOf(i)));
+    expect(swept.filter((x) => x === commitTxid)).toHaveLength(1);
+    const htlcTxs = theirs.filter((o) => o.value === 25_000n || o.value === 35_000n).map((o) => takerOf(o.v)[0]!.getId());
+    for (const id of htlcTxs) expect(swept).toContain(id);
+
+    const closed = (await b.closedchannels({})).channels.find((c) => c.channel_point === point)!;
+    expect(closed.close_type).toBe('REMOTE_FORCE_CLOSE');
+  });
+});
