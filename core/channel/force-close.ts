@@ -2,8 +2,9 @@
  * A channel closing on chain (BOLT 5), as phases: the chain monitor (core/monitor/) does the work;
  * the channel only records where it stands, so that it is not used and is shown as it is.
  *
- * - `force_close`: we publish our commitment (the user asked, or we failed an open channel; the monitor
- *   refuses when our data is stale, and then we wait for the peer's) → FORCE_CLOSING;
+ * - `force_close`: we publish our commitment (the user asked, we failed an open channel, or the monitor
+ *   found an HTLC past its deadline and the peer is sent an error; the monitor refuses when our data is
+ *   stale, and then we wait for the peer's) → FORCE_CLOSING;
  * - `funding_spent`: a block holds a commitment spending the funding output → FORCE_CLOSING (a
  *   cooperative closing is the closing flow's, core/channel/close.ts);
  * - `funding_unspent`: that block left the chain → the spend is forgotten, the phase stays;
@@ -28,7 +29,8 @@ export function onChainStep(s: ChannelState, i: OnChainInput): Step {
     case 'force_close': {
       if (s.phase === 'CLOSED' || s.phase === 'FORCE_CLOSING' || !canForceClose(s)) return same;
       const forceClose: ForceClose = { ...s.forceClose, initiator: s.forceClose?.initiator ?? 'local', reason: i.reason };
-      return { state: { ...s, phase: 'FORCE_CLOSING', forceClose }, actions: [{ type: 'store' }] };
+      const tell: Step['actions'] = i.errorToPeer !== undefined && s.channelId ? [{ type: 'send', msg: { type: 'error', channel_id: s.channelId, data: new TextEncoder().encode(i.errorToPeer) } }] : [];
+      return { state: { ...s, phase: 'FORCE_CLOSING', forceClose }, actions: [{ type: 'store' }, ...tell] };
     }
     case 'funding_spent': {
       if (s.phase === 'CLOSED') return same;

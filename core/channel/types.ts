@@ -109,8 +109,12 @@ export type ChannelInput =
   /** Our shutdown script, for when the peer starts the close (the shell gives a fresh wallet address). */
   | { type: 'shutdown_script'; script: Uint8Array; feeratePerKw: number }
   | { type: 'closing_confirmed' }
-  /** The user, or a failure of an open channel, closes it on chain: the monitor publishes our commitment. */
-  | { type: 'force_close'; reason: string }
+  /**
+   * The user, a failure of an open channel, or an HTLC past its deadline (BOLT 2) closes it on chain:
+   * the monitor publishes our commitment. `errorToPeer`: we fail the channel, and the peer is told why
+   * in an error (BOLT 1).
+   */
+  | { type: 'force_close'; reason: string; errorToPeer?: string }
   /** The chain monitor found the funding output spent by a commitment (or a closing) in a block. */
   | { type: 'funding_spent'; txid: string; spentBy: NonNullable<ForceClose['spentBy']>; height: number }
   /** The funding spend left the chain in a reorg. */

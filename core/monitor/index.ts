@@ -11,3 +11,4 @@ export * from './anchor.ts';
 export * from './state.ts';
 export * from './view.ts';
 export * from './monitor.ts';
+export * from './deadline.ts';

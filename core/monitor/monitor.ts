@@ -24,6 +24,7 @@ import { ourCommitmentSecrets, revokedCommitmentSecrets, theirCommitmentSecrets 
 import { htlcSecondStage, sweepDelayed } from './local.ts';
 import { claimRemoteHtlcs, sweepToRemote } from './remote.ts';
 import { applyUpdate, MONITOR_VERSION, preimageFor } from './state.ts';
+import { htlcDeadlinePassed } from './deadline.ts';
 import type { MonitorData, MonitorHtlc, MonitorUpdate } from './state.ts';
 import type { BuildResult, OutPoint, SpendInput, WalletCoin, WalletSigner } from './types.ts';
 import { classify, localCommitment, preimageIn, remoteCommitmentData, remoteKeys, remoteOutputs, signedLocalCommitment } from './view.ts';
@@ -123,7 +124,12 @@ export type MonitorAction =
   /** A claim that could not be built (dust at this feerate, no wallet coins), said once. */
   | { type: 'not_built'; label: string; reason: string; message: string }
   /** The force-close was refused, with the reason for people. */
-  | { type: 'refused'; reason: string };
+  | { type: 'refused'; reason: string }
+  /**
+   * A block passed an HTLC's deadline (BOLT 2; core/monitor/deadline.ts): our commitment goes out as on
+   * force_close, and the channel is failed with the peer told. `reason` says which HTLC and why.
+   */
+  | { type: 'deadline'; reason: string };
 
 export function newMonitor(channel: string, data: MonitorData): MonitorState {
   return { channel, data, chain: { v: MONITOR_VERSION, height: 0, forceClose: false, spends: {}, claims: {}, told: [], watched: [] } };
@@ -138,6 +144,7 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
   let data = s.data;
   let rebroadcast = false;
   let dirty = false;
+  let deadline: string | undefined;
   switch (input.type) {
     case 'update':
       data = applyUpdate(data, input.update);
@@ -162,6 +169,12 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
       dirty = spends !== chain.spends || fundingSpend !== chain.fundingSpend;
       chain = { ...chain, height: input.height, spends, ...(fundingSpend ? { fundingSpend } : {}) };
       rebroadcast = true;
+      // An HTLC still open off chain past its deadline: we go on chain as a force close does (never
+      // with stale data, which could publish a revoked commitment).
+      if (!chain.forceClose && !chain.fundingSpend && !data.stale) {
+        deadline = htlcDeadlinePassed(data, input.height);
+        if (deadline) chain = { ...chain, forceClose: true };
+      }
       break;
     }
     case 'block_disconnected': {
@@ -189,11 +202,13 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
   const watch = p.watch.filter((o) => !chain.watched.includes(key(o)));
   const next: MonitorChain = { ...chain, claims, told, watched: [...chain.watched, ...watch.map(key)] };
   // The tip alone is not worth a write: the shell delivers the blocks from its scan point again.
-  const changed = dirty || input.type === 'force_close' || next.told.length !== s.chain.told.length || Object.keys(claims).length !== Object.keys(s.chain.claims).length || watch.length > 0;
+  const changed = dirty || input.type === 'force_close' || deadline !== undefined || next.told.length !== s.chain.told.length || Object.keys(claims).length !== Object.keys(s.chain.claims).length || watch.length > 0;
   const actions: MonitorAction[] = [];
   if (changed) actions.push({ type: 'store' });
   if (watch.length) actions.push({ type: 'watch', owner: s.channel, outpoints: watch });
-  actions.push(...events, ...broadcasts);
+  actions.push(...events);
+  if (deadline) actions.push({ type: 'deadline', reason: deadline });
+  actions.push(...broadcasts);
   return { state: { ...s, data, chain: next }, actions };
 }
 

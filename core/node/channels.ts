@@ -749,6 +749,22 @@ export class ChannelManager {
   }
 
   /**
+   * The channel's monitor published our commitment because an HTLC passed its deadline (BOLT 2): the
+   * channel is failed (FORCE_CLOSING, so nothing more is added to it) and the peer is told why.
+   */
+  failForDeadline(key: string, reason: string): Promise<void> {
+    return this.serial(key, async () => {
+      const c = this.live.get(key);
+      if (!c) return;
+      const r = step(c.state, { type: 'force_close', reason, errorToPeer: `closing the channel on chain: ${reason}` }, this.limits);
+      if (r.state === c.state) return;
+      await this.apply(c.rec, r);
+      this.closeWaiters.get(key)?.reject(new ApiError('failed_precondition', `the channel was closed on chain before the cooperative close finished: ${reason}`));
+      this.closeWaiters.delete(key);
+    });
+  }
+
+  /**
    * Closes the channel whose funding outpoint is `chanPoint` unilaterally (lncli closechannel --force):
    * our latest commitment, signed by both, is published by the channel's monitor, with a CPFP child
    * through our anchor when the channel has anchors. Resolves with the commitment's txid.

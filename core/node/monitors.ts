@@ -288,6 +288,11 @@ export class ChainMonitors {
         case 'refused':
           this.o.log.warn(`channel ${key.slice(0, 16)}…: our commitment is not published: ${a.reason}`, { channel: key });
           break;
+        case 'deadline':
+          // Not awaited: a channel step may wait on this queue (a force close asks its monitor).
+          this.o.log.warn(`channel ${key.slice(0, 16)}…: ${a.reason}`, { channel: key });
+          void this.o.channels.failForDeadline(key, a.reason).catch((e: unknown) => this.o.log.error('failing a channel whose HTLC deadline passed failed', { channel: key, error: errText(e) }));
+          break;
       }
     }
     // A funding spend that left the chain in a reorg: the channel forgets it too.
