@@ -2,11 +2,17 @@
  * Two in-process Coulomb nodes on one playground chain (Alice hosts it, Bob follows it over its RPC),
  * with what the on-chain tests need to drive and read them: mining, the channel's monitor and phase,
  * confirmed wallet balances, and the fee and value of any transaction whose parents are known.
+ *
+ * With `{ chain: 'standalone' }` the playground runs on its own (test/helpers/chain.ts) and both nodes
+ * follow it over RPC, so either node can restart; the test can then also reorganize the chain, drop
+ * transactions from its mempool, and read every transaction ever sent to it.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transaction } from 'bitcoinjs-lib';
 import { startTestNode } from './node.ts';
+import { startTestChain } from './chain.ts';
+import type { TestChain } from './chain.ts';
 import type { TestNode } from './node.ts';
 import { waitFor } from './daemon.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
@@ -17,6 +23,8 @@ import { commitmentsOf } from '../../core/channel/updates.ts';
 export interface CoulombPair {
   alice: TestNode;
   bob: TestNode;
+  /** The standalone chain, when the pair was started with one. */
+  chain?: StandaloneChain;
   a(): ApiHandlers;
   b(): ApiHandlers;
   /** Both nodes read the chain's tip now. */
@@ -26,30 +34,101 @@ export interface CoulombPair {
   monitorOf(t: TestNode): MonitorState;
   phaseOf(t: TestNode): string;
   confirmed(t: TestNode): Promise<bigint>;
+  /** `sat` from the faucet to `t`'s wallet, confirmed. */
+  faucet(t: TestNode, sat: number): Promise<void>;
   /** Alice, with 3,000,000 sat from the faucet, opens a channel to Bob and both see it active. */
   openChannel(localAmt: number, pushAmt: number): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startCoulombPair(prefix: string, delay: number): Promise<CoulombPair> {
+/** A playground chain outside both nodes: it outlives their restarts, and the test drives it directly. */
+export interface StandaloneChain {
+  test: TestChain;
+  /** Every transaction sent to the chain (accepted or not), in order, once per txid. */
+  sent: Transaction[];
+  /** Disconnects the blocks from `height` up (bitcoind's invalidateblock); their transactions go back to the mempool. */
+  invalidateFrom(height: number): Promise<void>;
+  /** Drops every transaction from the mempool, as a node that restarted without its mempool would. */
+  clearMempool(): void;
+  mempool(): string[];
+  /** Fails if two different transactions ever sent spend the same outpoint (`except`: outpoints allowed to). */
+  sentSpendsOnce(except?: (outpoint: string) => boolean): void;
+}
+
+export interface PairOptions {
+  /** `hosted` (default): Alice's node hosts the playground; `standalone`: it runs apart from both. */
+  chain?: 'hosted' | 'standalone';
+}
+
+async function startStandaloneChain(): Promise<StandaloneChain> {
+  const test = await startTestChain();
+  const sent: Transaction[] = [];
+  const ids = new Set<string>();
+  const pg = test.pg.chain;
+  const accept = pg.acceptToMempool.bind(pg);
+  pg.acceptToMempool = (txHex: string) => {
+    const tx = Transaction.fromHex(txHex);
+    if (!ids.has(tx.getId())) {
+      ids.add(tx.getId());
+      sent.push(tx);
+    }
+    return accept(txHex);
+  };
+  return {
+    test,
+    sent,
+    async invalidateFrom(height) {
+      const hash = await test.rpc.call<string>('getblockhash', height);
+      await test.rpc.call('invalidateblock', hash);
+    },
+    clearMempool() {
+      for (const id of [...pg.mempool.keys()]) pg.evict(id);
+    },
+    mempool: () => [...pg.mempool.keys()],
+    sentSpendsOnce(except = () => false) {
+      const spentBy = new Map<string, string>();
+      for (const tx of sent)
+        for (const i of tx.ins) {
+          const k = `${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`;
+          const prev = spentBy.get(k);
+          if (prev !== undefined && prev !== tx.getId() && !except(k)) throw new Error(`${k} spent by two transactions sent: ${prev} and ${tx.getId()}`);
+          spentBy.set(k, tx.getId());
+        }
+    },
+  };
+}
+
+export async function startCoulombPair(prefix: string, delay: number, opts: PairOptions = {}): Promise<CoulombPair> {
   const channel = { config: { toSelfDelay: delay, minimumDepth: 1 } };
   const peerOptions = { backoff: { initialMs: 50, maxMs: 500 } };
-  const alice = await startTestNode(`${prefix}-alice`, peerOptions, undefined, channel);
-  const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
-  const bob = await startTestNode(`${prefix}-bob`, peerOptions, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, channel);
+  const standalone = opts.chain === 'standalone' ? await startStandaloneChain() : undefined;
+  let alice: TestNode;
+  let bob: TestNode;
+  if (standalone) {
+    const { pg } = standalone.test;
+    const follow = { kind: 'bitcoind' as const, rpcHost: pg.url.replace('http://', ''), rpcUser: pg.rpcuser, rpcPass: pg.rpcpassword };
+    alice = await startTestNode(`${prefix}-alice`, peerOptions, follow, channel);
+    bob = await startTestNode(`${prefix}-bob`, peerOptions, follow, channel);
+  } else {
+    alice = await startTestNode(`${prefix}-alice`, peerOptions, undefined, channel);
+    const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
+    bob = await startTestNode(`${prefix}-bob`, peerOptions, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, channel);
+  }
   const p: CoulombPair = {
     alice,
     bob,
+    ...(standalone ? { chain: standalone } : {}),
     a: () => alice.node.handlers(),
     b: () => bob.node.handlers(),
     async sync() {
       for (const t of [alice, bob]) await t.node.chain.source.poke();
     },
     async mine(n) {
-      await p.a().playground_mine({ blocks: n });
+      if (standalone) await standalone.test.mine(n);
+      else await p.a().playground_mine({ blocks: n });
       await p.sync();
     },
-    tip: () => alice.node.chain.source.status().height,
+    tip: () => (standalone ? standalone.test.pg.chain.height : alice.node.chain.source.status().height),
     monitorOf(t) {
       const m = (t.node as unknown as { unlocked: { monitors: { stateOf(k: string): MonitorState | undefined } } }).unlocked.monitors;
       return m.stateOf(t.node.channels.list()[0]!.key)!;
@@ -58,16 +137,26 @@ export async function startCoulombPair(prefix: string, delay: number): Promise<C
     confirmed: async (t) => BigInt((await t.node.handlers().walletbalance({})).confirmed_balance),
     async openChannel(localAmt, pushAmt) {
       const a = p.a();
-      await a.playground_faucet({ addr: (await a.newaddress({})).address, amt: 3_000_000 });
-      await p.sync();
+      await p.faucet(alice, 3_000_000);
       await a.connect({ addr: bob.uri });
       await a.openchannel({ node_key: bob.node.nodeId, local_amt: localAmt, push_amt: pushAmt, private: true });
       await p.mine(3);
       await waitFor('the channel to be active on both sides', async () => ((await a.listchannels({})).channels[0]?.active && (await p.b().listchannels({})).channels[0]?.active) || undefined, 30_000);
       return (await a.listchannels({})).channels[0]!.channel_point;
     },
+    async faucet(t, sat) {
+      const addr = (await t.node.handlers().newaddress({})).address;
+      if (standalone) {
+        await standalone.test.rpc.call('sendtoaddress', addr, sat / 1e8);
+        await p.mine(1);
+      } else {
+        await p.a().playground_faucet({ addr, amt: sat });
+        await p.sync();
+      }
+    },
     async close() {
       for (const t of [bob, alice]) await t.close();
+      await standalone?.test.stop();
     },
   };
   return p;

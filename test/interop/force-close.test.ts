@@ -12,11 +12,17 @@
  *   his own payment settles from the preimage Alice's HTLC-success revealed.
  * Bob gives up the third invoice, so Alice times it out on chain and her payment fails. Every wallet's
  * change is checked to the satoshi against the transactions on chain, and each output is spent once.
- * Bob restarts between blocks with his claims published and unmined, and picks up where he was (Alice
- * hosts the playground chain, so she stays up); and again after his monitor stored an outcome his
- * switch never heard (a stop between the two writes): the outcome is told again at start.
+ * Bob restarts between blocks with his claims published and unmined, and picks up where he was; and
+ * again after his monitor stored an outcome his switch never heard (a stop between the two writes):
+ * the outcome is told again at start.
+ *
+ * The same flow runs a second time on a chain apart from both nodes, with Alice, who does most of the
+ * work, restarting at every step: her commitment published, confirmed, each HTLC transaction
+ * published, each second stage confirmed, each sweep published. After each restart she plans the same
+ * claims as the same transactions; in the end no two different transactions ever sent to the chain
+ * spend one output, and the amounts are the same to the satoshi.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Transaction } from 'bitcoinjs-lib';
 import { holdIncoming, settled, startCoulombPair } from '../helpers/coulomb-pair.ts';
 import type { CoulombPair } from '../helpers/coulomb-pair.ts';
@@ -41,22 +47,45 @@ function cuttable(t: TestNode, cut: { on: boolean }): void {
   };
 }
 
-describe('force close with HTLCs in flight both ways', () => {
-  let p: CoulombPair;
-  let alice: TestNode;
-  let bob: TestNode;
-  let a: ApiHandlers;
-  let b: ApiHandlers;
+/** What a monitor planned: each claim's id and its transaction. */
+const claimTxids = (m: MonitorState): Record<string, string> => Object.fromEntries(Object.values(m.chain.claims).map((c) => [c.id, c.txid]));
 
-  beforeAll(async () => {
-    p = await startCoulombPair('fc', DELAY);
-    [alice, bob] = [p.alice, p.bob];
-    [a, b] = [p.a(), p.b()];
-  }, 60_000);
+/**
+ * `restarts`: on a standalone chain, Alice restarts at every step of her close, and each time her
+ * monitor comes back with the same claims as the same transactions.
+ */
+async function forceClose(restarts: boolean): Promise<void> {
+  const p: CoulombPair = await startCoulombPair(restarts ? 'fc-restarts' : 'fc', DELAY, restarts ? { chain: 'standalone' } : {});
+  try {
+    await flow(p, restarts);
+  } finally {
+    await p.close();
+  }
+}
 
-  afterAll(async () => {
-    await p?.close();
-  });
+async function flow(p: CoulombPair, restarts: boolean): Promise<void> {
+  const { alice, bob } = p;
+  let a: ApiHandlers = p.a();
+  let b: ApiHandlers = p.b();
+  /** What Alice's monitor had planned and seen spent at her last restart. */
+  let seen = '';
+  const aliceRestarts: string[] = [];
+  /** Restarts Alice (in the restarts run) when her monitor planned or saw something new since the last time. */
+  const restartAlice = async (step: string): Promise<void> => {
+    if (!restarts) return;
+    const before = monitorOf(alice);
+    const now = JSON.stringify([claimTxids(before), Object.keys(before.chain.spends).sort(), before.chain.fundingSpend?.txid]);
+    if (now === seen) return;
+    seen = now;
+    aliceRestarts.push(step);
+    await alice.restart();
+    a = alice.node.handlers();
+    const after = monitorOf(alice);
+    expect(claimTxids(after), `Alice's claims after a restart (${step})`).toEqual(claimTxids(before));
+    expect(after.chain.fundingSpend?.txid).toBe(before.chain.fundingSpend?.txid);
+    expect(Object.keys(after.chain.spends).sort()).toEqual(Object.keys(before.chain.spends).sort());
+    expect(phaseOf(alice)).toBe('FORCE_CLOSING');
+  };
 
   const mine = (n: number): Promise<void> => p.mine(n);
   const tip = (): number => p.tip();
@@ -64,7 +93,7 @@ describe('force close with HTLCs in flight both ways', () => {
   const phaseOf = (t: TestNode): string => p.phaseOf(t);
   const confirmed = (t: TestNode): Promise<bigint> => p.confirmed(t);
 
-  it('sweeps every output to the wallets, settles and fails upstream, to the satoshi', { timeout: 240_000 }, async () => {
+  {
     await p.openChannel(1_000_000, 200_000);
     expect(alice.node.channels.list()[0]!.state.channelType).toBe('anchors');
 
@@ -104,11 +133,13 @@ describe('force close with HTLCs in flight both ways', () => {
     expect(pending).toHaveLength(1);
     expect(pending[0]!.closing_txid).toBe(closing_txid);
     expect(pending[0]!.pending_htlcs).toHaveLength(3);
+    await restartAlice('our commitment published');
 
     await mine(1);
     const fundingHeight = tip();
     await waitFor('both monitors to see the commitment', () => (monitorOf(alice).chain.fundingSpend?.txid === closing_txid && monitorOf(bob).chain.fundingSpend?.txid === closing_txid ? true : undefined), 10_000);
     await waitFor('both channels to be force-closing', () => (phaseOf(alice) === 'FORCE_CLOSING' && phaseOf(bob) === 'FORCE_CLOSING' ? true : undefined), 10_000);
+    await restartAlice('our commitment confirmed, the HTLC-success published');
     // Bob restarts between blocks, his claims published and not yet mined: he resumes, nothing doubled.
     await bob.restart();
     b = bob.node.handlers();
@@ -131,6 +162,7 @@ describe('force close with HTLCs in flight both ways', () => {
     await bob.restart();
     b = bob.node.handlers();
     await waitFor("Bob's payment to settle from Alice's HTLC-success", async () => ((await b.lookuppayment({ payment_hash: inv2.r_hash })).status === 'SUCCEEDED' ? true : undefined), 10_000);
+    await restartAlice('the HTLC-success confirmed');
 
     const status = (await a.pendingchannels({})).pending_force_closing_channels[0]!;
     expect(status.close_type).toBe('LOCAL_FORCE_CLOSE');
@@ -138,21 +170,37 @@ describe('force close with HTLCs in flight both ways', () => {
     expect(BigInt(status.limbo_balance)).toBeGreaterThan(0n);
 
     // Past the HTLC's expiry and every delay (its HTLC transaction's output waits one more), then six
-    // more for the outcomes to be final: mined in batches until both monitors say closed.
+    // more for the outcomes to be final: mined in batches until both monitors say closed (one block at
+    // a time where Alice restarts, so that she restarts between each publication and its confirmation).
     const expiry = Math.max(...monitorOf(alice).data.local.htlcs.map((h) => h.cltvExpiry));
     const show = (t: TestNode): string => `${phaseOf(t)} claims [${Object.values(monitorOf(t).chain.claims).map((c) => c.label).join(', ')}] spends [${Object.keys(monitorOf(t).chain.spends).map((k) => k.slice(-3)).join(' ')}] told [${monitorOf(t).chain.told.map((x) => x.slice(0, 16)).join(', ')}]`;
     while (phaseOf(alice) !== 'CLOSED' || phaseOf(bob) !== 'CLOSED') {
       if (tip() > expiry + 2 * DELAY + 20) throw new Error(`not closed at ${tip()} (expiry ${expiry}): alice ${show(alice)}; bob ${show(bob)} ${monitorOf(bob).chain.height} ${JSON.stringify(Object.values(monitorOf(bob).chain.spends).map((x) => x.height))} ${bob.logs.filter((l) => /WARN|ERROR|monitor/i.test(l)).slice(-6).join(' | ')}`);
-      await mine(tip() < expiry ? expiry - tip() : 4);
+      await mine(tip() < expiry ? expiry - tip() : restarts ? 1 : 4);
       // The channels hear of a monitor's closed after its block: give them their turn.
       await waitFor('the channels to catch up with their monitors', () => ([alice, bob].every((t) => phaseOf(t) === 'CLOSED' || !monitorOf(t).chain.told.includes('closed')) ? true : undefined), 10_000);
+      if (phaseOf(alice) !== 'CLOSED') await restartAlice(`block ${tip()}: [${Object.values(monitorOf(alice).chain.claims).map((c) => c.label).join(', ')}], ${Object.keys(monitorOf(alice).chain.spends).length} spent`);
     }
-    expect((await pay1).status).toBe('SUCCEEDED');
+    if (restarts) {
+      // Alice's sendpayment calls died with her restarts; her ledger has the outcomes.
+      void pay1.catch(() => undefined);
+      expect((await a.lookuppayment({ payment_hash: inv1.r_hash })).status).toBe('SUCCEEDED');
+    } else {
+      expect((await pay1).status).toBe('SUCCEEDED');
+      await expect(pay3).rejects.toThrow(/ended on chain without its preimage/);
+    }
     // Bob's sendpayment call died with his restart; his ledger has the outcome.
     void pay2.catch(() => undefined);
     expect((await b.lookuppayment({ payment_hash: inv2.r_hash })).status).toBe('SUCCEEDED');
-    await expect(pay3).rejects.toThrow(/ended on chain without its preimage/);
     expect((await a.lookuppayment({ payment_hash: inv3.r_hash })).status).toBe('FAILED');
+    if (restarts) {
+      // A restart at each step: the commitment published; confirmed with the HTLC-success published;
+      // that confirmed; the HTLC-timeout, to_local's and the HTLC-success output's sweeps published;
+      // confirmed; the HTLC-timeout output's sweep published; confirmed.
+      expect(aliceRestarts.length, aliceRestarts.join('; ')).toBeGreaterThanOrEqual(7);
+      // Nothing Alice or Bob sent ever competed with another of theirs for an output.
+      p.chain!.sentSpendsOnce();
+    }
 
     // Alice: every claim of hers on chain, each output swept once.
     const ma = monitorOf(alice);
@@ -204,5 +252,10 @@ describe('force close with HTLCs in flight both ways', () => {
     expect(closed.close_type).toBe('LOCAL_FORCE_CLOSE');
     expect(BigInt(closed.settled_balance)).toBe(aliceAfter - aliceBefore + childFee);
     expect((await b.closedchannels({})).channels[0]!.close_type).toBe('REMOTE_FORCE_CLOSE');
-  });
+  }
+}
+
+describe('force close with HTLCs in flight both ways', () => {
+  it('sweeps every output to the wallets, settles and fails upstream, to the satoshi', { timeout: 120_000 }, () => forceClose(false));
+  it('Alice restarts at every step and resumes: the same claims, nothing sent twice, the same amounts', { timeout: 120_000 }, () => forceClose(true));
 });
