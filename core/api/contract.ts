@@ -632,6 +632,11 @@ export type NodeEvent =
   /** The channel can carry payments now (its peer connected and reestablished it), or no longer can. */
   | { type: 'channel_active'; channel: ChannelEventView }
   | { type: 'channel_inactive'; channel: ChannelEventView }
+  /**
+   * An open channel's commitment moved on (a payment added, settled or failed on both sides, a fee
+   * changed): its balances are new. Told once for each new commitment of ours.
+   */
+  | { type: 'channel_updated'; channel: ChannelEventView; local_commit_height: string }
   | { type: 'payment_in_flight'; payment_hash: string; value_sat: string }
   | { type: 'payment_settled'; payment_hash: string; value_sat: string; fee_sat: string }
   | { type: 'payment_failed'; payment_hash: string; value_sat: string; failure_reason: string }

@@ -150,6 +150,9 @@ export function topicsOf(e: NodeEvent): AppTopic[] {
     case 'channel_active':
     case 'channel_inactive':
       return ['channels'];
+    // The balances moved: the channel's and the Lightning total.
+    case 'channel_updated':
+      return ['channels', 'balance'];
     case 'payment_in_flight':
     case 'payment_settled':
     case 'payment_failed':

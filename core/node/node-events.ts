@@ -28,11 +28,16 @@ export function channelEventView(peer: string, st: ChannelState): ChannelEventVi
 }
 
 /**
- * The event of one stored channel step, or none when its phase did not move (a commitment update:
- * the payment's own events tell of it). A new channel is a state change from "".
+ * The event of one stored channel step: its phase moved, or an open channel's commitment of ours was
+ * replaced (its balances are new; a step that only proposes or acknowledges tells nothing, and the
+ * payment's own events tell of the payment). A new channel is a state change from "".
  */
 export function channelStepEvent(peer: string, state: ChannelState, prev: ChannelState | undefined): NodeEvent | undefined {
-  if (prev && prev.phase === state.phase) return undefined;
+  if (prev && prev.phase === state.phase) {
+    const height = state.commit?.localIndex;
+    if (state.phase !== 'NORMAL' || height === undefined || height === prev.commit?.localIndex) return undefined;
+    return { type: 'channel_updated', channel: channelEventView(peer, state), local_commit_height: height.toString() };
+  }
   const channel = channelEventView(peer, state);
   if (state.phase === 'NORMAL' && (!prev || prev.phase.startsWith('WAIT_'))) return { type: 'channel_opened', channel };
   if (OVER.includes(state.phase)) return { type: 'channel_closed', channel };

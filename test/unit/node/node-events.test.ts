@@ -9,7 +9,7 @@ import type { TestNode } from '../../helpers/node.ts';
 import { waitFor } from '../../helpers/daemon.ts';
 import type { NodeEvent } from '../../../core/api/contract.ts';
 import type { ChannelState } from '../../../core/channel/types.ts';
-import { channelStepEvent, invoiceEvent, paymentEvent } from '../../../core/node/node-events.ts';
+import { channelEventView, channelStepEvent, invoiceEvent, paymentEvent } from '../../../core/node/node-events.ts';
 import { topicsOf } from '../../../core/app/contract.ts';
 
 const PEER = '02' + '11'.repeat(32);
@@ -31,6 +31,11 @@ describe('node events: the mappings', () => {
     expect(open).toEqual({ type: 'channel_opened', channel: { remote_pubkey: PEER, channel_point: `${TXID}:1`, chan_id: '101x1x1', capacity: '500000', state: 'NORMAL' } });
     // The same phase again (an HTLC added, a commitment signed): nothing.
     expect(channelStepEvent(PEER, st('NORMAL', funded), st('NORMAL', funded))).toBeUndefined();
+    // A new commitment of ours: the balances moved.
+    const at = (localIndex: bigint): Partial<ChannelState> => ({ ...funded, commit: { localIndex } as ChannelState['commit'] });
+    expect(channelStepEvent(PEER, st('NORMAL', at(3n)), st('NORMAL', at(2n)))).toMatchObject({ type: 'channel_updated', local_commit_height: '3', channel: { channel_point: `${TXID}:1` } });
+    expect(channelStepEvent(PEER, st('NORMAL', at(3n)), st('NORMAL', at(3n)))).toBeUndefined();
+    expect(topicsOf({ type: 'channel_updated', channel: channelEventView(PEER, st('NORMAL', funded)), local_commit_height: '3' })).toEqual(['channels', 'balance']);
     expect(channelStepEvent(PEER, st('SHUTDOWN', funded), st('NORMAL', funded))).toMatchObject({ type: 'channel_state_changed', previous_state: 'NORMAL', channel: { state: 'SHUTDOWN' } });
     expect(channelStepEvent(PEER, st('CLOSED', funded), st('CLOSING', funded))).toMatchObject({ type: 'channel_closed', channel: { state: 'CLOSED' } });
     expect(channelStepEvent(PEER, st('FAILED'), st('WAIT_FUNDING_SIGNED'))).toMatchObject({ type: 'channel_closed', channel: { state: 'FAILED' } });
