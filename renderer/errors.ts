@@ -35,6 +35,11 @@ const KNOWN: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
   [/address is for (\w+)/i, (m) => `This address is for ${m[1]}, another network than this wallet’s. Ask the payee for an address on this network.`],
   [/the invoice is already paid|already been paid/i, 'You already paid this invoice. Nothing was paid twice.'],
   [/^invalid (\w+) request: (.*)/i, (m) => `Something in the form is not right (${lowerFirst(m[2]!.replace(/^[\w.]+: /, ''))}). Check it and try again.`],
+  // Force close refusals (closechannel --force): why nothing was published, and what happens instead.
+  [/cannot be force-closed: the peer proved our channel data out of date/i, 'Coulomb did not force-close: the other node proved that this wallet’s copy of the channel is out of date, and publishing it could hand the other node everything. Wait for the other node to close the channel; your side comes back to your wallet then.'],
+  [/has no commitment both sides signed yet/i, 'This channel has nothing to publish yet: the other node never signed a transaction paying you. Nothing of yours is in it; wait for it to open or fail.'],
+  [/cannot be force-closed: the channel is closed on chain already|the channel is closed already/i, 'This channel is closed on chain already: nothing more to publish. Channels shows when your side comes back.'],
+  [/the chain monitors are not running yet/i, 'Coulomb is still starting to watch the chain, so nothing was published. Try again in a moment.'],
   [/^internal error/i, 'Something went wrong inside Coulomb, and nothing was changed. Try again; if it keeps happening, the details below say where.'],
 ];
 

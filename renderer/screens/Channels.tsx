@@ -1,6 +1,7 @@
 /**
  * Channels: what each one holds and where it stands (opening, active, closing, closed); opening one to a
- * connected peer or a pasted node address, with a review first; closing one cooperatively.
+ * connected peer or a pasted node address, with a review first; closing one cooperatively, or on chain
+ * (force close) after saying what that means; a channel's own page (ChannelPage.tsx).
  */
 import { useState } from 'react';
 import type { ReactNode } from 'react';
@@ -10,6 +11,8 @@ import { Amount, CopyButton, Empty, ErrorBox, Field, InboundChannelButton, useAc
 import { amountProblem, formatSats, parseAmount, shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
 import type { ChannelView, MethodOutput } from '../../core/api/contract.ts';
+import { aboutTime, closedWords, forceCloseText, heightText } from '../channel-words.ts';
+import { ChannelPage } from './ChannelPage.tsx';
 
 /** What the one-click playground channel puts in. */
 const PLAYGROUND_CHANNEL_SAT = 500_000n;
@@ -42,7 +45,7 @@ function numbersLine(c: ChannelView, unit: Unit): string {
   );
 }
 
-type Status = 'opening' | 'active' | 'inactive' | 'closing' | 'closed' | 'failed';
+type Status = 'opening' | 'active' | 'inactive' | 'closing' | 'force-closing' | 'closed' | 'failed';
 
 interface Row {
   key: string;
@@ -55,6 +58,9 @@ interface Row {
   remote?: string;
   /** Closed: what the close paid back to the wallet. */
   settled?: string;
+  /** Closed or closing on chain: how (closedchannels' close_type), and what it means in a sentence. */
+  closeType?: string;
+  note?: string;
   reason?: string;
   chanPoint: string;
   fundingTxid: string;
@@ -71,7 +77,16 @@ function openingLabel(p: MethodOutput<'pendingchannels'>['pending_open_channels'
   return `Opening — ${n} of ${m} confirmation${m === 1 ? '' : 's'}${n >= m ? ', waiting for the other node' : ''}`;
 }
 
-function rows(open: MethodOutput<'listchannels'>, pending: MethodOutput<'pendingchannels'>, closed: MethodOutput<'closedchannels'>): { current: Row[]; past: Row[] } {
+/** A channel closing on chain, where it stands: waiting for our commitment's block, or for our side's delay. */
+function forceClosingLabel(f: MethodOutput<'pendingchannels'>['pending_force_closing_channels'][number]): string {
+  if (!f.close_type) return 'Force-closing — waiting for a block to confirm your commitment';
+  if (f.close_type === 'BREACH_CLOSE') return 'The other node published an old state — the penalty is taking their side too';
+  const who = f.close_type === 'LOCAL_FORCE_CLOSE' ? 'Force-closed by you' : 'Force-closed by the other node';
+  if (f.maturity_height > 0 && f.blocks_til_maturity > 0) return `${who} — your side comes back at block ${heightText(f.maturity_height)} (in ${aboutTime(f.blocks_til_maturity)})`;
+  return `${who} — settling on chain`;
+}
+
+function rows(open: MethodOutput<'listchannels'>, pending: MethodOutput<'pendingchannels'>, closed: MethodOutput<'closedchannels'>, unit: Unit): { current: Row[]; past: Row[] } {
   const txOf = (point: string): string => point.split(':')[0] ?? '';
   const current: Row[] = [
     ...pending.pending_open_channels.map((p): Row => ({
@@ -115,6 +130,20 @@ function rows(open: MethodOutput<'listchannels'>, pending: MethodOutput<'pending
       closingTxid: w.closing_txid,
       isPrivate: w.channel.private,
     })),
+    ...pending.pending_force_closing_channels.map((f): Row => ({
+      key: f.channel.channel_point,
+      status: 'force-closing',
+      label: forceClosingLabel(f),
+      peer: f.channel.remote_pubkey,
+      capacity: f.channel.capacity,
+      local: f.limbo_balance,
+      remote: '0',
+      closeType: f.close_type,
+      chanPoint: f.channel.channel_point,
+      fundingTxid: txOf(f.channel.channel_point),
+      closingTxid: f.closing_txid,
+      isPrivate: f.channel.private,
+    })),
   ];
   // Newest first: the store lists channels in the order they began.
   const past = closed.channels
@@ -122,8 +151,10 @@ function rows(open: MethodOutput<'listchannels'>, pending: MethodOutput<'pending
     .reverse()
     .map((c, i): Row => ({
       key: c.channel_point || `closed-${i}`,
-      status: c.close_type === 'COOPERATIVE_CLOSE' ? 'closed' : 'failed',
-      label: c.close_type === 'COOPERATIVE_CLOSE' ? 'Closed' : c.close_type === 'ABANDONED' ? 'Failed after it opened' : 'Did not open',
+      status: c.close_type === 'ABANDONED' || c.close_type === 'FUNDING_CANCELED' ? 'failed' : 'closed',
+      label: closedWords(c, unit).label,
+      ...(closedWords(c, unit).note ? { note: closedWords(c, unit).note! } : {}),
+      closeType: c.close_type,
       peer: c.remote_pubkey,
       capacity: c.capacity,
       settled: c.settled_balance,
@@ -183,12 +214,48 @@ function PeerName({ pubkey, counterparty, isPrivate }: { pubkey: string; counter
   );
 }
 
-function ChannelItem({ row, unit, playground, counterparty }: { row: Row; unit: Unit; playground: boolean; counterparty: string | undefined }): ReactNode {
-  const [confirming, setConfirming] = useState(false);
+/** The force close's confirmation: what happens, in the node's numbers (our delay from getchannel), then the call. */
+function ForceCloseConfirm({ row, unit, onDone }: { row: Row; unit: Unit; onDone: () => void }): ReactNode {
+  const detail = useApi(() => api('getchannel', { chan_point: row.chanPoint }), ['channels'], [row.chanPoint]);
+  const act = useAction();
+  const d = detail.data;
+  return (
+    <div className="close-confirm force" role="group" aria-label="Force-close this channel">
+      <strong>Force-close this channel, without the other node?</strong>
+      {d ? (
+        forceCloseText({ local: d.channel.local_balance, remote: d.channel.remote_balance, csvDelay: d.local_constraints.csv_delay, htlcs: d.pending_htlcs.length }, unit).map((line) => <p key={line}>{line}</p>)
+      ) : (
+        <p>Working out what comes back when…</p>
+      )}
+      <ErrorBox error={act.error ?? detail.error} testId="force-close-problem" />
+      <div className="actions">
+        <button type="button" className="secondary" disabled={act.busy} onClick={onDone}>
+          Keep it open
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={act.busy || !d}
+          onClick={() =>
+            void act.run(async () => {
+              await api('closechannel', { chan_point: row.chanPoint, force: true });
+              onDone();
+            })
+          }
+        >
+          {act.busy ? 'Publishing…' : 'Force-close the channel'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function ChannelItem({ row, unit, playground, counterparty, onDetails }: { row: Row; unit: Unit; playground: boolean; counterparty: string | undefined; onDetails: (chanPoint: string) => void }): ReactNode {
+  const [confirming, setConfirming] = useState<'close' | 'force'>();
   const act = useAction();
   const open = row.status === 'active' || row.status === 'inactive';
   return (
-    <li className={`channel ${row.status}`} data-testid="channel" data-status={row.status}>
+    <li className={`channel ${row.status}`} data-testid="channel" data-status={row.status} data-close-type={row.closeType}>
       <div className="channel-head">
         <PeerName pubkey={row.peer} counterparty={counterparty} isPrivate={row.isPrivate} />
         <span className={`state-pill ${row.status}`} data-testid="channel-state">
@@ -206,6 +273,11 @@ function ChannelItem({ row, unit, playground, counterparty }: { row: Row; unit: 
           Returned to your on-chain wallet: <Amount sats={row.settled ?? '0'} unit={unit} testId="channel-settled" />
         </p>
       ) : null}
+      {row.note ? (
+        <p className={`channel-note${row.closeType === 'BREACH_CLOSE' ? ' breach' : ''}`} data-testid="channel-close-note">
+          {row.note}
+        </p>
+      ) : null}
       {row.reason ? <p className="channel-note error-text">{row.reason}</p> : null}
       <div className="channel-meta">
         <span title={row.view ? numbersLine(row.view, unit) : undefined}>
@@ -221,20 +293,31 @@ function ChannelItem({ row, unit, playground, counterparty }: { row: Row; unit: 
             Closing <TxId id={row.closingTxid} what="closing transaction id" />
           </span>
         ) : null}
-        {open && !confirming ? (
-          <button
-            type="button"
-            className="secondary small push-right"
-            disabled={row.status === 'inactive'}
-            title={row.status === 'inactive' ? 'A cooperative close needs the other node online' : undefined}
-            onClick={() => setConfirming(true)}
-          >
-            Close channel
+        {row.chanPoint && (open || row.status === 'force-closing' || row.status === 'closed') ? (
+          <button type="button" className="link small push-right" onClick={() => onDetails(row.chanPoint)}>
+            Details
           </button>
         ) : null}
+        {open && !confirming ? (
+          <>
+            <button type="button" className="link small danger-text" onClick={() => setConfirming('force')}>
+              Force close…
+            </button>
+            <button
+              type="button"
+              className="secondary small"
+              disabled={row.status === 'inactive'}
+              title={row.status === 'inactive' ? 'A cooperative close needs the other node online' : undefined}
+              onClick={() => setConfirming('close')}
+            >
+              Close channel
+            </button>
+          </>
+        ) : null}
       </div>
-      {open && row.status === 'inactive' ? <p className="channel-note muted">The other node is offline. Coulomb keeps trying to reconnect; closing needs it online.</p> : null}
-      {open && confirming ? (
+      {open && row.status === 'inactive' ? <p className="channel-note muted">The other node is offline. Coulomb keeps trying to reconnect; closing together needs it online. If it does not come back, “Force close…” gets your side back on chain without it.</p> : null}
+      {open && confirming === 'force' ? <ForceCloseConfirm row={row} unit={unit} onDone={() => setConfirming(undefined)} /> : null}
+      {open && confirming === 'close' ? (
         <div className="close-confirm" role="group" aria-label="Close this channel">
           <strong>Close this channel?</strong>
           <p>
@@ -243,7 +326,7 @@ function ChannelItem({ row, unit, playground, counterparty }: { row: Row; unit: 
           </p>
           <ErrorBox error={act.error} />
           <div className="actions">
-            <button type="button" className="secondary" disabled={act.busy} onClick={() => setConfirming(false)}>
+            <button type="button" className="secondary" disabled={act.busy} onClick={() => setConfirming(undefined)}>
               Keep it open
             </button>
             <button
@@ -253,7 +336,7 @@ function ChannelItem({ row, unit, playground, counterparty }: { row: Row; unit: 
               onClick={() =>
                 void act.run(async () => {
                   await api('closechannel', { chan_point: row.chanPoint });
-                  setConfirming(false);
+                  setConfirming(undefined);
                 })
               }
             >
@@ -487,10 +570,12 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
   const data = useApi(
     async () => {
       const [open, pending, closed] = await Promise.all([api('listchannels'), api('pendingchannels'), api('closedchannels')]);
-      return rows(open, pending, closed);
+      return rows(open, pending, closed, unit);
     },
     ['channels', 'peers', 'sync'],
+    [unit],
   );
+  const [detail, setDetail] = useState<string>();
   const est = useApi(() => api('estimateopen'), ['balance']);
   const [panel, setPanel] = useState<{ preset?: Plan }>();
   const [opened, setOpened] = useState<string>();
@@ -499,6 +584,7 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
   // The node says whether the confirmed coins fund even the smallest channel.
   const noCoins = est.data !== undefined && est.data.max_local_amt === '0';
 
+  if (detail) return <ChannelPage chanPoint={detail} unit={unit} counterparty={counterparty} onBack={() => setDetail(undefined)} />;
   return (
     <div className="screen">
       <h1>Channels</h1>
@@ -571,7 +657,7 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
         ) : (
           <ul className="channel-list" data-testid="channel-list">
             {current.map((r) => (
-              <ChannelItem key={r.key} row={r} unit={unit} playground={playground} counterparty={counterparty} />
+              <ChannelItem key={r.key} row={r} unit={unit} playground={playground} counterparty={counterparty} onDetails={setDetail} />
             ))}
           </ul>
         )}
@@ -581,7 +667,7 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
           <h2>Closed</h2>
           <ul className="channel-list" data-testid="closed-list">
             {past.map((r) => (
-              <ChannelItem key={r.key} row={r} unit={unit} playground={playground} counterparty={counterparty} />
+              <ChannelItem key={r.key} row={r} unit={unit} playground={playground} counterparty={counterparty} onDetails={setDetail} />
             ))}
           </ul>
         </section>

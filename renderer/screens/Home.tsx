@@ -9,6 +9,7 @@ import type { Unit } from '../format.ts';
 import { formatMsat } from '../lightning.ts';
 import { activityRows, loadActivity, rowTitle, STATUS_CLASS } from '../activity.ts';
 import type { Row } from '../activity.ts';
+import { PendingFunds } from './PendingFunds.tsx';
 
 /** How many rows Home shows; History has the rest. */
 const HOME_ROWS = 8;
@@ -61,6 +62,7 @@ export function Home({ unit, playground, go, shopUrl, known = {} }: { unit: Unit
           <div className="muted">{ln.data && ln.data.pending_open_balance !== '0' ? `+ ${formatSats(ln.data.pending_open_balance, unit)} in channels opening` : 'In your channels'}</div>
         </section>
       </div>
+      <PendingFunds unit={unit} known={known} />
       <div className="actions left">
         <button type="button" className="primary" onClick={() => go('receive')}>
           Receive
