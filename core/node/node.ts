@@ -41,6 +41,7 @@ import { PaymentStore } from '../payments/payments.ts';
 import { HtlcSwitch } from './htlc-switch.ts';
 import { ChainMonitors } from './monitors.ts';
 import { backupHandlers, openBackupServices, recoveringViews } from './backup-api.ts';
+import { rpcLookup } from './recovery.ts';
 import type { ChannelRecovery } from './recovery.ts';
 import { channelDetailHandlers } from './channel-detail.ts';
 import type { BackupServices } from './backup-api.ts';
@@ -264,7 +265,7 @@ export class CoulombNode {
         tipHeight: () => this.tipHeight(),
         broadcast: (txHex: string) => this.chain.broadcaster.broadcast(txHex),
       };
-      backup = await openBackupServices({ kv, datadir: config.datadir, seed, network: config.network, nodeId, channels, peers, chainWatch, addressesOf: (pk) => book.addresses(pk), log: this.log.child('BACKUP'), sweeper });
+      backup = await openBackupServices({ kv, datadir: config.datadir, seed, network: config.network, nodeId, channels, peers, chainWatch, addressesOf: (pk) => book.addresses(pk), log: this.log.child('BACKUP'), sweeper, lookup: rpcLookup(this.chain.rpc) });
       await this.startServices(wallet, peers, channels, chainWatch, birthday, monitors, backup.recovery);
       htlcSwitch.resume();
       await peers.reconnectAll();

@@ -27,6 +27,7 @@ import type { BackupSet, ChannelBackup } from '../backup/scb.ts';
 import { recoveryReestablish, sweepRecovered, toRemoteOf } from '../backup/recover.ts';
 import type { ToRemoteOutput } from '../backup/recover.ts';
 import { hex } from '@scure/base';
+import { Block } from 'bitcoinjs-lib';
 
 export const RECOVERY_NS = 'recovery';
 const RECORD_VERSION = 1;
@@ -48,6 +49,16 @@ export interface RecoveryRecord {
   toRemote?: ToRemoteOutput;
   /** The transaction that takes `toRemote` into the wallet, and the block that holds it once one does. */
   sweep?: { txid: string; txHex: string; height?: number };
+}
+
+/**
+ * What the chain says of a funding output now, for a channel restored after its peer may have closed
+ * it already: whether it is unspent, and else the block and transaction that spent it (found by
+ * reading the blocks from the funding's own on, which bitcoind serves without -txindex).
+ */
+export interface RecoveryChainLookup {
+  isUnspent(o: { txid: string; vout: number }): Promise<boolean>;
+  findSpend(o: { txid: string; vout: number }, fromHeight: number): Promise<{ txid: string; rawTx: string; height: number } | undefined>;
 }
 
 /** What sweeping needs of the node: a wallet address, the chain's feerate and tip, a broadcaster. */
@@ -77,6 +88,8 @@ export interface RecoveryOptions {
   onClosedByPeer?: (r: RecoveryRecord) => void;
   /** Without it, a recovered output is found and shown but not swept. */
   sweeper?: RecoverySweeper;
+  /** Without it, a channel closed before its restore waits for a spend that already happened. */
+  lookup?: RecoveryChainLookup;
   now?: () => number;
 }
 
@@ -137,8 +150,37 @@ export class ChannelRecovery {
     for (const r of recs) this.records.set(r.channel.chanPoint, r);
     for (const r of recs) await this.o.chainWatch.watchOutpoints([parseOutpoint(r.channel.chanPoint)], ownerOf(r.channel.chanPoint));
     this.o.log.info(`recovering ${recs.length} channel(s) from a backup: each peer is asked to close its channel with its own commitment`, { channels: recs.length });
-    for (const peer of new Set(recs.map((r) => r.channel.peer))) void this.reach(peer);
+    void this.start(recs.map((r) => r.channel.chanPoint));
     return { restored: recs.map((r) => r.channel.chanPoint), known };
+  }
+
+  /**
+   * In the background: a channel the peer closed while this node was gone has its close in a block
+   * passed already (read from the chain); the peers of the others are dialled.
+   */
+  private async start(chanPoints: string[]): Promise<void> {
+    for (const c of chanPoints) await this.closedBefore(c).catch((e: unknown) => this.o.log.warn(`could not check whether recovering channel ${c} is closed already: ${(e as Error).message}; it is watched from now on`));
+    const open = chanPoints.map((c) => this.records.get(c)).filter((r) => r && r.step === 'connecting');
+    for (const peer of new Set(open.map((r) => r!.channel.peer))) void this.reach(peer);
+  }
+
+  /** Finds the spend of a restored channel's funding output in the blocks already passed, if spent. */
+  private async closedBefore(chanPoint: string): Promise<void> {
+    const lookup = this.o.lookup;
+    const r = this.records.get(chanPoint);
+    if (!lookup || !r) return;
+    const o = parseOutpoint(chanPoint);
+    if (await lookup.isUnspent(o)) return;
+    // The funding's block is in the short channel id; without one, its spend can only be waited for.
+    const from = r.channel.shortChannelId ? Number(r.channel.shortChannelId.split('x')[0]) : undefined;
+    if (from === undefined || !Number.isFinite(from)) {
+      this.o.log.warn(`recovering channel ${chanPoint} is spent already, and its backup has no block height to look for the spend from`);
+      return;
+    }
+    const spend = await lookup.findSpend(o, from);
+    if (!spend) return;
+    this.o.log.info(`recovering channel ${chanPoint} was closed before this restore, in block ${spend.height}`, { txid: spend.txid });
+    await this.closedByPeer(r, { ...spend, outpoint: o });
   }
 
   /** Dials a peer at the addresses the backup names, or asks the channel now if it is connected. */
@@ -240,25 +282,59 @@ export class ChannelRecovery {
         }
         continue;
       }
-      const toRemote = toRemoteOf(r.channel, this.o.seed, this.o.network, s.rawTx);
-      const next: RecoveryRecord = { ...r, step: 'closed_by_peer', closingTxid: s.txid, closingHeight: s.height, ...(toRemote ? { toRemote } : {}) };
-      await this.save(next);
-      this.o.log.info(
-        toRemote
-          ? `recovering channel ${chanPoint} was closed by the peer in ${s.txid} (block ${s.height}): ${toRemote.valueSat} sat of ours at ${toRemote.outpoint}`
-          : `recovering channel ${chanPoint} was closed in ${s.txid} (block ${s.height}) with no output of ours (our balance was below the dust limit, or nothing)`,
-        { txid: s.txid },
-      );
-      this.o.onClosedByPeer?.(next);
-      if (toRemote) {
-        const [txid, vout] = toRemote.outpoint.split(':') as [string, string];
-        await this.o.chainWatch.watchOutpoints([{ txid, vout: Number(vout) }], ownerOf(chanPoint));
-        await this.sweep(next, s.height);
+      if (r.step === 'connecting' || r.step === 'asked_to_close') await this.closedByPeer(r, s);
+    }
+  }
+
+  /** The funding output of a recovering channel was spent in `s`: our output in it is found and swept. */
+  private async closedByPeer(r: RecoveryRecord, s: { outpoint: { txid: string; vout: number }; txid: string; rawTx: string; height: number }): Promise<void> {
+    const chanPoint = r.channel.chanPoint;
+    const toRemote = toRemoteOf(r.channel, this.o.seed, this.o.network, s.rawTx);
+    const next: RecoveryRecord = { ...r, step: 'closed_by_peer', closingTxid: s.txid, closingHeight: s.height, ...(toRemote ? { toRemote } : {}) };
+    await this.save(next);
+    this.o.log.info(
+      toRemote
+        ? `recovering channel ${chanPoint} was closed by the peer in ${s.txid} (block ${s.height}): ${toRemote.valueSat} sat of ours at ${toRemote.outpoint}`
+        : `recovering channel ${chanPoint} was closed in ${s.txid} (block ${s.height}) with no output of ours (our balance was below the dust limit, or nothing)`,
+      { txid: s.txid },
+    );
+    this.o.onClosedByPeer?.(next);
+    if (!toRemote) return;
+    const [txid, vout] = toRemote.outpoint.split(':') as [string, string];
+    await this.o.chainWatch.watchOutpoints([{ txid, vout: Number(vout) }], ownerOf(chanPoint));
+    // Spent already (a restore long after the close, swept before by a node with the same seed)?
+    if (this.o.lookup && !(await this.o.lookup.isUnspent({ txid, vout: Number(vout) }).catch(() => true))) {
+      const sp = await this.o.lookup.findSpend({ txid, vout: Number(vout) }, s.height).catch(() => undefined);
+      if (sp) {
+        await this.save({ ...next, sweep: { txid: sp.txid, txHex: sp.rawTx, height: sp.height } });
+        return;
       }
     }
+    await this.sweep(next, s.height);
   }
 
   close(): void {
     this.unsubscribe();
   }
+}
+
+/** What recovery asks of bitcoind's JSON-RPC (no -txindex needed): the UTXO set, and blocks by height. */
+export interface RecoveryRpc {
+  call<T>(method: string, ...params: unknown[]): Promise<T>;
+}
+
+export function rpcLookup(rpc: RecoveryRpc): RecoveryChainLookup {
+  return {
+    isUnspent: async (o) => (await rpc.call<unknown>('gettxout', o.txid, o.vout, false)) != null,
+    async findSpend(o, fromHeight) {
+      const tip = await rpc.call<number>('getblockcount');
+      for (let h = fromHeight; h <= tip; h++) {
+        const block = Block.fromHex(await rpc.call<string>('getblock', await rpc.call<string>('getblockhash', h), 0));
+        for (const tx of block.transactions ?? []) {
+          if (tx.ins.some((i) => i.index === o.vout && hex.encode(Uint8Array.from(i.hash).reverse()) === o.txid)) return { txid: tx.getId(), rawTx: tx.toHex(), height: h };
+        }
+      }
+      return undefined;
+    },
+  };
 }

@@ -7,6 +7,8 @@
  *   channel as recovering, reaches bob, and bob force-closes: his commitment reaches the mempool
  *   and, once mined, alice's recovery finds her output in it, to the satoshi of her balance, and
  *   sweeps it into her wallet (less the sweep's fee, to the satoshi);
+ * - a channel bob closed alone while she was gone: the restore finds the close in the blocks passed
+ *   (the UTXO set says the funding is spent; the blocks from the funding's on say where) and sweeps;
  * - the same from her 24 words alone: bob hands back the backup he kept for her (peer storage) when
  *   she connects, and her channel is recovered and swept the same way.
  */
@@ -22,6 +24,7 @@ import { BACKUP_FILE, PEER_STORAGE_NS } from '../../core/node/backups.ts';
 import { RECOVERY_NS } from '../../core/node/recovery.ts';
 import type { RecoveryRecord } from '../../core/node/recovery.ts';
 import { kvJson } from '../../core/store/kv/types.ts';
+import type { BackupSet } from '../../core/backup/scb.ts';
 import type { NodeConfig } from '../../core/node/config.ts';
 
 type Handlers = ReturnType<TestNode['node']['handlers']>;
@@ -94,14 +97,18 @@ describe('channel backups', () => {
     expect(closed.equals(opened)).toBe(false);
   });
 
+  /** channel.backup once it lists the channel with its short channel id (the block to look for its close from). */
+  const backupOf = (alice: TestNode, chanPoint: string): Promise<Buffer> =>
+    waitFor('channel.backup to list the confirmed channel', async () => {
+      const bytes = await readFile(join(alice.node.config.datadir, BACKUP_FILE)).catch(() => undefined);
+      const backups = (alice.node as unknown as { unlocked: { backup: { backups: { open(b: Uint8Array): BackupSet } } } }).unlocked.backup.backups;
+      return bytes && backups.open(bytes).channels.some((c) => c.chanPoint === chanPoint && c.shortChannelId) && bytes;
+    });
+
   it('restores from the 24 words and the backup file: the peer force-closes and our output is found in its commitment', { timeout: 180_000 }, async () => {
     const words = createMnemonic();
     const { alice, bob, b, chain, pokeAll, chanPoint } = await pair('restore', words);
-    const file = join(alice.node.config.datadir, BACKUP_FILE);
-    const backup = await waitFor('channel.backup to list the channel', async () => {
-      const bytes = await readFile(file).catch(() => undefined);
-      return bytes && (await alice.node.handlers().verifychanbackup({ multi_chan_backup: bytes.toString('hex') })).chan_points.includes(chanPoint) && bytes;
-    });
+    const backup = await backupOf(alice, chanPoint);
     const balance = BigInt((await alice.node.handlers().listchannels({})).channels[0]!.local_balance);
 
     // The disk is lost: alice is gone. A new node comes up from her words alone, on the same chain.
@@ -116,6 +123,22 @@ describe('channel backups', () => {
     expect(await r.restorechanbackup({ multi_chan_backup: backup.toString('hex') })).toEqual({ restored_chan_points: [], already_known: [chanPoint] });
     expect((await r.pendingchannels({})).waiting_close_channels.map((w) => [w.channel.channel_point, w.channel.state])).toEqual([[chanPoint, 'RECOVERING']]);
     await closedAndSwept(restored, bob, b, pokeAll, chanPoint, balance);
+  });
+
+  it('restores a channel its peer closed while the node was gone: the close is found in the blocks passed, and our output swept', { timeout: 180_000 }, async () => {
+    const words = createMnemonic();
+    const { alice, bob, b, chain, pokeAll, chanPoint } = await pair('gone', words);
+    const backup = await backupOf(alice, chanPoint);
+    const balance = BigInt((await alice.node.handlers().listchannels({})).channels[0]!.local_balance);
+    await alice.close();
+    nodes.splice(nodes.indexOf(alice), 1);
+    // Bob gives up on alice and closes alone; blocks pass before she is restored.
+    const { closing_txid } = await b.closechannel({ chan_point: chanPoint, force: true });
+    await b.playground_mine({ blocks: 3 });
+    const restored = await startTestNode('gone-alice2', undefined, chain, undefined, { words });
+    nodes.push(restored);
+    await restored.node.handlers().restorechanbackup({ multi_chan_backup: backup.toString('hex') });
+    await closedAndSwept(restored, bob, b, pokeAll, chanPoint, balance, closing_txid);
   });
 
   it('restores from the 24 words alone: the peer hands back our backup from its storage, and the channel is recovered and swept', { timeout: 180_000 }, async () => {
@@ -140,14 +163,17 @@ describe('channel backups', () => {
    * found to the satoshi of its balance, swept into its wallet (less the sweep's fee, to the satoshi),
    * and the recovery ends six blocks later; a restart sweeps nothing twice.
    */
-  async function closedAndSwept(restored: TestNode, bob: TestNode, b: Handlers, pokeAll: (extra?: TestNode[]) => Promise<void>, chanPoint: string, balance: bigint): Promise<void> {
-    const r = restored.node.handlers();
+  async function closedAndSwept(restored: TestNode, bob: TestNode, b: Handlers, pokeAll: (extra?: TestNode[]) => Promise<void>, chanPoint: string, balance: bigint, closedAlready?: string): Promise<void> {
+    const commitmentTxid = closedAlready ?? (await askedToClose(restored, bob, b, pokeAll, chanPoint));
+    await recoveredAndSwept(restored, bob, b, pokeAll, chanPoint, balance, commitmentTxid);
+  }
 
-    // The restored node dials bob at the address in the backup and asks him to close: bob publishes his commitment.
+  /** The restored node dials bob at the address in the backup and asks him to close: bob publishes his commitment, mined. */
+  async function askedToClose(restored: TestNode, bob: TestNode, b: Handlers, pokeAll: (extra?: TestNode[]) => Promise<void>, chanPoint: string): Promise<string> {
     const bobChannel = () => bob.node.channels.list().find((c) => c.state.funding && `${c.state.funding.txid}:${c.state.funding.vout}` === chanPoint);
     const [fundingTxid, fundingVout] = chanPoint.split(':');
     const spendsFunding = (hexTx: string): boolean => Transaction.fromHex(hexTx).ins.some((i) => Buffer.from(i.hash).reverse().toString('hex') === fundingTxid && i.index === Number(fundingVout));
-    const commitmentTxid = await waitFor('a spend of the funding output in the mempool', async () => {
+    const txid = await waitFor('a spend of the funding output in the mempool', async () => {
       for (const txid of await bob.node.chain.rpc.call<string[]>('getrawmempool')) {
         if (spendsFunding(await bob.node.chain.rpc.call<string>('getrawtransaction', txid))) return txid;
       }
@@ -155,11 +181,16 @@ describe('channel backups', () => {
     }, 60_000);
     // It is bob's commitment: his channel is closing on chain and his log names it; the restored node published nothing.
     expect(bobChannel()?.state.phase).toBe('FORCE_CLOSING');
-    expect(bob.logs.some((l) => l.includes(`our commitment ${commitmentTxid} is published`))).toBe(true);
-    expect(restored.logs.some((l) => l.includes(commitmentTxid))).toBe(false);
-
+    expect(bob.logs.some((l) => l.includes(`our commitment ${txid} is published`))).toBe(true);
+    expect(restored.logs.some((l) => l.includes(txid))).toBe(false);
     await b.playground_mine({ blocks: 1 });
     await pokeAll([restored]);
+    return txid;
+  }
+
+  /** Our output in bob's commitment is found, swept into the wallet, and final; a restart changes nothing. */
+  async function recoveredAndSwept(restored: TestNode, bob: TestNode, b: Handlers, pokeAll: (extra?: TestNode[]) => Promise<void>, chanPoint: string, balance: bigint, commitmentTxid: string): Promise<void> {
+    const r = restored.node.handlers();
     const rec = await waitFor('the restored node to find our output in bob\'s commitment', async () => {
       const v = await restored.node.kv.get(RECOVERY_NS, chanPoint);
       const x = v && kvJson.decode<RecoveryRecord>(v);
