@@ -7,6 +7,10 @@
  *    the other with its preimage (HTLC-success), which settles Coulomb's payment, and times out the
  *    last one (HTLC-timeout). LDK sweeps its to_local and both second-stage outputs after Coulomb's
  *    to_self_delay with the KeysManager, into the same chain.
+ * 2. Coulomb force-closes (closechannel --force) with four HTLCs held the same way. Its HTLC-success
+ *    goes out at once, its HTLC-timeout at the expiry, and to_local and both second-stage outputs after
+ *    LDK's to_self_delay (at least 144 blocks); LDK claims one HTLC with its preimage (settling
+ *    Coulomb's payment), times out the other, and sweeps to_remote and both claims to its key.
  *
  * Each side's claims are read off the chain: Coulomb's wallet changes by what its claims took less
  * their fees, to the satoshi; every output of the commitment is spent once; the views say how the
@@ -34,6 +38,8 @@ import type { ChannelState } from '../../core/channel/types.ts';
 const DELAY = 12;
 const CAPACITY = 1_000_000;
 const PUSH = 300_000;
+/** Expiry of LDK's HTLCs to us at most this far above the tip (our invoices ask 40). */
+const MAX_CLTV = 60;
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const txidOf = (i: { hash: Uint8Array }): string => Buffer.from(i.hash).reverse().toString('hex');
@@ -77,7 +83,8 @@ describe('force close and breach between Coulomb and LDK', () => {
       try {
         pg().acceptToMempool(hexOf(tx));
       } catch (e) {
-        rejected.push(`${Transaction.fromBuffer(Buffer.from(tx)).getId().slice(0, 8)}: ${(e as Error).message}`);
+        const t = Transaction.fromBuffer(Buffer.from(tx));
+        rejected.push(`${t.getId().slice(0, 8)} [${t.ins.map((i) => `${txidOf(i).slice(0, 8)}:${i.index}`).join(' ')}]: ${(e as Error).message}`);
       }
     }
   };
@@ -118,8 +125,24 @@ describe('force close and breach between Coulomb and LDK', () => {
     const changes = [...Object.values(c.localChanges), ...Object.values(c.remoteChanges)] as unknown[][];
     return c.localSpec.htlcs.length === n && c.remoteSpec.htlcs.length === n && !c.remoteNext && changes.every((l) => l.length === 0);
   };
+  /** The latest expiry of the HTLCs in our commitment. */
+  const lastExpiry = (point: string): number => Math.max(...monitorOf(point).data.local.htlcs.map((h) => h.cltvExpiry));
   const ldkChannel = (point: string) => ldk.channelManager.list_channels().find((c) => `${Buffer.from(c.get_funding_txo().get_txid()).reverse().toString('hex')}:${c.get_funding_txo().get_index()}` === point);
   const ldkBalances = () => ldk.chainMonitor.get_claimable_balances([]);
+
+  /**
+   * Mines until both sides are done with the channel: ours CLOSED, LDK with no balance left to claim
+   * and every sweep it built since `sweepsFrom` mined. Blocks come `batch` at a time up to
+   * `quietUntil` (nothing is due before it), then two at a time.
+   */
+  const untilBothDone = async (point: string, commitHeight: number, limit: number, sweepsFrom: number, quietUntil = 0): Promise<void> => {
+    const ldkDone = (): boolean => ldkBalances().length === 0 && d.sweeps.length > sweepsFrom && d.sweeps.slice(sweepsFrom).every((s) => txOnChain(Transaction.fromBuffer(Buffer.from(s)).getId()));
+    while (phaseOf(point) !== 'CLOSED' || !ldkDone()) {
+      if (tip() > limit) throw new Error(`not done at ${tip()} (commitment at ${commitHeight}): ours ${phaseOf(point)} claims [${Object.values(monitorOf(point).chain.claims).map((c) => `${c.label} ${c.txid.slice(0, 8)}${txOnChain(c.txid) ? ' mined' : ''}`).join(', ')}] spends [${Object.entries(monitorOf(point).chain.spends).map(([k, v]) => `${k.slice(0, 8)}${k.slice(64)}<-${v.txid.slice(0, 8)}@${v.height}`).join(' ')}] logs ${us.logs.filter((l) => /WARN|ERROR/.test(l)).slice(-4).join(' | ')}; LDK logs ${ldk.logs.filter((l) => /WARN|ERROR/.test(l)).slice(-4).join(' | ')}; LDK balances ${ldkBalances().map((x) => x.constructor.name).join(', ')}, sweeps ${d.sweeps.length - sweepsFrom}, errors ${d.errors.join('; ')}; rejected ${rejected.slice(-5).join('; ')}`);
+      await mine(tip() + 10 < quietUntil ? 10 : 2);
+      await waitFor('our channel to catch up with its monitor', () => (phaseOf(point) === 'CLOSED' || !monitorOf(point).chain.told.includes('closed') ? true : undefined), 10_000);
+    }
+  };
 
   /** Coulomb opens a channel to LDK, pushing PUSH to it; resolves with the channel point once both use it. */
   const openToLdk = async (): Promise<string> => {
@@ -163,10 +186,10 @@ describe('force close and breach between Coulomb and LDK', () => {
     payA.catch(() => undefined);
     const invC = await b.addinvoice({ value: 30_000, cltv_expiry: 40 });
     const invD = await b.addinvoice({ value: 35_000, cltv_expiry: 40 });
-    ldkPay(ldk, invC.payment_request);
-    ldkPay(ldk, invD.payment_request);
+    ldkPay(ldk, invC.payment_request, { maxTotalCltvExpiryDelta: MAX_CLTV });
+    ldkPay(ldk, invD.payment_request, { maxTotalCltvExpiryDelta: MAX_CLTV });
     await waitFor('four HTLCs held, the commitments quiet', () => {
-      if (d.held.size === 2 && heldUs.events.length === 2 && quiet(point, 4)) return true;
+      if (d.held.has(invA.paymentHash) && d.held.has(invB.paymentHash) && heldUs.events.length === 2 && quiet(point, 4)) return true;
       throw new Error(`LDK holds ${d.held.size}, we hold ${heldUs.events.length}, quiet ${quiet(point, 4)}`);
     }, 20_000);
 
@@ -192,14 +215,10 @@ describe('force close and breach between Coulomb and LDK', () => {
     const pending = (await b.pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point);
     expect(pending?.close_type).toBe('REMOTE_FORCE_CLOSE');
 
-    // Until both sides are done: our channel closed, LDK with nothing left to claim and its sweeps mined.
-    const ldkDone = (): boolean => ldkBalances().length === 0 && d.sweeps.length > 0 && d.sweeps.every((s) => txOnChain(Transaction.fromBuffer(Buffer.from(s)).getId()));
-    while (phaseOf(point) !== 'CLOSED' || !ldkDone()) {
-      if (tip() > commitHeight + 120) throw new Error(`not done at ${tip()}: ours ${phaseOf(point)} claims [${Object.values(monitorOf(point).chain.claims).map((c) => c.label).join(', ')}]; LDK balances ${ldkBalances().length}, sweeps ${d.sweeps.length}, errors ${d.errors.join('; ')}; rejected ${rejected.slice(-5).join('; ')}`);
-      await mine(2);
-      await waitFor('our channel to catch up with its monitor', () => (phaseOf(point) === 'CLOSED' || !monitorOf(point).chain.told.includes('closed') ? true : undefined), 10_000);
-    }
+    await untilBothDone(point, commitHeight, lastExpiry(point) + DELAY + 30, 0);
     cut.on = false;
+    heldUs.hold = false;
+    d.held.delete(invA.paymentHash);
 
     // Payments: B settled from LDK's HTLC-success, A failed by our timeout; LDK's C sent, D failed.
     expect((await payB).status).toBe('SUCCEEDED');
@@ -242,5 +261,103 @@ describe('force close and breach between Coulomb and LDK', () => {
 
     const closed = (await b.closedchannels({})).channels.find((c) => c.channel_point === point)!;
     expect(closed.close_type).toBe('REMOTE_FORCE_CLOSE');
+  });
+  it('Coulomb force-closes with HTLCs in flight both ways: second-stage claims and to_local after LDK\'s delay, to the satoshi', { timeout: 120_000 }, async () => {
+    const point = await openToLdk();
+    const sweepsFrom = d.sweeps.length;
+
+    // E and F from us to LDK, G and H from LDK to us, each held by its payee.
+    d.holdPayments = true;
+    const heldUs = holdIncoming(us);
+    const invE = ldkInvoice(ldk, 21_000_000n, 'E');
+    const invF = ldkInvoice(ldk, 26_000_000n, 'F');
+    const payE = b.sendpayment({ pay_req: invE.bolt11, timeout_seconds: 600 });
+    const payF = b.sendpayment({ pay_req: invF.bolt11, timeout_seconds: 600 });
+    payF.catch(() => undefined);
+    // G and H expire at different heights (LDK's router adds at most 5 blocks of shadow offset): LDK would put their
+    // timeouts in one claim, and it keeps that claim with G's output in it after our HTLC-success
+    // spent it (LDK 0.1.0), so it never confirms and H is never timed out.
+    const invG = await b.addinvoice({ value: 31_000, cltv_expiry: 40 });
+    const invH = await b.addinvoice({ value: 36_000, cltv_expiry: 50 });
+    ldkPay(ldk, invG.payment_request, { maxTotalCltvExpiryDelta: 45 });
+    ldkPay(ldk, invH.payment_request, { maxTotalCltvExpiryDelta: 55 });
+    await waitFor('four HTLCs held, the commitments quiet', () => {
+      if (d.held.has(invE.paymentHash) && d.held.has(invF.paymentHash) && heldUs.events.length === 2 && quiet(point, 4)) return true;
+      throw new Error(`LDK holds ${d.held.size}, we hold ${heldUs.events.length}, quiet ${quiet(point, 4)}`);
+    }, 20_000);
+
+    // The link is cut: we settle G, LDK claims E; then we publish our commitment.
+    const cut = cutLink(us, ldk.nodeId);
+    heldUs.release((e) => e.type === 'locked_in' && hexOf(e.htlc.paymentHash) === invG.r_hash);
+    await waitFor('our monitor to know the preimage of G', () => (monitorOf(point).data.preimages.length === 1 ? true : undefined), 10_000);
+    d.claimHeld(ldk, invE.paymentHash);
+    const before = await p.confirmed(us);
+    const { closing_txid: commitTxid } = await b.closechannel({ chan_point: point, force: true });
+    await mine(1);
+    const commitHeight = tip();
+    const commitment = txOnChain(commitTxid);
+    expect(commitment, 'our commitment mined').toBeDefined();
+    const pending = (await b.pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point)!;
+    expect(pending.close_type).toBe('LOCAL_FORCE_CLOSE');
+    // LDK asks at least 144 blocks (its BREAKDOWN_TIMEOUT) before our to_local is ours.
+    const ldkDelay = pending.maturity_height - commitHeight;
+    expect(ldkDelay).toBeGreaterThanOrEqual(144);
+    await waitFor('LDK to see the channel closed', () => (ldkChannel(point) === undefined ? true : undefined), 10_000);
+
+    await untilBothDone(point, commitHeight, lastExpiry(point) + ldkDelay + 20, sweepsFrom, commitHeight + ldkDelay);
+    cut.on = false;
+    heldUs.hold = false;
+    d.held.delete(invF.paymentHash);
+
+    // E settled from LDK's preimage claim, F failed by our HTLC-timeout; LDK's G sent, H failed.
+    expect((await payE).status).toBe('SUCCEEDED');
+    await expect(payF).rejects.toThrow(/ended on chain without its preimage/);
+    await d.until('LDK to see G paid and H failed', () => d.sent.has(invG.r_hash) && d.failed.has(invH.r_hash));
+    expect(d.errors).toEqual([]);
+
+    const outs = commitment!.outs;
+    const spenders = spendersOf(commitTxid, commitHeight);
+    const takerOf = (vout: number): Transaction => {
+      const t = spenders.filter((x) => x.ins.some((i) => txidOf(i) === commitTxid && i.index === vout));
+      expect(t, `output ${vout} spent once`).toHaveLength(1);
+      return t[0]!;
+    };
+    const mon = monitorOf(point);
+    // Our claims on chain (the commitment itself aside: its fee came out of the channel).
+    const ourClaims = Object.values(mon.chain.claims).filter((c) => !c.id.startsWith('commitment:') && txOnChain(c.txid));
+    expect(ourClaims.map((c) => c.label.replace(/\d+/g, 'n')).sort()).toEqual(['htlc n output', 'htlc n output', 'htlc-success n', 'htlc-timeout n', 'to_local']);
+    const ourTxids = new Set(ourClaims.map((c) => c.txid));
+    expect(ourTxids.has(commitTxid)).toBe(false);
+    const toLocalSweep = ourClaims.find((c) => c.label === 'to_local')!;
+    expect(pg().txHeight(toLocalSweep.txid)!).toBeGreaterThanOrEqual(commitHeight + ldkDelay);
+    // Ours from the commitment: to_local, G (HTLC-success) and F (HTLC-timeout); LDK's: to_remote,
+    // E (its preimage) and H (its timeout).
+    const taken = outs.map((o, v) => ({ v, value: o.value, ours: ourTxids.has(takerOf(v).getId()) }));
+    const toRemote = outs.find((o) => o.script.length === 22)!.value;
+    const toLocal = taken.find((o) => o.ours && ![26_000n, 31_000n].includes(o.value))!.value;
+    expect(taken.filter((o) => o.ours).map((o) => o.value).sort()).toEqual([26_000n, 31_000n, toLocal].sort());
+    expect(taken.filter((o) => !o.ours).map((o) => o.value).sort()).toEqual([21_000n, 36_000n, toRemote].sort());
+    const book = new TxBook();
+    book.add(commitment!);
+    // Parents first: the HTLC transactions, then what sweeps their outputs.
+    const ourTxs = [...ourTxids].map((id) => txOnChain(id)!).sort((x, y) => pg().txHeight(x.getId())! - pg().txHeight(y.getId())!);
+    for (const t of ourTxs) book.add(t);
+    const ourFees = ourTxs.reduce((s, t) => s + book.feeOf(t), 0n);
+    const after = await p.confirmed(us);
+    expect(after).toBe(before + toLocal + 26_000n + 31_000n - ourFees);
+
+    // LDK swept to_remote and the outputs of its two claims to its own key.
+    const sweeps = d.sweeps.slice(sweepsFrom).map((x) => Transaction.fromBuffer(Buffer.from(x)));
+    for (const t of sweeps) expect(t.outs.every((o) => hexOf(o.script) === hexOf(ldkSweepKey.script))).toBe(true);
+    const swept = new Set(sweeps.flatMap((t) => t.ins.map((i) => `${txidOf(i)}:${i.index}`)));
+    const toRemoteVout = outs.findIndex((o) => o.script.length === 22);
+    expect(swept.has(`${commitTxid}:${toRemoteVout}`)).toBe(true);
+    for (const o of taken.filter((x) => !x.ours && x.v !== toRemoteVout)) {
+      const claim = takerOf(o.v);
+      expect([...swept].some((k) => k.startsWith(claim.getId())), `LDK swept its claim of ${o.value}`).toBe(true);
+    }
+
+    const closed = (await b.closedchannels({})).channels.find((c) => c.channel_point === point)!;
+    expect(closed.close_type).toBe('LOCAL_FORCE_CLOSE');
   });
 });

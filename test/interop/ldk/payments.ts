@@ -40,14 +40,18 @@ function parse(bolt11: string): ldk.Bolt11Invoice {
  * PaymentSent / PaymentFailed events. The payment id is the hash unless `paymentId` is given (LDK
  * refuses an id it still remembers, e.g. to pay again after a failure). `hints` replaces the
  * invoice's route hints (for payees whose private channels LDK's invoice helper cannot describe).
- * `retries` is how many other paths LDK may try (default none). Throws when LDK refuses to start.
+ * `retries` is how many other paths LDK may try (default none); `maxTotalCltvExpiryDelta` caps the
+ * HTLC's expiry above the tip (LDK's shadow offset included). Throws when LDK refuses to start.
  */
-export function ldkPay(node: LdkNode, bolt11: string, opts: { hints?: HintHop[][]; retries?: number; paymentId?: Uint8Array } = {}): string {
+export function ldkPay(node: LdkNode, bolt11: string, opts: { hints?: HintHop[][]; retries?: number; paymentId?: Uint8Array; maxTotalCltvExpiryDelta?: number } = {}): string {
   const invoice = parse(bolt11);
   const p = ldk.UtilMethods.constructor_payment_parameters_from_invoice(invoice);
   if (!(p instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error(`${node.alias}: no payment parameters for the invoice (amount-less?)`);
   const hash = p.res.get_a();
   let routeParams = p.res.get_c();
+  // LDK's router adds a random shadow offset to the HTLC's expiry, up to this total (1008 by default);
+  // tests that mine to an expiry keep it small.
+  if (opts.maxTotalCltvExpiryDelta !== undefined) routeParams.get_payment_params().set_max_total_cltv_expiry_delta(opts.maxTotalCltvExpiryDelta);
   if (opts.hints) {
     const params = routeParams.get_payment_params();
     const hints = opts.hints.map((route) =>
