@@ -5,12 +5,15 @@ import type { CommandSpec, ParsedFlags } from './args.ts';
 import { UsageError } from './args.ts';
 import type { MethodName } from '../api/contract.ts';
 import { BACKUP_COMMANDS } from './backup-commands.ts';
+import { TOWER_COMMANDS } from './tower-commands.ts';
 import { EXPORT_HISTORY_COMMAND } from './export-history.ts';
 
 export interface ClientCommand extends CommandSpec {
   method: MethodName;
   /** Turns parsed flags into the API method's input. */
   toParams(flags: ParsedFlags, positionals: string[]): Record<string, unknown>;
+  /** Commands whose first word picks the method (tower info, wtclient add): that method. */
+  methodFor?(positionals: string[]): MethodName;
   /** Commands with a conversation (create, unlock) run their own flow instead of one call. */
   interactive?: true;
   /** What the command does with the answer before it is printed (e.g. write a file). */
@@ -66,6 +69,9 @@ export const DAEMON_COMMAND: CommandSpec = {
     { name: 'chan.dust_limit', type: 'string', help: 'our dust limit, sat (default 546)' },
     { name: 'chan.reserve_pct', type: 'string', help: 'reserve we ask peers to keep, percent of capacity (default 1)' },
     { name: 'chan.max_in_flight_msat', type: 'string', help: 'most a peer may have in flight to us, msat (default: no limit)' },
+    { name: 'watchtower.active', type: 'boolean', help: "run a watchtower for other nodes: it publishes the justice transaction when a client's peer publishes a revoked state" },
+    { name: 'watchtower.listen', type: 'list', help: 'host:port the watchtower accepts clients on (repeatable; default 0.0.0.0:9911)' },
+    { name: 'watchtower.externalip', type: 'list', help: "host[:port] to give in the watchtower's URIs (repeatable)" },
   ],
 };
 
@@ -292,6 +298,22 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     toParams: () => ({}),
   },
   {
+    name: 'getchannel',
+    usage: 'getchannel --chan_point <txid:index>',
+    summary: "Shows one channel: each side's commitment number, the old states each side revoked, the delay each side waits after a force close, and every HTLC with the block it expires at.",
+    flags: [{ name: 'chan_point', type: 'string', help: 'the channel point, as listchannels shows it', positional: 0 }],
+    method: 'getchannel',
+    toParams: (f) => ({ ...(typeof f.chan_point === 'string' ? { chan_point: f.chan_point } : {}) }),
+  },
+  {
+    name: 'pendingfunds',
+    usage: 'pendingfunds',
+    summary: 'Lists every amount that is yours but not spendable yet (unconfirmed receipts, mining rewards, channels opening or closing, force-closed outputs and HTLCs), with the block each waits for.',
+    flags: [],
+    method: 'pendingfunds',
+    toParams: () => ({}),
+  },
+  {
     name: 'channelbalance',
     usage: 'channelbalance',
     summary: 'What you can spend and receive over your channels.',
@@ -440,4 +462,5 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     toParams: () => ({}),
   },
   ...BACKUP_COMMANDS,
+  ...TOWER_COMMANDS,
 ];
