@@ -34,6 +34,12 @@ export interface CoulombPair {
   monitorOf(t: TestNode): MonitorState;
   phaseOf(t: TestNode): string;
   confirmed(t: TestNode): Promise<bigint>;
+  /**
+   * Restarts `t` when its channel's monitor planned or saw something new since its last restart here
+   * (true then), and fails unless the monitor comes back as it was: the same claims as the same
+   * transactions, the same funding spend and spends. `step` names the moment in a failure.
+   */
+  restartOnChange(t: TestNode, step: string): Promise<boolean>;
   /** `sat` from the faucet to `t`'s wallet, confirmed. */
   faucet(t: TestNode, sat: number): Promise<void>;
   /** Alice, with 3,000,000 sat from the faucet, opens a channel to Bob and both see it active. */
@@ -98,6 +104,13 @@ async function startStandaloneChain(): Promise<StandaloneChain> {
   };
 }
 
+/** What a monitor planned and saw: each claim's id and transaction, the funding spend, the spends. */
+export function monitorPicture(m: MonitorState): string {
+  const claims = Object.values(m.chain.claims).map((c) => `${c.id} ${c.txid}`).sort();
+  const spends = Object.entries(m.chain.spends).map(([k, sp]) => `${k} ${sp.txid}`).sort();
+  return JSON.stringify({ claims, fundingSpend: m.chain.fundingSpend?.txid, spends });
+}
+
 export async function startCoulombPair(prefix: string, delay: number, opts: PairOptions = {}): Promise<CoulombPair> {
   const channel = { config: { toSelfDelay: delay, minimumDepth: 1 } };
   const peerOptions = { backoff: { initialMs: 50, maxMs: 500 } };
@@ -114,6 +127,7 @@ export async function startCoulombPair(prefix: string, delay: number, opts: Pair
     const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
     bob = await startTestNode(`${prefix}-bob`, peerOptions, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, channel);
   }
+  const lastRestart = new Map<TestNode, string>();
   const p: CoulombPair = {
     alice,
     bob,
@@ -143,6 +157,15 @@ export async function startCoulombPair(prefix: string, delay: number, opts: Pair
       await p.mine(3);
       await waitFor('the channel to be active on both sides', async () => ((await a.listchannels({})).channels[0]?.active && (await p.b().listchannels({})).channels[0]?.active) || undefined, 30_000);
       return (await a.listchannels({})).channels[0]!.channel_point;
+    },
+    async restartOnChange(t, step) {
+      const before = monitorPicture(p.monitorOf(t));
+      if (lastRestart.get(t) === before) return false;
+      lastRestart.set(t, before);
+      await t.restart();
+      const after = monitorPicture(p.monitorOf(t));
+      if (after !== before) throw new Error(`${t.node.config.alias}'s monitor after a restart (${step}) is not what it was:\nbefore ${before}\nafter  ${after}`);
+      return true;
     },
     async faucet(t, sat) {
       const addr = (await t.node.handlers().newaddress({})).address;

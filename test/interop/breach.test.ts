@@ -9,6 +9,12 @@
  * the chain; Bob gets nothing, and closedchannels says BREACH_CLOSE on Alice's side. In the second
  * case the copied state holds an HTLC Bob offered (Alice held it back, and settled it after the copy):
  * the justice takes that output too.
+ *
+ * Two more runs. On a chain apart from both nodes, Alice restarts at every step (the revoked commitment
+ * seen and her justice published, the justice confirmed, each block after until closed) and comes back
+ * with the same claims as the same transactions; no two different transactions ever sent spend one
+ * output. And with the HTLC taken to its second stage: Alice's broadcasts are held back while Bob's
+ * HTLC-timeout gets in first, and her penalty takes its output with the revocation key, beside to_local.
  */
 import { describe, expect, it } from 'vitest';
 import { cp, rm } from 'node:fs/promises';
@@ -16,11 +22,21 @@ import { Transaction } from 'bitcoinjs-lib';
 import { tempDir, removeDir, waitFor } from '../helpers/daemon.ts';
 import { holdIncoming, settled, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
 
-const DELAY = 12;
+interface Case {
+  /** Bob's copied state holds an HTLC he offered. */
+  htlc?: boolean;
+  /** Alice restarts at every step (on a standalone chain). */
+  restarts?: boolean;
+  /** Bob's HTLC-timeout confirms before Alice's penalty (her broadcasts held until it does). */
+  secondStage?: boolean;
+}
 
 /** Bob cheats with a copy of his old data directory; Alice takes everything. */
-async function breach(htlc: boolean): Promise<void> {
-  const p = await startCoulombPair(htlc ? 'breach-htlc' : 'breach', DELAY);
+async function breach(k: Case): Promise<void> {
+  const htlc = !!k.htlc || !!k.secondStage;
+  // Bob's HTLC must time out (18 blocks from the payment, and a few) before his to_local is his.
+  const DELAY = k.secondStage ? 40 : 12;
+  const p = await startCoulombPair(`breach${htlc ? '-htlc' : ''}${k.restarts ? '-restarts' : ''}${k.secondStage ? '-second' : ''}`, DELAY, k.restarts ? { chain: 'standalone' } : {});
   const backup = await tempDir('breach-bob-copy');
   /** `from` pays `amt` sat to the other and the payment settles. */
   const pay = async (from: 'a' | 'b', amt: number): Promise<void> => {
@@ -43,12 +59,14 @@ async function breach(htlc: boolean): Promise<void> {
   try {
       const { alice, bob } = p;
       const chanPoint = await p.openChannel(1_000_000, 200_000);
+      // Bob pays the fee of his HTLC transaction from his wallet (anchors).
+      if (k.secondStage) await p.faucet(bob, 100_000);
       await pay('a', 50_000);
       await pay('b', 10_000);
       await bobHas(240_000n);
       const held = htlc ? holdIncoming(alice) : undefined;
       if (held) {
-        const inv = await p.a().addinvoice({ value: 30_000 });
+        const inv = await p.a().addinvoice({ value: 30_000, ...(k.secondStage ? { cltv_expiry: 18 } : {}) });
         p.b().sendpayment({ pay_req: inv.payment_request, timeout_seconds: 60 }).catch(() => undefined);
         await waitFor('the HTLC held by Alice, in both commitments', () => (held.events.length === 1 && [alice, bob].every((t) => settled(t, 1)) ? true : undefined), 10_000);
       }
@@ -79,32 +97,69 @@ async function breach(htlc: boolean): Promise<void> {
       const aliceBefore = await p.confirmed(alice);
       const bobBefore = await p.confirmed(bob);
       const { closing_txid } = await p.b().closechannel({ chan_point: chanPoint, force: true });
+      // Alice's broadcasts are held while Bob's HTLC-timeout is not confirmed.
+      const holdAlice = { on: !!k.secondStage };
+      if (k.secondStage) {
+        const br = alice.node.chain.broadcaster;
+        const send = br.broadcast.bind(br);
+        br.broadcast = (txHex: string) => (holdAlice.on ? Promise.reject(new Error('held back by the test')) : send(txHex));
+      }
+      const restarts: string[] = [];
+      const restartAlice = async (step: string): Promise<void> => {
+        if (k.restarts && p.phaseOf(alice) !== 'CLOSED' && (await p.restartOnChange(alice, step))) restarts.push(step);
+      };
 
       await p.mine(1);
       const commitHeight = p.tip();
       await waitFor('Alice to see the revoked commitment', () => (p.monitorOf(alice).chain.fundingSpend?.txid === closing_txid ? true : undefined), 10_000);
       const pending = (await p.a().pendingchannels({})).pending_force_closing_channels;
       expect(pending.map((c) => c.close_type)).toEqual(['BREACH_CLOSE']);
+      await restartAlice('the revoked commitment seen, the justice published');
+
+      const ma = () => p.monitorOf(alice);
+      const commitment = Transaction.fromHex(ma().chain.fundingSpend!.rawTx);
+      const htlcVout = commitment.outs.findIndex((o) => o.value === 30_000n);
+      /** Bob's HTLC-timeout, once Alice saw it confirmed (a spend of the HTLC output not hers). */
+      const bobsHtlcTx = () => {
+        const sp = htlc ? ma().chain.spends[`${closing_txid}:${htlcVout}`] : undefined;
+        return sp && !Object.values(ma().chain.claims).some((c) => c.txid === sp.txid) ? sp : undefined;
+      };
+      if (k.secondStage) {
+        const expiry = p.monitorOf(bob).data.local.htlcs[0]!.cltvExpiry;
+        expect(expiry - commitHeight).toBeLessThan(DELAY - 6);
+        while (!bobsHtlcTx()) {
+          if (p.tip() > expiry + 3) throw new Error(`Bob's HTLC-timeout not confirmed by ${p.tip()} (expiry ${expiry}): Bob's claims [${Object.values(p.monitorOf(bob).chain.claims).map((c) => c.label).join(', ')}]; ${bob.logs.filter((l) => /WARN|ERROR|monitor/i.test(l)).slice(-4).join(' | ')}`);
+          await p.mine(1);
+        }
+        holdAlice.on = false;
+      }
 
       // Block by block: the justice must confirm before Bob's to_local is his to spend.
-      const ma = () => p.monitorOf(alice);
       const confirmedClaims = () => Object.values(ma().chain.claims).filter((c) => Object.values(ma().chain.spends).some((sp) => sp.txid === c.txid));
       const tookToLocal = () => confirmedClaims().some((c) => c.label === 'justice');
       while (!tookToLocal()) {
         if (p.tip() >= commitHeight + DELAY - 1) throw new Error(`no justice confirmed by ${p.tip()} (commitment at ${commitHeight}): claims [${Object.values(ma().chain.claims).map((c) => c.label).join(', ')}]; ${alice.logs.filter((l) => /WARN|ERROR|monitor|justice/i.test(l)).slice(-6).join(' | ')}`);
         await p.mine(1);
+        await restartAlice(`block ${p.tip()}`);
       }
+      await restartAlice('the justice confirmed');
       // Then six more blocks for the outcomes to be final, until both sides are closed.
       while (p.phaseOf(alice) !== 'CLOSED' || p.phaseOf(bob) !== 'CLOSED') {
         if (p.tip() > commitHeight + 2 * DELAY + 20) throw new Error(`not closed at ${p.tip()}: alice ${p.phaseOf(alice)} [${Object.values(ma().chain.claims).map((c) => c.label).join(', ')}], bob ${p.phaseOf(bob)}`);
         await p.mine(2);
         await waitFor('the channels to catch up with their monitors', () => ([alice, bob].every((t) => p.phaseOf(t) === 'CLOSED' || !p.monitorOf(t).chain.told.includes('closed')) ? true : undefined), 10_000);
+        await restartAlice(`block ${p.tip()}`);
+      }
+      if (k.restarts) {
+        expect(restarts[0]).toBe('the revoked commitment seen, the justice published');
+        expect(restarts.length, restarts.join('; ')).toBeGreaterThanOrEqual(2);
+        p.chain!.sentSpendsOnce();
       }
 
       // What the revoked commitment held: two anchors, Bob's to_local (he pays no commitment fee), the
       // HTLC if any, and Alice's to_remote.
       const book = new TxBook();
-      const commitment = book.add(ma().chain.fundingSpend!.rawTx);
+      book.add(commitment);
       expect(commitment.getId()).toBe(closing_txid);
       const outs = commitment.outs.map((o) => o.value).filter((v) => v !== 330n);
       expect(outs).toHaveLength(htlc ? 3 : 2);
@@ -112,24 +167,36 @@ async function breach(htlc: boolean): Promise<void> {
       if (htlc) expect(outs).toContain(30_000n);
       for (const sp of Object.values(ma().chain.spends)) book.add(sp.rawTx);
       for (const t of (await p.a().listchaintxns({})).transactions) book.add(t.raw_tx_hex);
+      for (const t of (await p.b().listchaintxns({})).transactions) book.add(t.raw_tx_hex);
       book.spentOnce();
 
       expect(confirmedClaims().map((c) => c.label).sort()).toEqual(['justice', 'to_remote']);
       const justiceHeight = Object.values(ma().chain.spends).find((sp) => sp.txid === confirmedClaims().find((c) => c.label === 'justice')!.txid)!.height;
       expect(justiceHeight).toBeLessThan(commitHeight + DELAY);
-      // Alice's confirmed claims spend both non-anchor outputs of the commitment and nothing else of it.
+      // Alice's confirmed claims spend every non-anchor output of the commitment and nothing else of it
+      // (with the second stage, the output of Bob's HTLC-timeout instead of the HTLC's: the same amount).
       const claims = confirmedClaims().map((c) => book.txs.get(c.txid) ?? book.add(c.txHex));
+      const second = bobsHtlcTx();
+      if (k.secondStage) {
+        expect(second).toBeDefined();
+        const htlcTx = book.add(second!.rawTx);
+        const fromHtlcTx = claims.flatMap((tx) => tx.ins.filter((i) => Buffer.from(i.hash).reverse().toString('hex') === second!.txid).map((i) => htlcTx.outs[i.index]!.value));
+        expect(fromHtlcTx).toEqual([30_000n]);
+      } else expect(second).toBeUndefined();
       const fromCommitment = claims.flatMap((tx) => tx.ins.filter((i) => Buffer.from(i.hash).reverse().toString('hex') === closing_txid).map((i) => commitment.outs[i.index]!.value));
-      expect(fromCommitment.sort()).toEqual([...outs].sort());
+      expect(fromCommitment.sort()).toEqual(outs.filter((v) => !k.secondStage || v !== 30_000n).sort());
       const taken = outs.reduce((s, v) => s + v, 0n);
+      expect(claims.reduce((s, tx) => s + book.inputsOf(tx), 0n)).toBe(taken);
       const fees = claims.reduce((s, tx) => s + book.feeOf(tx), 0n);
       const aliceAfter = await p.confirmed(alice);
       expect(aliceAfter).toBe(aliceBefore + taken - fees);
 
-      // Bob got nothing back from the channel; at most his commitment's CPFP cost him.
-      const bobTxs = (await p.b().listchaintxns({})).transactions.filter((t) => t.label.includes('anchor CPFP')).map((t) => Transaction.fromHex(t.raw_tx_hex));
-      const cpfp = bobTxs.reduce((s, tx) => s + book.feeOf(tx), 0n);
-      expect(await p.confirmed(bob)).toBe(bobBefore - cpfp);
+      // Bob got nothing back from the channel; at most the fees of his commitment's CPFP and his HTLC
+      // transaction (its output is Alice's) cost him.
+      const bobTxs = (await p.b().listchaintxns({})).transactions.filter((t) => /anchor CPFP|htlc-timeout/.test(t.label)).map((t) => Transaction.fromHex(t.raw_tx_hex));
+      expect(bobTxs.filter((t) => t.ins.some((i) => Buffer.from(i.hash).reverse().toString('hex') === closing_txid && i.index === htlcVout))).toHaveLength(k.secondStage ? 1 : 0);
+      const bobFees = bobTxs.reduce((s, tx) => s + book.feeOf(tx), 0n);
+      expect(await p.confirmed(bob)).toBe(bobBefore - bobFees);
 
       const closed = (await p.a().closedchannels({})).channels[0]!;
       expect(closed.close_type).toBe('BREACH_CLOSE');
@@ -141,6 +208,8 @@ async function breach(htlc: boolean): Promise<void> {
 }
 
 describe('breach: a node restored from an old copy publishes a revoked commitment', () => {
-  it('Alice takes everything with the justice transaction before the delay runs out, to the satoshi', { timeout: 120_000 }, () => breach(false));
-  it('with an HTLC in the revoked state, the justice takes it too', { timeout: 120_000 }, () => breach(true));
+  it('Alice takes everything with the justice transaction before the delay runs out, to the satoshi', { timeout: 120_000 }, () => breach({}));
+  it('with an HTLC in the revoked state, the justice takes it too', { timeout: 120_000 }, () => breach({ htlc: true }));
+  it('Alice restarts at every step and resumes: the same justice, nothing sent twice, to the satoshi', { timeout: 120_000 }, () => breach({ htlc: true, restarts: true }));
+  it("Bob's HTLC-timeout confirms first: Alice's penalty takes its output with the revocation key, to the satoshi", { timeout: 120_000 }, () => breach({ secondStage: true }));
 });
