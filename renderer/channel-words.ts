@@ -81,9 +81,9 @@ export function closedWords(c: ClosedChannelView, unit: Unit): { label: string; 
     case 'COOPERATIVE_CLOSE':
       return { label: 'Closed' };
     case 'LOCAL_FORCE_CLOSE':
-      return { label: 'Force-closed by you', note: `Your commitment was published and every output settled: ${formatSats(c.settled_balance, unit)} came back to your on-chain wallet.` };
+      return { label: 'Force-closed by you', note: 'Your commitment was published without the other node; your side came back after its delay, less the network fees.' };
     case 'REMOTE_FORCE_CLOSE':
-      return { label: 'Force-closed by the other node', note: `The other node published its commitment; your side was yours at once: ${formatSats(c.settled_balance, unit)} came back to your on-chain wallet.` };
+      return { label: 'Force-closed by the other node', note: 'The other node published its commitment without you; your side was yours at once, less the fee of sweeping it.' };
     case 'BREACH_CLOSE':
       return {
         label: 'Breach: the penalty took their side',
