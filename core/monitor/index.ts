@@ -12,3 +12,4 @@ export * from './state.ts';
 export * from './view.ts';
 export * from './monitor.ts';
 export * from './deadline.ts';
+export * from './bump.ts';

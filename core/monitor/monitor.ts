@@ -24,9 +24,12 @@ import { ourCommitmentSecrets, revokedCommitmentSecrets, theirCommitmentSecrets 
 import { htlcSecondStage, sweepDelayed } from './local.ts';
 import { claimRemoteHtlcs, sweepToRemote } from './remote.ts';
 import { applyUpdate, MONITOR_VERSION, preimageFor } from './state.ts';
+import { claimTxids, claimVersion, scheduledFeerate } from './bump.ts';
+import type { Claim, ClaimBuilder, FeeEstimates } from './bump.ts';
+import { bumpCommitment } from './anchor.ts';
 import { htlcDeadlinePassed } from './deadline.ts';
 import type { MonitorData, MonitorHtlc, MonitorUpdate } from './state.ts';
-import type { BuildResult, OutPoint, SpendInput, WalletCoin, WalletSigner } from './types.ts';
+import type { OutPoint, SpendInput, WalletCoin, WalletSigner } from './types.ts';
 import { classify, localCommitment, preimageIn, remoteCommitmentData, remoteKeys, remoteOutputs, signedLocalCommitment } from './view.ts';
 import type { FundingSpendKind } from './view.ts';
 
@@ -42,14 +45,7 @@ export interface Spend {
   height: number;
 }
 
-/** A transaction built for a claim, kept so that the claim planned again is the same transaction. */
-export interface Claim {
-  id: string;
-  label: string;
-  txid: string;
-  txHex: string;
-  deadline: number;
-}
+export type { Claim };
 
 /** What the monitor learned from the chain and decided: stored by the shell on `store`. */
 export interface MonitorChain {
@@ -79,6 +75,11 @@ export interface MonitorEnv {
   secrets: ChannelSecrets;
   sweepScript: Uint8Array;
   feeratePerKw: number;
+  /**
+   * The node's estimates for 2, 6 and 144 blocks, from which each claim's feerate follows its deadline
+   * (core/monitor/bump.ts); `feeratePerKw` for all three when absent.
+   */
+  feerates?: FeeEstimates;
   /** Wallet coins and their signer, for the HTLC transactions of an anchors channel (zero fee of their own). */
   wallet?: { coins: readonly WalletCoin[]; changeScript: Uint8Array; signer: WalletSigner };
 }
@@ -187,12 +188,17 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
       break;
     }
   }
-  const p = plan({ ...s, data, chain }, env);
+  // Fees are raised as blocks come (a restart or an update keeps what was built: the estimates may not
+  // be known yet at a start, and a block follows soon).
+  const p = plan({ ...s, data, chain }, env, input.type === 'block_connected');
   // Claims built now are kept; a broadcast goes out for new ones, and for all live ones each block.
   const claims = { ...chain.claims };
   const broadcasts: MonitorAction[] = [];
+  let versions = 0;
   for (const c of p.claims) {
-    const isNew = !claims[c.id];
+    // A new claim, or a new version of one (its fee raised), goes out at once.
+    const isNew = claims[c.id]?.txid !== c.txid;
+    if (isNew && claims[c.id]) versions++;
     claims[c.id] = c;
     if (isNew || rebroadcast) broadcasts.push({ type: 'broadcast', label: c.label, txid: c.txid, txHex: c.txHex, deadline: c.deadline });
   }
@@ -202,7 +208,7 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
   const watch = p.watch.filter((o) => !chain.watched.includes(key(o)));
   const next: MonitorChain = { ...chain, claims, told, watched: [...chain.watched, ...watch.map(key)] };
   // The tip alone is not worth a write: the shell delivers the blocks from its scan point again.
-  const changed = dirty || input.type === 'force_close' || deadline !== undefined || next.told.length !== s.chain.told.length || Object.keys(claims).length !== Object.keys(s.chain.claims).length || watch.length > 0;
+  const changed = dirty || input.type === 'force_close' || deadline !== undefined || next.told.length !== s.chain.told.length || Object.keys(claims).length !== Object.keys(s.chain.claims).length || versions > 0 || watch.length > 0;
   const actions: MonitorAction[] = [];
   if (changed) actions.push({ type: 'store' });
   if (watch.length) actions.push({ type: 'watch', owner: s.channel, outpoints: watch });
@@ -221,7 +227,7 @@ interface Plan {
 }
 
 /** What the chain as the monitor sees it calls for now. */
-function plan(s: MonitorState, env: MonitorEnv): Plan {
+function plan(s: MonitorState, env: MonitorEnv, bump: boolean): Plan {
   const { data: d, chain } = s;
   const out: Plan = { claims: [], events: [], watch: [] };
   const fs = chain.fundingSpend;
@@ -229,7 +235,9 @@ function plan(s: MonitorState, env: MonitorEnv): Plan {
     if (chain.forceClose && !d.stale) {
       const tx = signedLocalCommitment(d, env.secrets);
       const cltvs = d.local.htlcs.map((h) => h.cltvExpiry);
-      out.claims.push({ id: `commitment:${d.local.number}`, label: `our commitment ${d.local.number}`, txid: tx.getId(), txHex: tx.toHex(), deadline: Math.min(chain.height + RELAXED_DEADLINE, ...cltvs) });
+      const deadline = Math.min(chain.height + RELAXED_DEADLINE, ...cltvs);
+      out.claims.push({ id: `commitment:${d.local.number}`, label: `our commitment ${d.local.number}`, txid: tx.getId(), txHex: tx.toHex(), deadline });
+      if (d.params.anchors && env.wallet) planAnchorChild(s, env, tx, deadline, out, bump);
     }
     return out;
   }
@@ -237,7 +245,7 @@ function plan(s: MonitorState, env: MonitorEnv): Plan {
   const kind = classify(d, tx, env.secrets);
   const number = 'number' in kind ? kind.number : undefined;
   out.events.push({ id: `spent:${fs.txid}`, action: { type: 'funding_spent', txid: fs.txid, spentBy: kind.kind, ...(number !== undefined ? { number } : {}) } });
-  const ctx = new Ctx(s, env, fs, out);
+  const ctx = new Ctx(s, env, fs, out, bump);
   if (kind.kind === 'local') planLocal(ctx);
   else if (kind.kind === 'remote' || kind.kind === 'revoked' || kind.kind === 'remote_unknown') planRemote(ctx, tx, kind);
   ctx.finish();
@@ -258,6 +266,8 @@ class Ctx {
     readonly env: MonitorEnv,
     readonly fs: Spend,
     readonly out: Plan,
+    /** New versions of kept claims may be built (at blocks). */
+    readonly bump: boolean,
   ) {
     this.d = s.data;
     this.tip = s.chain.height;
@@ -279,23 +289,25 @@ class Ctx {
     return sp;
   }
 
+  /** Is this spend one of our claims, in any version we published? */
   ours(sp: Spend): boolean {
-    return Object.values(this.s.chain.claims).some((c) => c.txid === sp.txid);
+    return Object.values(this.s.chain.claims).some((c) => claimTxids(c).includes(sp.txid));
   }
 
-  /** A claim: the transaction kept under `id`, or built now. */
-  claim(id: string, label: string, deadline: number, build: () => BuildResult): void {
+  /**
+   * A claim: the transaction kept under `id`, a new version of it when its deadline or the estimates
+   * call for a higher fee (core/monitor/bump.ts), or the first one built now.
+   */
+  claim(id: string, label: string, deadline: number, build: ClaimBuilder, opts: { fixedFee?: boolean } = {}): void {
     const kept = this.s.chain.claims[id];
-    if (kept) {
-      this.out.claims.push(kept);
-      return;
+    const wallet = this.env.wallet;
+    const r = claimVersion({ id, label, deadline, tip: this.tip, estimates: estimatesOf(this.env), build, hold: !this.bump, ...(kept ? { kept } : {}), ...(wallet ? { walletCoins: () => wallet.coins } : {}), ...opts });
+    if (r.claim) this.out.claims.push(r.claim);
+    if (r.notBuilt) {
+      const nb = r.notBuilt;
+      if (kept) this.out.events.push({ id: `not-bumped:${kept.txid}`, action: { type: 'not_built', label: `${label} (fee raise)`, reason: nb.reason, message: nb.message } });
+      else this.out.events.push({ id: `not-built:${id}`, action: { type: 'not_built', label, reason: nb.reason, message: nb.message } });
     }
-    const r = build();
-    if (!r.ok) {
-      this.out.events.push({ id: `not-built:${id}`, action: { type: 'not_built', label, reason: r.reason, message: r.message } });
-      return;
-    }
-    this.out.claims.push({ id, label, txid: r.txid, txHex: r.tx.toHex(), deadline });
   }
 
   event(id: string, action: MonitorAction): void {
@@ -351,7 +363,7 @@ function planLocal(x: Ctx): void {
     if (o.kind === 'to_local') {
       const sp = x.follow(op);
       if (!sp && tip >= fs.height + delay - 1) {
-        x.claim(`to_local:${key(op)}`, 'to_local', fs.height + delay + RELAXED_DEADLINE, () => sweepDelayed({ output: { outpoint: op, valueSat: o.amountSat, witnessScript: o.witnessScript! }, toSelfDelay: delay, delayedSecret, sweepTo: env.sweepScript, feeratePerKw: env.feeratePerKw }));
+        x.claim(`to_local:${key(op)}`, 'to_local', fs.height + delay + RELAXED_DEADLINE, (rate) => sweepDelayed({ output: { outpoint: op, valueSat: o.amountSat, witnessScript: o.witnessScript! }, toSelfDelay: delay, delayedSecret, sweepTo: env.sweepScript, feeratePerKw: rate }));
       }
       return;
     }
@@ -363,7 +375,7 @@ function planLocal(x: Ctx): void {
     const preimage = h.incoming ? preimageFor(d, h.paymentHash) : undefined;
     if (!sp) {
       if (h.incoming ? !preimage : tip < h.cltvExpiry) return;
-      x.claim(`htlc:${key(op)}`, h.incoming ? `htlc-success ${h.id}` : `htlc-timeout ${h.id}`, h.incoming ? h.cltvExpiry : h.cltvExpiry + RELAXED_DEADLINE, () =>
+      x.claim(`htlc:${key(op)}`, h.incoming ? `htlc-success ${h.id}` : `htlc-timeout ${h.id}`, h.incoming ? h.cltvExpiry : h.cltvExpiry + RELAXED_DEADLINE, (rate, coins) =>
         htlcSecondStage({
           commitmentTxid: fs.txid,
           output: { vout, valueSat: o.amountSat, witnessScript: o.witnessScript, htlc: o.htlc },
@@ -375,8 +387,10 @@ function planLocal(x: Ctx): void {
           localHtlcSecret: htlcSecret,
           remoteHtlcSig: bscript.signature.encode(sig, d.params.anchors ? 0x83 : 0x01),
           ...(preimage ? { preimage } : {}),
-          ...(d.params.anchors && env.wallet ? { fees: { feeratePerKw: env.feeratePerKw, ...env.wallet } } : {}),
+          ...(d.params.anchors && env.wallet ? { fees: { feeratePerKw: rate, coins: coins(), changeScript: env.wallet.changeScript, signer: env.wallet.signer } } : {}),
         }),
+        // Without anchors (or wallet coins) its fee is what the peer signed: nothing to raise.
+        { fixedFee: !(d.params.anchors && env.wallet) },
       );
       return;
     }
@@ -392,7 +406,7 @@ function planLocal(x: Ctx): void {
     const sop = { txid: sp.txid, vout: second };
     const ssp = x.follow(sop);
     if (!ssp && tip >= sp.height + delay - 1) {
-      x.claim(`delayed:${key(sop)}`, `htlc ${h.id} output`, sp.height + delay + RELAXED_DEADLINE, () => sweepDelayed({ output: { outpoint: sop, valueSat: spender.outs[second]!.value, witnessScript: secondScript }, toSelfDelay: delay, delayedSecret, sweepTo: env.sweepScript, feeratePerKw: env.feeratePerKw }));
+      x.claim(`delayed:${key(sop)}`, `htlc ${h.id} output`, sp.height + delay + RELAXED_DEADLINE, (rate) => sweepDelayed({ output: { outpoint: sop, valueSat: spender.outs[second]!.value, witnessScript: secondScript }, toSelfDelay: delay, delayedSecret, sweepTo: env.sweepScript, feeratePerKw: rate }));
     }
     x.resolved(h, h.incoming ? 'succeeded' : 'failed', sp);
   });
@@ -411,7 +425,7 @@ function planRemote(x: Ctx, tx: Transaction, kind: FundingSpendKind): void {
     if (o.kind === 'to_remote') {
       const sp = x.follow(op);
       if (!sp && (!anchors || tip >= fs.height)) {
-        x.claim(`to_remote:${key(op)}`, 'to_remote', fs.height + RELAXED_DEADLINE, () => sweepToRemote({ output: { outpoint: op, valueSat: o.valueSat, ...(o.witnessScript ? { witnessScript: o.witnessScript } : {}) }, anchors, paymentSecret: env.secrets.paymentBasepointSecret, sweepTo: env.sweepScript, feeratePerKw: env.feeratePerKw }));
+        x.claim(`to_remote:${key(op)}`, 'to_remote', fs.height + RELAXED_DEADLINE, (rate) => sweepToRemote({ output: { outpoint: op, valueSat: o.valueSat, ...(o.witnessScript ? { witnessScript: o.witnessScript } : {}) }, anchors, paymentSecret: env.secrets.paymentBasepointSecret, sweepTo: env.sweepScript, feeratePerKw: rate }));
       }
       continue;
     }
@@ -442,8 +456,8 @@ function planRemote(x: Ctx, tx: Transaction, kind: FundingSpendKind): void {
       const preimage = h.incoming ? preimageFor(d, h.paymentHash) : undefined;
       if (h.incoming ? !preimage : tip < h.cltvExpiry) continue;
       if (anchors && tip < fs.height) continue;
-      x.claim(`htlc:${key(op)}`, h.incoming ? `htlc ${h.id} (preimage)` : `htlc ${h.id} (timeout)`, h.incoming ? h.cltvExpiry : h.cltvExpiry + RELAXED_DEADLINE, () =>
-        claimRemoteHtlcs({ claims: [{ output: { outpoint: op, valueSat: o.valueSat, witnessScript: o.witnessScript }, cltvExpiry: h.cltvExpiry, ...(preimage ? { preimage } : {}) }], anchors, htlcSecret: htlcSecret!, sweepTo: env.sweepScript, feeratePerKw: env.feeratePerKw }),
+      x.claim(`htlc:${key(op)}`, h.incoming ? `htlc ${h.id} (preimage)` : `htlc ${h.id} (timeout)`, h.incoming ? h.cltvExpiry : h.cltvExpiry + RELAXED_DEADLINE, (rate) =>
+        claimRemoteHtlcs({ claims: [{ output: { outpoint: op, valueSat: o.valueSat, witnessScript: o.witnessScript }, cltvExpiry: h.cltvExpiry, ...(preimage ? { preimage } : {}) }], anchors, htlcSecret: htlcSecret!, sweepTo: env.sweepScript, feeratePerKw: rate }),
       );
       continue;
     }
@@ -452,14 +466,68 @@ function planRemote(x: Ctx, tx: Transaction, kind: FundingSpendKind): void {
   }
   if (!revoked || !justice.length) return;
   // One penalty for everything revoked and unspent now (split only past the weight limit): kept under
-  // what it spends, so it is built again only when that changes (the cheater took an output first).
+  // what it spends, so it is built again only when that changes (the cheater took an output first), or
+  // in a new version of each batch, split the same way, when its fee must rise as the deadline nears.
   const group = `justice:${justice.map((i) => key(i.outpoint)).sort().join(',')}`;
-  const kept = Object.values(x.s.chain.claims).filter((c) => c.id.startsWith(`${group}#`));
-  if (kept.length) {
-    x.out.claims.push(...kept);
-    return;
+  const deadline = fs.height + d.params.local.toSelfDelay;
+  const batches = (rate: number) => buildJustice({ inputs: justice, sweepTo: env.sweepScript, feeratePerKw: rate });
+  let count = Object.values(x.s.chain.claims).filter((c) => c.id.startsWith(`${group}#`)).length;
+  if (!count) {
+    const r = batches(scheduledFeerate(deadline - tip, estimatesOf(env)));
+    for (const nb of r.notBuilt) x.event(`not-built:${group}:${nb.reason}`, { type: 'not_built', label: 'justice', reason: nb.reason, message: nb.message });
+    count = r.built.length;
   }
-  const r = buildJustice({ inputs: justice, sweepTo: env.sweepScript, feeratePerKw: env.feeratePerKw });
-  r.built.forEach((b, i) => x.claim(`${group}#${i}`, 'justice', fs.height + d.params.local.toSelfDelay, () => b));
-  for (const nb of r.notBuilt) x.event(`not-built:${group}:${nb.reason}`, { type: 'not_built', label: 'justice', reason: nb.reason, message: nb.message });
+  for (let i = 0; i < count; i++) {
+    x.claim(`${group}#${i}`, 'justice', deadline, (rate) => {
+      const r = batches(rate);
+      if (r.built.length === count) return r.built[i]!;
+      return r.notBuilt[0] ?? { ok: false, reason: 'nothing-to-sweep', message: `at ${rate} sat/kw the penalty splits into ${r.built.length} transactions, not ${count}` };
+    });
+  }
+}
+
+/** The estimates a monitor's fees follow: the node's three, or its one feerate for all. */
+function estimatesOf(env: MonitorEnv): FeeEstimates {
+  return env.feerates ?? { urgent: env.feeratePerKw, normal: env.feeratePerKw, economy: env.feeratePerKw };
+}
+
+/**
+ * Our commitment of an anchors channel waits to confirm: a CPFP child through our anchor and wallet
+ * coins brings the package to the feerate its deadline calls for, replaced by one paying more as the
+ * deadline nears (BOLT 3 "Anchor Outputs"). Kept as a claim, so it is stored and sent again each block;
+ * none while the commitment pays enough on its own.
+ */
+function planAnchorChild(s: MonitorState, env: MonitorEnv, commitment: Transaction, deadline: number, out: Plan, bump: boolean): void {
+  const wallet = env.wallet!;
+  const { c } = localCommitment(s.data, env.secrets);
+  const vout = c.outputs.findIndex((o) => o.kind === 'anchor_local');
+  if (vout < 0) return;
+  const txid = commitment.getId();
+  const id = `anchor:${txid}`;
+  const kept = s.chain.claims[id];
+  const r = claimVersion({
+    id,
+    label: 'anchor CPFP child',
+    deadline,
+    tip: s.chain.height,
+    estimates: estimatesOf(env),
+    hold: !bump,
+    ...(kept ? { kept } : {}),
+    walletCoins: () => wallet.coins,
+    build: (rate, coins) =>
+      bumpCommitment({
+        commitment,
+        commitmentFeeSat: c.feeSat,
+        anchor: { outpoint: { txid, vout }, valueSat: c.outputs[vout]!.amountSat, witnessScript: c.outputs[vout]!.witnessScript! },
+        fundingSecret: env.secrets.fundingSecret,
+        feeratePerKw: rate,
+        coins: coins(),
+        changeScript: wallet.changeScript,
+        signer: wallet.signer,
+      }),
+  });
+  if (r.claim) out.claims.push(r.claim);
+  const nb = r.notBuilt;
+  // The commitment paying enough alone is no failure: a child is built when the feerate asks more.
+  if (nb && nb.reason !== 'nothing-to-sweep') out.events.push({ id: kept ? `not-bumped:${kept.txid}` : `not-built:${id}`, action: { type: 'not_built', label: 'anchor CPFP child', reason: nb.reason, message: nb.message } });
 }

@@ -7,9 +7,11 @@
  *   height for its timelocks; the chain watch tells only blocks that matched), and force closes;
  * - actions, in order: `store` (the monitor's chain record, durable before anything it decided leaves),
  *   `watch` (registered with the chain watch, then the same block matched again for those outputs: a
- *   spend can share a block with the output it spends), `broadcast` (with a CPFP child through our
- *   anchor for our commitment of an anchors channel; a transaction with wallet inputs is recorded in
- *   the wallet), HTLC outcomes to the switch, the channel's phase to the channel manager.
+ *   spend can share a block with the output it spends), `broadcast` (a transaction with wallet inputs,
+ *   such as the CPFP child through our anchor, is recorded in the wallet with the unconfirmed parent it
+ *   depends on, so the wallet can tell when a conflict makes it dead), HTLC outcomes to the switch, the
+ *   channel's phase to the channel manager. Which fee each claim pays, and when it is raised, the
+ *   monitor decides (core/monitor/bump.ts) from the node's estimates for 2, 6 and 144 blocks.
  *
  * Monitors are processed one event at a time, in the order events come (a block is seen by every
  * monitor before the next block). An error in one monitor is logged and leaves the others running.
@@ -26,8 +28,7 @@ import type { ChannelSecrets } from '../keys/channel-keys.ts';
 import { step as monitorStep, newMonitor } from '../monitor/monitor.ts';
 import type { MonitorAction, MonitorEnv, MonitorInput, MonitorState } from '../monitor/monitor.ts';
 import type { MonitorUpdate } from '../monitor/state.ts';
-import { localCommitment, signedLocalCommitment } from '../monitor/view.ts';
-import { bumpCommitment } from '../monitor/anchor.ts';
+import type { FeeEstimates } from '../monitor/bump.ts';
 import type { WalletCoin } from '../monitor/types.ts';
 import { loadMonitorState, monitorChainOps } from './monitor-records.ts';
 import type { ChannelManager } from './channels.ts';
@@ -42,6 +43,8 @@ export interface ChainMonitorsOptions {
   wallet: Wallet;
   broadcaster: Broadcaster;
   feeratePerKw: () => number;
+  /** The estimates for 2, 6 and 144 blocks that claims' fees follow; `feeratePerKw` for all when absent. */
+  feerates?: () => FeeEstimates;
   tipHeight: () => number;
   log: Logger;
   onHtlc: (o: OnChainHtlcOutcome) => Promise<void>;
@@ -52,8 +55,6 @@ interface Live {
   secrets: ChannelSecrets;
   /** Where this monitor's sweeps go: a fresh wallet address, taken when the first is needed. */
   sweepScript?: Uint8Array;
-  /** The CPFP child built for our published commitment, reused while that commitment waits. */
-  child?: { commitment: string; txHex: string };
   closed: boolean;
 }
 
@@ -63,7 +64,10 @@ export class ChainMonitors {
   /** What the chain watch matched in the blocks being delivered, by `<type>:<hash>`. */
   private readonly matches = new Map<string, BlockMatches>();
   private readonly unsubscribe: (() => void)[] = [];
-  /** Wallet coins given to a transaction built in this process and not yet seen spent by the wallet. */
+  /**
+   * Wallet coins signed into a transaction in this process and not yet recorded by the wallet as spent
+   * (kept only while a claim holds them: a version built and not kept gives its coins back).
+   */
   private readonly usedCoins = new Set<string>();
   /** Channels whose monitor is being started (its first updates are in its records already). */
   private readonly starting = new Set<string>();
@@ -199,6 +203,7 @@ export class ChainMonitors {
     try {
       const r = monitorStep(l.state, input, await this.env(l, input));
       l.state = r.state;
+      this.releaseUnheld();
       const more = await this.execute(key, l, r.actions, ctx, input);
       return [...r.actions, ...more];
     } catch (e) {
@@ -219,6 +224,7 @@ export class ChainMonitors {
       secrets: l.secrets,
       sweepScript: l.sweepScript ?? new Uint8Array(0),
       feeratePerKw: this.o.feeratePerKw(),
+      ...(this.o.feerates ? { feerates: this.o.feerates() } : {}),
       wallet: {
         // Read only when a transaction needs fee inputs; a coin given to one is not offered to the next.
         get coins(): WalletCoin[] {
@@ -305,51 +311,32 @@ export class ChainMonitors {
 
   /**
    * Sends a transaction the monitor decided on; a refusal is logged and tried again next block (the
-   * monitor broadcasts every live claim each block). Our commitment of an anchors channel gets a CPFP
-   * child through our anchor with wallet coins while it waits; a transaction that spends wallet coins
-   * is recorded in the wallet once the node took it, so nothing else spends them.
+   * monitor broadcasts every live claim each block, a new version of one as soon as it is built). A
+   * transaction that spends wallet coins is recorded in the wallet once the node took it, so nothing
+   * else spends them, with the unconfirmed claims it spends from (our commitment, for the CPFP child):
+   * if a conflict of either confirms, the wallet gives its coins back.
    */
   private async broadcast(key: string, l: Live, a: Extract<MonitorAction, { type: 'broadcast' }>): Promise<void> {
-    const send = async (txHex: string, label: string): Promise<boolean> => {
-      try {
-        await this.o.broadcaster.broadcast(txHex);
-        return true;
-      } catch (e) {
-        this.o.log.debug(`channel ${key.slice(0, 16)}…: ${label} not accepted yet: ${errText(e)}`, { channel: key });
-        return false;
-      }
-    };
-    const ok = await send(a.txHex, a.label);
-    if (ok && this.spendsWallet(a.txHex)) await this.o.wallet.recordOwn(a.txHex, `channel ${key.slice(0, 16)}…: ${a.label}`);
-    if (!a.label.startsWith('our commitment') || !l.state.data.params.anchors || l.state.chain.fundingSpend) return;
-    if (l.child?.commitment !== a.txid) {
-      const d = l.state.data;
-      const { c } = localCommitment(d, l.secrets);
-      const vout = c.outputs.findIndex((o) => o.kind === 'anchor_local');
-      if (vout < 0) return;
-      const env = await this.env(l, { type: 'force_close' });
-      const r = bumpCommitment({
-        commitment: signedLocalCommitment(d, l.secrets),
-        commitmentFeeSat: c.feeSat,
-        anchor: { outpoint: { txid: a.txid, vout }, valueSat: c.outputs[vout]!.amountSat, witnessScript: c.outputs[vout]!.witnessScript! },
-        fundingSecret: l.secrets.fundingSecret,
-        feeratePerKw: env.feeratePerKw,
-        coins: env.wallet!.coins,
-        changeScript: this.o.wallet.scriptFor(await this.o.wallet.newAddress()),
-        signer: env.wallet!.signer,
-      });
-      if (!r.ok) {
-        if (r.reason !== 'nothing-to-sweep') this.o.log.warn(`channel ${key.slice(0, 16)}…: no CPFP child for our commitment (${r.reason}): ${r.message}`, { channel: key });
-        return;
-      }
-      l.child = { commitment: a.txid, txHex: r.tx.toHex() };
+    try {
+      await this.o.broadcaster.broadcast(a.txHex);
+    } catch (e) {
+      this.o.log.debug(`channel ${key.slice(0, 16)}…: ${a.label} not accepted yet: ${errText(e)}`, { channel: key });
+      return;
     }
-    if (await send(l.child.txHex, 'anchor CPFP child')) await this.o.wallet.recordOwn(l.child.txHex, `channel ${key.slice(0, 16)}…: anchor CPFP`);
+    const tx = Transaction.fromHex(a.txHex);
+    const ins = tx.ins.map((i) => ({ txid: hex.encode(Uint8Array.from(i.hash).reverse()), vout: i.index }));
+    if (!ins.some((o) => this.o.wallet.coinValue(o.txid, o.vout) !== undefined)) return;
+    const parents = Object.values(l.state.chain.claims).filter((c) => ins.some((o) => o.txid === c.txid)).map((c) => c.txHex);
+    await this.o.wallet.recordOwn(a.txHex, `channel ${key.slice(0, 16)}…: ${a.label}`, { parents });
+    for (const o of ins) this.usedCoins.delete(`${o.txid}:${o.vout}`);
   }
 
-  private spendsWallet(txHex: string): boolean {
-    const tx = Transaction.fromHex(txHex);
-    return tx.ins.some((i) => this.usedCoins.has(`${hex.encode(Uint8Array.from(i.hash).reverse())}:${i.index}`));
+  /** Coins signed into a version no claim kept (a replacement tried at a lower fee) are offered again. */
+  private releaseUnheld(): void {
+    if (!this.usedCoins.size) return;
+    const held = new Set<string>();
+    for (const l of this.live.values()) for (const c of Object.values(l.state.chain.claims)) for (const w of c.coins ?? []) held.add(`${w.outpoint.txid}:${w.outpoint.vout}`);
+    for (const k of [...this.usedCoins]) if (!held.has(k)) this.usedCoins.delete(k);
   }
 }
 

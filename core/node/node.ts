@@ -254,6 +254,7 @@ export class CoulombNode {
         wallet,
         broadcaster: this.chain.broadcaster,
         feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
+        feerates: () => ({ urgent: this.chain.fees.feerateSatPerKw('urgent'), normal: this.chain.fees.feerateSatPerKw('normal'), economy: this.chain.fees.feerateSatPerKw('economy') }),
         tipHeight: () => this.tipHeight(),
         log: this.log.child('CHMON'),
         onHtlc: (o) => sw.onChainOutcome(o),

@@ -57,6 +57,11 @@ interface TxRecord {
   label?: string;
   /** Signed by this wallet (kept and re-broadcast until mined), as opposed to seen in a mempool. */
   own?: boolean;
+  /**
+   * Unconfirmed transactions of others it spends from (our commitment, for an anchor's CPFP child), as
+   * hex: a conflict of one of them confirming makes this one dead too.
+   */
+  parents?: string[];
 }
 
 /** The history as `wallet_history.json` held it (before it moved into the KvStore). */
@@ -238,6 +243,7 @@ export class Wallet {
   private async connectBlock(block: Block, height: number, hash: string): Promise<void> {
     const txs = block.transactions ?? [];
     const mine: Transaction[] = [];
+    const dead = this.conflictedBy(txs);
     const apply = (s: WalletState): void => {
       for (;;) {
         let found = false;
@@ -266,6 +272,7 @@ export class Wallet {
         // A coin at the edge of the lookahead may reveal more addresses; scan the block again for them.
         if (!found || !this.extendLookahead()) break;
       }
+      this.forget(s, dead);
       s.recent.push({ hash, height });
       if (s.recent.length > 100) s.recent.shift();
     };
@@ -274,10 +281,14 @@ export class Wallet {
     // durable; what the wallet itself signs is always made durable before it is broadcast.
     this.state.updateLazy(apply);
     this.writeTxs(
-      mine.map((tx) => {
-        const id = tx.getId();
-        return txPut(id, { ...(this.txs.get(id) ?? { time: block.timestamp, hex: tx.toHex() }), height });
-      }),
+      [
+        ...mine.map((tx) => {
+          const id = tx.getId();
+          const { parents: _done, ...rec } = this.txs.get(id) ?? { time: block.timestamp, hex: tx.toHex() };
+          return txPut(id, { ...rec, height });
+        }),
+        ...[...dead.keys()].map(txDelete),
+      ],
       false,
     );
     if (++this.unflushed >= 100) await this.flush();
@@ -555,8 +566,8 @@ export class Wallet {
    * else in the node (a chain monitor's sweep with fee inputs): its coins are spent, its outputs ours,
    * from now on, so no other transaction of ours picks the same coins.
    */
-  async recordOwn(txHex: string, label?: string): Promise<string> {
-    return this.record(txHex, label);
+  async recordOwn(txHex: string, label?: string, opts: { parents?: string[] } = {}): Promise<string> {
+    return this.record(txHex, label, opts.parents);
   }
 
   /** The value of a coin this wallet has or had, spent or not. */
@@ -593,10 +604,20 @@ export class Wallet {
     return [bscript.signature.encode(tinyBackend.sign(digest, secret), Transaction.SIGHASH_ALL), pubkey];
   }
 
-  private async record(txHex: string, label?: string): Promise<string> {
+  private async record(txHex: string, label?: string, parents?: string[]): Promise<string> {
     const tx = Transaction.fromHex(txHex);
     const txid = tx.getId();
+    // Unconfirmed transactions of ours it conflicts with are replaced by it (BIP 125): gone for good.
+    const spends = new Set(tx.ins.map((i) => key(txidOf(i), i.index)));
+    const replaced = new Map<string, Transaction>();
+    for (const [id, rec] of this.txs) {
+      if (id === txid || rec.height !== null) continue;
+      const other = Transaction.fromHex(rec.hex);
+      if (other.ins.some((i) => spends.has(key(txidOf(i), i.index)))) replaced.set(id, other);
+    }
+    const dead = this.withDescendants(replaced);
     await this.state.update((s) => {
+      this.forget(s, dead);
       for (const i of tx.ins) {
         const c = s.coins[key(txidOf(i), i.index)];
         if (c) c.spentBy = txid;
@@ -610,8 +631,68 @@ export class Wallet {
     });
     this.extendLookahead();
     const had = this.txs.get(txid);
-    await this.writeTxs([txPut(txid, { height: had?.height ?? null, time: had?.time ?? Math.floor(Date.now() / 1000), hex: txHex, own: true, ...(label ? { label } : {}) })], true);
+    const pending = (parents ?? []).filter((p) => !this.txs.get(Transaction.fromHex(p).getId())?.height);
+    await this.writeTxs(
+      [...[...dead.keys()].map(txDelete), txPut(txid, { height: had?.height ?? null, time: had?.time ?? Math.floor(Date.now() / 1000), hex: txHex, own: true, ...(label ? { label } : {}), ...(pending.length && had?.height == null ? { parents: pending } : {}) })],
+      true,
+    );
     return txid;
+  }
+
+  /**
+   * Our unconfirmed transactions a block makes dead: one of its inputs, or of the unconfirmed parents
+   * it was recorded with, spent by another transaction of the block (the peer's commitment instead of
+   * ours under our CPFP child; an older version of a replaced claim). With what spends from them.
+   */
+  private conflictedBy(block: readonly Transaction[]): Map<string, Transaction> {
+    const spentBy = new Map<string, string>();
+    for (const t of block) {
+      const id = t.getId();
+      for (const i of t.ins) spentBy.set(key(txidOf(i), i.index), id);
+    }
+    const dead = new Map<string, Transaction>();
+    if (!spentBy.size) return dead;
+    const conflicts = (t: Transaction): boolean => {
+      const id = t.getId();
+      return t.ins.some((i) => {
+        const by = spentBy.get(key(txidOf(i), i.index));
+        return by !== undefined && by !== id;
+      });
+    };
+    for (const [txid, rec] of this.txs) {
+      if (rec.height !== null) continue;
+      const tx = Transaction.fromHex(rec.hex);
+      if (conflicts(tx) || (rec.parents ?? []).some((p) => conflicts(Transaction.fromHex(p)))) dead.set(txid, tx);
+    }
+    return this.withDescendants(dead);
+  }
+
+  /** These transactions and every unconfirmed one of the wallet spending from them. */
+  private withDescendants(roots: Map<string, Transaction>): Map<string, Transaction> {
+    const out = new Map(roots);
+    for (let grew = out.size > 0; grew; ) {
+      grew = false;
+      for (const [txid, rec] of this.txs) {
+        if (out.has(txid) || rec.height !== null) continue;
+        const tx = Transaction.fromHex(rec.hex);
+        if (tx.ins.some((i) => out.has(txidOf(i)))) {
+          out.set(txid, tx);
+          grew = true;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Takes dead transactions out of the coins: their outputs never were, their inputs are ours again. */
+  private forget(s: WalletState, dead: Map<string, Transaction>): void {
+    for (const [txid, tx] of dead) {
+      tx.outs.forEach((_o, vout) => delete s.coins[key(txid, vout)]);
+      for (const i of tx.ins) {
+        const c = s.coins[key(txidOf(i), i.index)];
+        if (c?.spentBy === txid) c.spentBy = undefined;
+      }
+    }
   }
 
   /** Replaces an unconfirmed send of ours with one paying `satPerVb`, taking the extra fee from change. */

@@ -55,6 +55,16 @@ export class PlaygroundChain {
   readonly mempool = new Map<string, MempoolEntry>();
   private readonly spentInMempool = new Map<string, string>();
   private extraNonce = 0;
+  /**
+   * The least feerate (sat/vB) estimatesmartfee answers, whatever the mempool holds: a playground can
+   * play a busy network (setfeeestimate), to see fees raised as a deadline nears. 0 when not set.
+   */
+  feeEstimateFloorSatPerVb = 0;
+  /**
+   * Miners of a busy network: a block takes only transactions whose package (with their unconfirmed
+   * ancestors) pays at least this (sat/vB), so a low-fee parent waits unless a child pays for it. 0: all.
+   */
+  minMiningFeeSatPerVb = 0;
 
   private constructor(private readonly datadir: string | undefined) {}
 
@@ -323,11 +333,11 @@ export class PlaygroundChain {
     return hashes;
   }
 
-  /** Mempool transactions ordered so that parents come before children. */
+  /** Mempool transactions ordered so that parents come before children (those the miners take). */
   private blockTemplate(): Transaction[] {
     const out: Transaction[] = [];
     const placed = new Set<string>();
-    const pending = [...this.mempool.values()];
+    const pending = [...this.mempool.values()].filter((e) => this.minable().has(e.txid));
     let progress = true;
     while (pending.length && progress) {
       progress = false;
@@ -342,6 +352,33 @@ export class PlaygroundChain {
       }
     }
     return out;
+  }
+
+  /** What miners take at `minMiningFeeSatPerVb`: a transaction with the ancestors it pays for, CPFP counted. */
+  private minable(): Set<string> {
+    const all = new Set(this.mempool.keys());
+    if (this.minMiningFeeSatPerVb <= 0) return all;
+    const taken = new Set<string>();
+    const ancestors = (id: string, acc: Set<string>): Set<string> => {
+      if (acc.has(id) || taken.has(id)) return acc;
+      acc.add(id);
+      for (const i of this.mempool.get(id)!.tx.ins) if (this.mempool.has(prevTxid(i))) ancestors(prevTxid(i), acc);
+      return acc;
+    };
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const id of all) {
+        if (taken.has(id)) continue;
+        const pkg = [...ancestors(id, new Set())].map((x) => this.mempool.get(x)!);
+        const fee = pkg.reduce((a, e) => a + e.fee, 0n);
+        const vsize = pkg.reduce((a, e) => a + e.vsize, 0);
+        if (Number(fee) >= this.minMiningFeeSatPerVb * vsize) {
+          for (const e of pkg) taken.add(e.txid);
+          grew = true;
+        }
+      }
+    }
+    return taken;
   }
 
   /**

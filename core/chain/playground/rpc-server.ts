@@ -163,7 +163,7 @@ export function createHandlers(chain: PlaygroundChain, faucet: Faucet): Record<s
     estimatesmartfee: ([target]) => {
       need<number>(target, 'conf_target', isInt);
       const rates = [...chain.mempool.values()].map((e) => Number(e.fee) / e.vsize).sort((a, b) => a - b);
-      const satPerVb = Math.max(1, rates.length ? rates[Math.floor(rates.length / 2)]! : 1);
+      const satPerVb = Math.max(1, chain.feeEstimateFloorSatPerVb, rates.length ? rates[Math.floor(rates.length / 2)]! : 1);
       return { feerate: (satPerVb * 1000) / 1e8, blocks: Math.max(2, Number(target)) };
     },
     getnetworkinfo: () => ({ version: 280000, subversion: '/Coulomb playground/', protocolversion: 70016, localrelay: true, networkactive: true, connections: 0, relayfee: 0.00001, incrementalfee: 0.00001, warnings: '' }),
@@ -178,7 +178,14 @@ export function createHandlers(chain: PlaygroundChain, faucet: Faucet): Record<s
       }
       return null;
     },
-    // Playground extras (not in bitcoind): a faucet and its balance.
+    // Playground extras (not in bitcoind): a faucet and its balance, and a fee estimate to play a busy network.
+    // setfeeestimate <estimate sat/vB> [<least package feerate miners take, sat/vB>]
+    setfeeestimate: ([satPerVb, minMining = 0]) => {
+      const rate = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 10_000;
+      chain.feeEstimateFloorSatPerVb = need<number>(satPerVb, 'sat_per_vb', rate);
+      chain.minMiningFeeSatPerVb = need<number>(minMining, 'min_mining_sat_per_vb', rate);
+      return null;
+    },
     sendtoaddress: async ([addr, amountBtc]) => {
       const amount = need<number>(amountBtc, 'amount', (v) => typeof v === 'number' && v > 0 && v <= 21e6);
       try {
