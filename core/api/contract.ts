@@ -136,6 +136,14 @@ export const methodSchemas = {
   verifychanbackup: z.object({ multi_chan_backup: z.string().min(2).max(4_000_000) }).strict(),
   /** Recovers the channels of a backup (hex) this node does not have: each peer is asked to force-close. */
   restorechanbackup: z.object({ multi_chan_backup: z.string().min(2).max(4_000_000) }).strict(),
+  /** The watchtower built into this node (lncli tower info): its key and the URIs clients add. */
+  towerinfo: z.object({}).strict(),
+  /** A watchtower to back up every revoked state to, `<pubkey>@<host>[:<port>]` (lncli wtclient add). */
+  wtclient_add: z.object({ uri: z.string().min(1).max(600) }).strict(),
+  /** The towers added, and their sessions (lncli wtclient towers). */
+  wtclient_towers: z.object({}).strict(),
+  /** Backups sent, waiting and failed, and sessions (lncli wtclient stats). */
+  wtclient_stats: z.object({}).strict(),
   /** A new invoice: an amount in sats (value) or msat (value_msat), or neither (0) to let the payer choose. */
   addinvoice: z
     .object({
@@ -590,10 +598,25 @@ export interface MethodOutputs {
   exportchanbackup: { multi_chan_backup: { chan_points: string[]; multi_chan_backup: string }; created_at_ms: number };
   verifychanbackup: { chan_points: string[]; created_at_ms: number; node_id: string };
   restorechanbackup: { restored_chan_points: string[]; already_known: string[] };
+  towerinfo: { pubkey: string; listeners: string[]; uris: string[]; active: boolean; num_sessions: number; num_updates: number; num_justice_published: number };
+  wtclient_add: Record<string, never>;
+  wtclient_towers: { towers: WtTowerView[] };
+  wtclient_stats: { num_backups: number; num_pending_backups: number; num_failed_backups: number; num_sessions_acquired: number; num_sessions_exhausted: number };
   playground_mine: { block_hashes: string[] };
   playground_faucet: { txid: string; block_hash: string };
 }
 export type MethodOutput<M extends MethodName> = MethodOutputs[M];
+
+/** A watchtower the client backs up to (lncli wtclient towers), with `num_backlog` backups waiting for it. */
+export interface WtTowerView {
+  pubkey: string;
+  addresses: string[];
+  active_session_candidate: boolean;
+  num_sessions: number;
+  sessions: { num_backups: number; num_pending_backups: number; max_backups: number; sweep_sat_per_vbyte: number }[];
+  num_backlog: number;
+  last_error?: string;
+}
 
 /** A channel as its events name it. */
 export interface ChannelEventView {

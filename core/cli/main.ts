@@ -12,7 +12,7 @@ import { CLIENT_COMMANDS, DAEMON_COMMAND } from './commands.ts';
 import { callDaemon } from '../api/control-client.ts';
 import { ApiError } from '../api/contract.ts';
 import type { MethodInput, MethodName } from '../api/contract.ts';
-import { defaultDatadir, DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT, DEFAULT_RPC_PORT, NETWORKS } from '../node/config.ts';
+import { defaultDatadir, DEFAULT_BITCOIND_RPC_PORT, DEFAULT_PEER_PORT, DEFAULT_RPC_PORT, DEFAULT_TOWER_PORT, NETWORKS } from '../node/config.ts';
 import { runCreate, runUnlock } from './wallet-flow.ts';
 import { runExportHistory } from './export-history.ts';
 import type { NodeConfig } from '../node/config.ts';
@@ -117,6 +117,7 @@ export function daemonConfig(flags: Record<string, unknown>): NodeConfig {
     logLevel: level as NodeConfig['logLevel'],
     logToStderr: !flags.quiet,
     channel: channelPolicy(flags),
+    ...(flags['watchtower.active'] ? { watchtower: { active: true, listen: ((flags['watchtower.listen'] as string[] | undefined) ?? []).map((l) => parseHostPort(l, DEFAULT_TOWER_PORT, true)), externalIps: ((flags['watchtower.externalip'] as string[] | undefined) ?? []).map((l) => parseHostPort(l, DEFAULT_TOWER_PORT)) } } : {}),
     ...(db ? { db } : {}),
   };
 }
@@ -283,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   else {
     const params = cmd.toParams(flags, positionals);
-    const method: MethodName = cmd.name === 'playground' && positionals[0] === 'faucet' ? 'playground_faucet' : cmd.method;
+    const method: MethodName = cmd.methodFor?.(positionals) ?? (cmd.name === 'playground' && positionals[0] === 'faucet' ? 'playground_faucet' : cmd.method);
     result = await callDaemon(dir, method, params as MethodInput<MethodName>);
     if (cmd.afterCall) result = await cmd.afterCall(result, flags);
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Network } from '../keys/node-key.ts';
 import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
 import type { KvBackendConfig } from '../store/kv/types.ts';
+import type { TowerConfig } from './tower.ts';
 
 export const NETWORKS: readonly Network[] = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'];
 
@@ -47,6 +48,8 @@ export interface NodeConfig {
   channel?: { config?: Partial<ChannelConfig>; limits?: Partial<ChannelLimits> };
   /** Where the node keeps its records (core/store/kv); default: the embedded store in `<datadir>/store`. */
   db?: KvBackendConfig;
+  /** The watchtower built into the node (core/node/tower.ts): off unless `active`. */
+  watchtower?: TowerConfig;
 }
 
 export function defaultDatadir(): string {
@@ -58,3 +61,5 @@ export function defaultDatadir(): string {
 
 export const DEFAULT_PEER_PORT = 9735;
 export const DEFAULT_RPC_PORT = 10009;
+/** lnd's default watchtower port. */
+export const DEFAULT_TOWER_PORT = 9911;

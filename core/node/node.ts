@@ -45,6 +45,8 @@ import { rpcLookup } from './recovery.ts';
 import type { ChannelRecovery } from './recovery.ts';
 import { channelDetailHandlers } from './channel-detail.ts';
 import type { BackupServices } from './backup-api.ts';
+import { closeTowerServices, openTowerServices, towerHandlers } from './tower-api.ts';
+import type { TowerServices } from './tower-api.ts';
 import { openKvStore } from '../store/kv/open.ts';
 import { checkMovedInto } from '../store/kv/migrate.ts';
 import type { KvStore } from '../store/kv/types.ts';
@@ -103,6 +105,8 @@ interface Unlocked {
   monitors: ChainMonitors;
   /** Channel backups, peer storage and recovery from a backup (core/node/backup-api.ts). */
   backup: BackupServices;
+  /** The watchtower (when active) and the watchtower client (core/node/tower-api.ts). */
+  towers: TowerServices;
 }
 
 export class CoulombNode {
@@ -242,6 +246,7 @@ export class CoulombNode {
     let payments: PaymentStore | undefined;
     let htlcSwitch: HtlcSwitch | undefined;
     let monitors: ChainMonitors | undefined;
+    let towers: TowerServices | undefined;
     try {
       invoices = await InvoiceRegistry.open(kv, { dir: config.datadir, nodeSecret: keys.nodeSecret, network: config.network, warn: (m) => this.log.warn(m) });
       payments = await PaymentStore.open(kv, { dir: config.datadir, warn: (m) => this.log.warn(m) });
@@ -267,12 +272,25 @@ export class CoulombNode {
         broadcast: (txHex: string) => this.chain.broadcaster.broadcast(txHex),
       };
       backup = await openBackupServices({ kv, datadir: config.datadir, seed, network: config.network, nodeId, channels, peers, chainWatch, addressesOf: (pk) => book.addresses(pk), log: this.log.child('BACKUP'), sweeper, lookup: rpcLookup(this.chain.rpc) });
-      await this.startServices(wallet, peers, channels, chainWatch, birthday, monitors, backup.recovery);
+      towers = await openTowerServices({
+        kv,
+        seed,
+        network: config.network,
+        chainHash: CHAIN_HASHES[config.network],
+        config: config.watchtower ?? { active: false },
+        broadcast: (txHex: string) => this.chain.broadcaster.broadcast(txHex),
+        channels,
+        sweepScript: async () => wallet.scriptFor(await wallet.newAddress()),
+        feeratePerKw: () => this.chain.fees.feerateSatPerKw('normal'),
+        log: this.log,
+      });
+      await this.startServices(wallet, peers, channels, chainWatch, birthday, monitors, backup.recovery, towers);
       htlcSwitch.resume();
       await peers.reconnectAll();
     } catch (e) {
       // Leave nothing half-started: the user can fix the cause and unlock again.
       await peers.close();
+      if (towers) await closeTowerServices(towers);
       backup?.recovery.close();
       await backup?.backups.close();
       await monitors?.close();
@@ -285,7 +303,7 @@ export class CoulombNode {
       this.listening = [];
       throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
     }
-    this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch, monitors: monitors!, backup: backup! };
+    this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch, monitors: monitors!, backup: backup!, towers: towers! };
     this.walletState = 'READY';
     wireNodeEvents({ peers, channels, payments, invoices }, (e) => this.events.emit(e));
     this.events.emit({ type: 'wallet_state', state: 'READY' });
@@ -314,7 +332,7 @@ export class CoulombNode {
     }
   }
 
-  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, chainWatch: ChainWatch, birthday: number, monitors: ChainMonitors, recovery: ChannelRecovery): Promise<void> {
+  private async startServices(wallet: Wallet, peers: PeerManager, channels: ChannelManager, chainWatch: ChainWatch, birthday: number, monitors: ChainMonitors, recovery: ChannelRecovery, towers?: TowerServices): Promise<void> {
     for (const l of this.config.listen) this.listening.push(await peers.listen(l.host, l.port));
     const { source, rpc, broadcaster, fees } = this.chain;
     const from = wallet.scanFrom ?? (await (async () => {
@@ -331,6 +349,8 @@ export class CoulombNode {
       // before the wallet's scan point passes the block.
       await monitors.onChainEvent(e, e.height >= source.status().bestHeight);
       if (e.type === 'connected') broadcaster.confirmed(e.block);
+      // The watchtower looks for its clients' revoked commitments in every block, rescans included.
+      if (e.type === 'connected') await towers?.tower?.onBlock(e.block, e.height).catch((err: unknown) => this.log.warn('the watchtower failed on a block', { error: String(err) }));
       await wallet.onChainEvent(e);
       // Near the tip (not during a rescan), re-send our pending transactions and refresh fee estimates.
       if (e.height >= source.status().bestHeight) await wallet.flush();
@@ -467,6 +487,7 @@ export class CoulombNode {
       const u = this.unlocked;
       const parts: [string, (() => Promise<void>) | undefined][] = [
         ['peers', u && (() => u.peers.close())],
+        ['watchtower', u && (() => closeTowerServices(u.towers))],
         ['chain', this.chain && (() => this.chain.stop())],
         ['chain monitors', u && (() => u.monitors.close())],
         ['channels', u && (() => u.channels.close())],
@@ -978,6 +999,7 @@ export class CoulombNode {
       sendpayment: (input) => this.pay(input),
       payinvoice: (input) => this.pay(input),
       ...backupHandlers(() => this.ready().backup),
+      ...towerHandlers(() => this.ready().towers),
       ...channelDetailHandlers({
         tip: () => this.tipHeight(),
         channels: () => this.ready().channels.list().map((c) => ({ state: c.state, view: () => this.channelView(c) })),
@@ -999,4 +1021,3 @@ export class CoulombNode {
     };
   }
 }
-
