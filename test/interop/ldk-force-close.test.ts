@@ -11,6 +11,12 @@
  *    goes out at once, its HTLC-timeout at the expiry, and to_local and both second-stage outputs after
  *    LDK's to_self_delay (at least 144 blocks); LDK claims one HTLC with its preimage (settling
  *    Coulomb's payment), times out the other, and sweeps to_remote and both claims to its key.
+ * 3. LDK publishes a revoked commitment: a ChannelMonitor its persister kept from before a payment
+ *    back to Coulomb, read again and made to broadcast its holder commitment. Coulomb's justice takes
+ *    LDK's to_local before LDK's delay, and its to_remote beside it; LDK gets nothing.
+ * 4. Coulomb, restored from a copy of its data directory taken before a payment to LDK and kept away
+ *    from LDK, force-closes from that state: LDK's justice spends the revoked to_local before
+ *    Coulomb's delay, LDK sweeps it and its to_remote, and Coulomb's wallet gets nothing.
  *
  * Each side's claims are read off the chain: Coulomb's wallet changes by what its claims took less
  * their fees, to the satoshi; every output of the commitment is spent once; the views say how the
@@ -26,7 +32,8 @@ import { holdIncoming, startCoulombPair, TxBook } from '../helpers/coulomb-pair.
 import type { CoulombPair } from '../helpers/coulomb-pair.ts';
 import type { TestNode } from '../helpers/node.ts';
 import { newKey } from '../helpers/txbuilder.ts';
-import { waitFor } from '../helpers/daemon.ts';
+import { cp, rm } from 'node:fs/promises';
+import { removeDir, tempDir, waitFor } from '../helpers/daemon.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
 import type { Message } from '../../core/wire/index.ts';
 import type { Peer } from '../../core/peer/peer.ts';
@@ -132,11 +139,11 @@ describe('force close and breach between Coulomb and LDK', () => {
 
   /**
    * Mines until both sides are done with the channel: ours CLOSED, LDK with no balance left to claim
-   * and every sweep it built since `sweepsFrom` mined. Blocks come `batch` at a time up to
+   * and every sweep it built since `sweepsFrom` mined (at least one unless `ldkSweeps` is false). Blocks come `batch` at a time up to
    * `quietUntil` (nothing is due before it), then two at a time.
    */
-  const untilBothDone = async (point: string, commitHeight: number, limit: number, sweepsFrom: number, quietUntil = 0): Promise<void> => {
-    const ldkDone = (): boolean => ldkBalances().length === 0 && d.sweeps.length > sweepsFrom && d.sweeps.slice(sweepsFrom).every((s) => txOnChain(Transaction.fromBuffer(Buffer.from(s)).getId()));
+  const untilBothDone = async (point: string, commitHeight: number, limit: number, sweepsFrom: number, quietUntil = 0, ldkSweeps = true): Promise<void> => {
+    const ldkDone = (): boolean => ldkBalances().length === 0 && (!ldkSweeps || d.sweeps.length > sweepsFrom) && d.sweeps.slice(sweepsFrom).every((s) => txOnChain(Transaction.fromBuffer(Buffer.from(s)).getId()));
     while (phaseOf(point) !== 'CLOSED' || !ldkDone()) {
       if (tip() > limit) throw new Error(`not done at ${tip()} (commitment at ${commitHeight}): ours ${phaseOf(point)} claims [${Object.values(monitorOf(point).chain.claims).map((c) => `${c.label} ${c.txid.slice(0, 8)}${txOnChain(c.txid) ? ' mined' : ''}`).join(', ')}] spends [${Object.entries(monitorOf(point).chain.spends).map(([k, v]) => `${k.slice(0, 8)}${k.slice(64)}<-${v.txid.slice(0, 8)}@${v.height}`).join(' ')}] logs ${us.logs.filter((l) => /WARN|ERROR/.test(l)).slice(-4).join(' | ')}; LDK logs ${ldk.logs.filter((l) => /WARN|ERROR/.test(l)).slice(-4).join(' | ')}; LDK balances ${ldkBalances().map((x) => x.constructor.name).join(', ')}, sweeps ${d.sweeps.length - sweepsFrom}, errors ${d.errors.join('; ')}; rejected ${rejected.slice(-5).join('; ')}`);
       await mine(tip() + 10 < quietUntil ? 10 : 2);
@@ -222,7 +229,8 @@ describe('force close and breach between Coulomb and LDK', () => {
 
     // Payments: B settled from LDK's HTLC-success, A failed by our timeout; LDK's C sent, D failed.
     expect((await payB).status).toBe('SUCCEEDED');
-    await expect(payA).rejects.toThrow(/ended on chain without its preimage/);
+    await expect(payA).rejects.toThrow();
+    expect((await b.lookuppayment({ payment_hash: invA.paymentHash })).status).toBe('FAILED');
     await d.until('LDK to see C paid and D failed', () => d.sent.has(invC.r_hash) && d.failed.has(invD.r_hash));
     expect(d.errors).toEqual([]);
 
@@ -311,7 +319,8 @@ describe('force close and breach between Coulomb and LDK', () => {
 
     // E settled from LDK's preimage claim, F failed by our HTLC-timeout; LDK's G sent, H failed.
     expect((await payE).status).toBe('SUCCEEDED');
-    await expect(payF).rejects.toThrow(/ended on chain without its preimage/);
+    await expect(payF).rejects.toThrow();
+    expect((await b.lookuppayment({ payment_hash: invF.paymentHash })).status).toBe('FAILED');
     await d.until('LDK to see G paid and H failed', () => d.sent.has(invG.r_hash) && d.failed.has(invH.r_hash));
     expect(d.errors).toEqual([]);
 
@@ -359,5 +368,127 @@ describe('force close and breach between Coulomb and LDK', () => {
 
     const closed = (await b.closedchannels({})).channels.find((c) => c.channel_point === point)!;
     expect(closed.close_type).toBe('LOCAL_FORCE_CLOSE');
+  });
+  it('LDK publishes a revoked commitment from an old ChannelMonitor: our justice takes everything, to the satoshi', { timeout: 120_000 }, async () => {
+    const point = await openToLdk();
+    const sweepsFrom = d.sweeps.length;
+    d.holdPayments = false;
+    const inv = ldkInvoice(ldk, 80_000_000n, 'before the copy');
+    expect((await b.sendpayment({ pay_req: inv.bolt11, timeout_seconds: 60 })).status).toBe('SUCCEEDED');
+    await waitFor('the payment settled in both commitments', () => (quiet(point, 0) ? true : undefined), 10_000);
+    // LDK's monitor as its persister has it now: its latest commitment pays it PUSH + 80,000.
+    await d.until('LDK to report the payment claimed', () => d.claimed.has(inv.paymentHash));
+    const old = ldk.monitorHistory.get(point)!.at(-1)!;
+    // LDK pays most of it back, which revokes that commitment.
+    const ours = await b.addinvoice({ value: 200_000 });
+    ldkPay(ldk, ours.payment_request);
+    expect(await d.paymentEnded(ours.r_hash)).toBe('sent');
+    await waitFor('the payment settled in both commitments', () => (quiet(point, 0) ? true : undefined), 10_000);
+
+    const before = await p.confirmed(us);
+    pump();
+    ldk.broadcastFromMonitor(old);
+    const fundingTxid = point.split(':')[0]!;
+    const revoked = ldk.broadcasted.map((t) => Transaction.fromBuffer(Buffer.from(t))).find((t) => t.ins.some((i) => txidOf(i) === fundingTxid));
+    expect(revoked, 'LDK broadcast the old commitment').toBeDefined();
+    const commitTxid = revoked!.getId();
+    await mine(1);
+    const commitHeight = tip();
+    expect(txOnChain(commitTxid)).toBeDefined();
+    await waitFor('our monitor to see the revoked commitment', () => (monitorOf(point).chain.fundingSpend?.txid === commitTxid ? true : undefined), 10_000);
+    expect((await b.pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point)?.close_type).toBe('BREACH_CLOSE');
+    // Two outputs: LDK's to_local (PUSH + 80,000, LDK pays no commitment fee) and our to_remote.
+    const outs = revoked!.outs.map((o) => o.value);
+    expect(outs).toHaveLength(2);
+    expect(outs).toContain(BigInt(PUSH) + 80_000n);
+
+    await untilBothDone(point, commitHeight, commitHeight + 40, sweepsFrom, 0, false);
+    const mon = monitorOf(point);
+    const ourClaims = Object.values(mon.chain.claims).filter((c) => txOnChain(c.txid));
+    expect(ourClaims.map((c) => c.label).sort()).toEqual(['justice', 'to_remote']);
+    const justice = ourClaims.find((c) => c.label === 'justice')!;
+    expect(pg().txHeight(justice.txid)!).toBeLessThan(commitHeight + DELAY);
+    const book = new TxBook();
+    book.add(revoked!);
+    const claims = ourClaims.map((c) => book.add(txOnChain(c.txid)!));
+    book.spentOnce();
+    const fromCommitment = claims.flatMap((t) => t.ins.filter((i) => txidOf(i) === commitTxid).map((i) => revoked!.outs[i.index]!.value));
+    expect(fromCommitment.sort()).toEqual([...outs].sort());
+    const fees = claims.reduce((x, t) => x + book.feeOf(t), 0n);
+    const after = await p.confirmed(us);
+    expect(after).toBe(before + outs[0]! + outs[1]! - fees);
+    const closed = (await b.closedchannels({})).channels.find((c) => c.channel_point === point)!;
+    expect(closed.close_type).toBe('BREACH_CLOSE');
+    expect(BigInt(closed.settled_balance)).toBe(after - before);
+    // LDK got nothing from it.
+    expect(d.sweeps.length).toBe(sweepsFrom);
+    expect(d.errors).toEqual([]);
+  });
+
+  it('Coulomb restored from an old copy publishes a revoked commitment: LDK\'s justice takes everything', { timeout: 120_000 }, async () => {
+    const point = await openToLdk();
+    const sweepsFrom = d.sweeps.length;
+    d.holdPayments = false;
+    const payLdk = async (msat: bigint): Promise<void> => {
+      const inv = ldkInvoice(ldk, msat, 'breach');
+      expect((await b.sendpayment({ pay_req: inv.bolt11, timeout_seconds: 60 })).status).toBe('SUCCEEDED');
+      await waitFor('the payment settled in both commitments', () => (quiet(point, 0) ? true : undefined), 10_000);
+    };
+    const backup = await tempDir('ldk-breach-copy');
+    try {
+      await payLdk(50_000_000n);
+      // Our state now, copied while we are stopped; we dial LDK again by ourselves.
+      await us.restart(async () => {
+        await cp(us.datadir, backup, { recursive: true });
+      });
+      b = us.node.handlers();
+      await waitFor('LDK to use the channel again', () => (ldkChannel(point)?.get_is_usable() ? true : undefined), 20_000);
+      await waitFor('the channel active again on our side', async () => ((await b.listchannels({})).channels.find((c) => c.channel_point === point)?.active ? true : undefined), 20_000);
+      // A payment revokes the copied state.
+      await payLdk(100_000_000n);
+      const ours = BigInt((await b.listchannels({})).channels.find((c) => c.channel_point === point)!.local_balance);
+
+      // We come back from the copy while LDK turns every connection away, and force-close from it.
+      ldk.refuseInbound = true;
+      await us.restart(async () => {
+        await rm(us.datadir, { recursive: true, force: true });
+        await cp(backup, us.datadir, { recursive: true });
+      });
+      b = us.node.handlers();
+      await p.sync();
+      const stale = BigInt((await b.listchannels({})).channels.find((c) => c.channel_point === point)!.local_balance);
+      expect(stale - ours).toBe(100_000n);
+      expect(us.node.peers.get(ldk.nodeId)?.state).not.toBe('ready');
+      const before = await p.confirmed(us);
+      const { closing_txid: commitTxid } = await b.closechannel({ chan_point: point, force: true });
+      await mine(1);
+      const commitHeight = tip();
+      const commitment = txOnChain(commitTxid)!;
+      expect(commitment, 'the revoked commitment mined').toBeDefined();
+      const toLocalVout = commitment.outs.findIndex((o) => o.script.length === 34);
+      const toRemoteVout = commitment.outs.findIndex((o) => o.script.length === 22);
+      expect(commitment.outs).toHaveLength(2);
+
+      // LDK's justice must confirm before our to_self_delay (LDK's, at least 144 blocks) lets us spend.
+      await untilBothDone(point, commitHeight, commitHeight + 60, sweepsFrom);
+      const [justice, ...more] = spendersOf(commitTxid, commitHeight).filter((t) => t.ins.some((i) => i.index === toLocalVout && txidOf(i) === commitTxid));
+      expect(more).toHaveLength(0);
+      expect(pg().txHeight(justice!.getId())!).toBeLessThan(commitHeight + 144);
+      // The penalty paid LDK: its key, straight or through the sweep of what the justice paid it.
+      const sweeps = d.sweeps.slice(sweepsFrom).map((x) => Transaction.fromBuffer(Buffer.from(x)));
+      const sweptInputs = new Set(sweeps.flatMap((t) => t.ins.map((i) => `${txidOf(i)}:${i.index}`)));
+      expect(justice!.outs.every((o, v) => hexOf(o.script) === hexOf(ldkSweepKey.script) || sweptInputs.has(`${justice!.getId()}:${v}`))).toBe(true);
+      expect(sweptInputs.has(`${commitTxid}:${toRemoteVout}`)).toBe(true);
+      for (const t of sweeps) expect(t.outs.every((o) => hexOf(o.script) === hexOf(ldkSweepKey.script))).toBe(true);
+      // We got nothing back (a static_remotekey commitment has no anchor to pay a child from).
+      expect(await p.confirmed(us)).toBe(before);
+      // Ours says how it closed: we published it, and what we put in is gone.
+      const closed = (await b.closedchannels({})).channels.find((c) => c.channel_point === point)!;
+      expect({ type: closed.close_type, settled: closed.settled_balance }).toEqual({ type: 'LOCAL_FORCE_CLOSE', settled: '0' });
+      expect(d.errors).toEqual([]);
+    } finally {
+      ldk.refuseInbound = false;
+      await removeDir(backup);
+    }
   });
 });
