@@ -61,6 +61,12 @@ export interface MonitorChain {
   told: string[];
   /** Outputs asked of the chain watch already. */
   watched: string[];
+  /**
+   * Why an HTLC's deadline sent us on chain (BOLT 2), when one did: told to the channel again at each
+   * start until the funding is spent, so a stop before the channel stored its failure does not leave
+   * it open beside our published commitment.
+   */
+  deadline?: string;
 }
 
 export interface MonitorState {
@@ -145,7 +151,9 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
   let data = s.data;
   let rebroadcast = false;
   let dirty = false;
+  /** The deadline to tell the channel of; `crossed` when this block crossed it. */
   let deadline: string | undefined;
+  let crossed = false;
   switch (input.type) {
     case 'update':
       data = applyUpdate(data, input.update);
@@ -157,6 +165,7 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
       rebroadcast = true;
       break;
     case 'restart':
+      if (chain.deadline && !chain.fundingSpend) deadline = chain.deadline;
       break;
     case 'block_connected': {
       const f = data.params.funding;
@@ -174,7 +183,8 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
       // with stale data, which could publish a revoked commitment).
       if (!chain.forceClose && !chain.fundingSpend && !data.stale) {
         deadline = htlcDeadlinePassed(data, input.height);
-        if (deadline) chain = { ...chain, forceClose: true };
+        crossed = deadline !== undefined;
+        if (deadline) chain = { ...chain, forceClose: true, deadline };
       }
       break;
     }
@@ -185,6 +195,9 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
       // What is still planned goes out again: the node's mempool may have lost it with the block.
       rebroadcast = true;
       chain = { ...rest, height: input.height - 1, spends, ...(fundingSpend && fundingSpend.height < input.height ? { fundingSpend } : {}) };
+      // The channel forgets a funding spend that left (funding_unspent): it is told again when a block
+      // holds it again, the same commitment at its new height or another.
+      if (fundingSpend && !chain.fundingSpend) chain = { ...chain, told: chain.told.filter((id) => id !== `spent:${fundingSpend.txid}`) };
       break;
     }
   }
@@ -208,7 +221,7 @@ export function step(s: MonitorState, input: MonitorInput, env: MonitorEnv): { s
   const watch = p.watch.filter((o) => !chain.watched.includes(key(o)));
   const next: MonitorChain = { ...chain, claims, told, watched: [...chain.watched, ...watch.map(key)] };
   // The tip alone is not worth a write: the shell delivers the blocks from its scan point again.
-  const changed = dirty || input.type === 'force_close' || deadline !== undefined || next.told.length !== s.chain.told.length || Object.keys(claims).length !== Object.keys(s.chain.claims).length || versions > 0 || watch.length > 0;
+  const changed = dirty || input.type === 'force_close' || crossed || next.told.length !== s.chain.told.length || Object.keys(claims).length !== Object.keys(s.chain.claims).length || versions > 0 || watch.length > 0;
   const actions: MonitorAction[] = [];
   if (changed) actions.push({ type: 'store' });
   if (watch.length) actions.push({ type: 'watch', owner: s.channel, outpoints: watch });

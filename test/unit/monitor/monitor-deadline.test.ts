@@ -4,7 +4,8 @@
  * it out on chain), and one offered to us whose preimage we know while our fulfill is not committed, a
  * few blocks before its cltv_expiry (we claim it on chain). Driven block by block over a playground
  * chain: nothing a block early, our commitment published at the deadline with the reason said once, and
- * the HTLC then timed out or claimed in time. Never with stale data.
+ * the HTLC then timed out or claimed in time; the reason told to the channel again at a start until the
+ * commitment confirms. Never with stale data.
  */
 import { describe, expect, it } from 'vitest';
 import { openChannel } from '../../helpers/monitor-channel.ts';
@@ -37,17 +38,22 @@ describe('chain monitor: BOLT 2 deadlines of HTLCs open off chain', () => {
     expect(d.of('deadline')[0]!.reason).toMatch(new RegExp(`HTLC 0 \\(20000 sat\\) we offered expired at block ${expiry} and the peer has not failed or fulfilled it by block ${expiry + OFFERED_HTLC_GRACE}.*time it out`));
     expect(d.broadcasts().map((b) => [b.label, b.txid])).toEqual([['our commitment 4', local.txid]]);
     expect(d.state.chain.forceClose).toBe(true);
+    // A start before the commitment confirms tells the channel again (it may have stopped before
+    // storing its failure), without a write; the broadcasts go on.
+    const reason = d.of('deadline')[0]!.reason;
+    expect(d.input({ type: 'restart' })).toEqual([{ type: 'deadline', reason }]);
 
     // Our commitment confirms; the HTLC-timeout goes out at once (its locktime passed), and confirms.
     await d.mine(1);
     expect(d.of('funding_spent')).toMatchObject([{ txid: local.txid, spentBy: 'local' }]);
+    expect(d.input({ type: 'restart' }).filter((a) => a.type === 'deadline')).toEqual([]);
     expect(d.broadcasts().map((b) => b.label)).toEqual(['our commitment 4', 'htlc-timeout 0']);
     await d.mine(ANTI_REORG_DELAY);
     const timeout = d.broadcasts()[1]!;
     expect(ch.chain.txHeight(timeout.txid)).toBe(ch.chain.txHeight(local.txid)! + 1);
-    // Failed upstream once final, and the deadline was said once only.
+    // Failed upstream once final; the deadline was said at its block and at the start only.
     expect(d.of('resolved').map((r) => [r.htlc.id, r.htlc.incoming, r.outcome])).toEqual([[0n, false, 'failed']]);
-    expect(d.of('deadline')).toHaveLength(1);
+    expect(d.of('deadline')).toHaveLength(2);
     expect(d.refused).toEqual([]);
   });
 
@@ -82,6 +88,12 @@ describe('chain monitor: BOLT 2 deadlines of HTLCs open off chain', () => {
     await d.mine(htlcs[0]!.cltvExpiry + OFFERED_HTLC_GRACE - ch.chain.height);
     expect(d.of('deadline')).toHaveLength(1);
     expect(d.broadcasts().map((b) => b.txid)).toEqual([local.txid]);
+
+    // A force close the user asked for is not a deadline: nothing to tell the channel at a start.
+    const user = await openChannel({ anchors: false });
+    const u = new Driver(user, monitorData(user, { local: user.commitment('A', 2n, []), localHtlcs: [], remote: user.commitment('B', 2n, []), remoteHtlcs: [] }), env(user));
+    u.input({ type: 'force_close' });
+    expect(u.input({ type: 'restart' }).filter((a) => a.type === 'deadline')).toEqual([]);
 
     // The same channel, but the peer proved our data stale: our commitment may be revoked.
     const stale = await openChannel({ anchors: false });
