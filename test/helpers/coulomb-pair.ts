@@ -52,6 +52,8 @@ export interface StandaloneChain {
   test: TestChain;
   /** Every transaction sent to the chain (accepted or not), in order, once per txid. */
   sent: Transaction[];
+  /** The txid of every send to the chain, in order, repeats included. */
+  attempts: string[];
   /** Disconnects the blocks from `height` up (bitcoind's invalidateblock); their transactions go back to the mempool. */
   invalidateFrom(height: number): Promise<void>;
   /** Drops every transaction from the mempool, as a node that restarted without its mempool would. */
@@ -69,11 +71,13 @@ export interface PairOptions {
 async function startStandaloneChain(): Promise<StandaloneChain> {
   const test = await startTestChain();
   const sent: Transaction[] = [];
+  const attempts: string[] = [];
   const ids = new Set<string>();
   const pg = test.pg.chain;
   const accept = pg.acceptToMempool.bind(pg);
   pg.acceptToMempool = (txHex: string) => {
     const tx = Transaction.fromHex(txHex);
+    attempts.push(tx.getId());
     if (!ids.has(tx.getId())) {
       ids.add(tx.getId());
       sent.push(tx);
@@ -83,6 +87,7 @@ async function startStandaloneChain(): Promise<StandaloneChain> {
   return {
     test,
     sent,
+    attempts,
     async invalidateFrom(height) {
       const hash = await test.rpc.call<string>('getblockhash', height);
       await test.rpc.call('invalidateblock', hash);

@@ -169,4 +169,27 @@ describe('chain monitor: the peer\'s commitment', () => {
     const toRemote = remote.commitment.outputs.find((o) => o.kind === 'to_remote')!;
     checkSweeps(ch, d, new Map([[`${remote.txid}:${remote.commitment.outputs.indexOf(toRemote)}`, toRemote.amountSat]]));
   });
+
+  it('a reorg that takes our commitment away and mines it again: the funding spend is told again, at its new height', { timeout: 60_000 }, async () => {
+    const ch = await openChannel({ anchors: false });
+    const local = ch.commitment('A', 7n, []);
+    const remote = ch.commitment('B', 7n, []);
+    const d = new Driver(ch, monitorData(ch, { local, localHtlcs: [], remote, remoteHtlcs: [] }), env(ch));
+    d.input({ type: 'force_close' });
+    await d.mine(1);
+    const h0 = ch.chain.txHeight(local.txid)!;
+    expect(d.of('funding_spent')).toMatchObject([{ spentBy: 'local', txid: local.txid }]);
+    await d.mine(2);
+    const mark = d.actions.length;
+    // The commitment's block and those after it leave; an empty block comes first, then the commitment.
+    d.hold = true;
+    await d.reorgTo(h0 - 1);
+    ch.chain.evict(local.txid);
+    d.hold = false;
+    await d.mine(2);
+    expect(ch.chain.txHeight(local.txid)).toBe(h0 + 1);
+    // The channel forgot the spend with the block (the shell tells it); it must hear of it again.
+    expect(d.of('funding_spent', mark)).toMatchObject([{ spentBy: 'local', txid: local.txid }]);
+    expect(d.state.chain.fundingSpend?.height).toBe(h0 + 1);
+  });
 });
