@@ -261,9 +261,11 @@ export class WtClient {
       (e: unknown) => {
         d.running = false;
         d.again = false;
+        const first = d.lastError === undefined;
         d.lastError = (e as Error).message;
         if (this.closed) return;
-        this.o.log.warn(`watchtower ${tower.slice(0, 16)}… is out of reach; its backups wait and are sent again in ${Math.round(d.pauseMs / 1000)} s`, { tower, error: d.lastError });
+        // Said once as a warning while the tower stays out of reach (each revocation tries it again).
+        (first ? this.o.log.warn : this.o.log.debug).call(this.o.log, `watchtower ${tower.slice(0, 16)}… is out of reach; its backups wait and are sent again in ${Math.round(d.pauseMs / 1000)} s or at the next revoked state`, { tower, error: d.lastError });
         d.timer = setTimeout(() => {
           d.timer = undefined;
           this.kick(tower);

@@ -10,7 +10,8 @@
  * the justice fee at the session's feerate, and her own to_remote (swept by her monitor), to the
  * satoshi; Bob gets nothing.
  *
- * Hostile: a client that sends garbage to the tower (state updates without a session, of the wrong
+ * Hostile: with its only tower down, Alice online punishes a breach herself (her chain monitor needs no
+ * tower) and her backups wait for the tower, none lost or counted as sent. A client that sends garbage to the tower (state updates without a session, of the wrong
  * size, out of order; bytes that do not parse) is refused or disconnected, and nothing of it is
  * stored; the tower goes on serving.
  */
@@ -223,6 +224,67 @@ describe('watchtower', () => {
     } finally {
       for (const t of all) await t.close().catch(() => undefined);
       await tower.close();
+      await removeDir(backup);
+    }
+  });
+
+  it('hostile: with its only tower down, the victim online punishes the breach itself, and the backlog waits for the tower', { timeout: 150_000 }, async () => {
+    const net = await startTower('wt-down');
+    const backup = await tempDir('wt-down-bob-copy');
+    const alice = await startTestNode('wt-down-alice', peerOptions, net.follow, channel);
+    const bob = await startTestNode('wt-down-bob', peerOptions, net.follow, channel);
+    const a = () => alice.node.handlers();
+    const b = () => bob.node.handlers();
+    const pay = async (from: 'a' | 'b', amt: number): Promise<void> => {
+      const [payer, payee] = from === 'a' ? [a(), b()] : [b(), a()];
+      const inv = await payee.addinvoice({ value: amt });
+      expect((await payer.sendpayment({ pay_req: inv.payment_request, timeout_seconds: 60 })).status).toBe('SUCCEEDED');
+    };
+    const active = () => waitFor('the channel to be active on both sides', async () => ((await a().listchannels({})).channels[0]?.active && (await b().listchannels({})).channels[0]?.active) || undefined, 30_000);
+    try {
+      // A tower nobody answers for: a key of no one, a port nothing listens on.
+      const dead = `02${'11'.repeat(32)}@127.0.0.1:${await freePort()}`;
+      await a().wtclient_add({ uri: dead });
+      await net.tower.node.handlers().playground_faucet({ addr: (await a().newaddress({})).address, amt: 3_000_000 });
+      await net.mine(1, alice, bob);
+      await a().connect({ addr: bob.uri });
+      await a().openchannel({ node_key: bob.node.nodeId, local_amt: 1_000_000, push_amt: 200_000, private: true });
+      await net.mine(3, alice, bob);
+      await active();
+      await pay('a', 50_000);
+      await bob.restart(async () => {
+        await cp(bob.datadir, backup, { recursive: true });
+      });
+      await a().connect({ addr: bob.uri });
+      await active();
+      await pay('b', 100_000);
+      await waitFor('the revocations queued for the tower that is down', async () => ((await a().wtclient_stats({})).num_pending_backups > 0 ? true : undefined), 10_000);
+      const queued = (await a().wtclient_stats({})).num_pending_backups;
+      expect(await a().wtclient_stats({})).toMatchObject({ num_backups: 0, num_failed_backups: 0 });
+      expect((await a().wtclient_towers({})).towers[0]!.last_error).toMatch(/could not reach/);
+
+      // Bob, from the copy, publishes the revoked commitment while Alice is online.
+      await bob.restart(async () => {
+        await rm(bob.datadir, { recursive: true, force: true });
+        await cp(backup, bob.datadir, { recursive: true });
+      });
+      await bob.node.chain.source.poke();
+      const { closing_txid } = await b().closechannel({ chan_point: (await b().listchannels({})).channels[0]!.channel_point, force: true });
+      await net.mine(1, alice, bob);
+      const commitHeight = net.tip();
+      await waitFor('Alice to see the revoked commitment', () => (monitorOf(alice).chain.fundingSpend?.txid === closing_txid ? true : undefined), 20_000);
+      const ma = () => monitorOf(alice);
+      const justiceConfirmed = () => Object.values(ma().chain.claims).some((c) => c.label === 'justice' && Object.values(ma().chain.spends).some((sp) => sp.txid === c.txid));
+      while (!justiceConfirmed()) {
+        if (net.tip() >= commitHeight + DELAY - 1) throw new Error('Alice\'s own justice did not confirm before Bob\'s delay');
+        await net.mine(1, alice, bob);
+      }
+      // Nothing of the backlog was lost or counted as sent.
+      expect((await a().wtclient_stats({})).num_pending_backups).toBeGreaterThanOrEqual(queued);
+      expect((await a().wtclient_stats({})).num_backups).toBe(0);
+    } finally {
+      for (const t of [alice, bob]) await t.close().catch(() => undefined);
+      await net.tower.close();
       await removeDir(backup);
     }
   });
