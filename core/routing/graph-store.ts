@@ -208,13 +208,20 @@ function decodeNodeBucket(g: Graph, bytes: Uint8Array, where: string): void {
   if (!r.done) throw new RangeError(`${where} has bytes after its last node`);
 }
 
+/** Whether this machine keeps a u64 as its low 32 bits first (x64 and arm64 do). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 function decodeChannelBucket(g: Graph, bytes: Uint8Array, where: string): void {
   const r = new In(bytes, where);
+  // The msat amounts go in as two 32-bit halves where the machine allows, so no BigInt is made for them.
+  let min32 = new Uint32Array(g.pHtlcMin.buffer);
+  let max32 = new Uint32Array(g.pHtlcMax.buffer);
   if (r.u8() !== VERSION) throw new RangeError(`${where} has an unknown format`);
   // Straight into the graph's arrays: a mainnet graph is 70,000 of these, and no object is made per channel.
   for (let count = r.u32(); count > 0; count--) {
     const s = r.u32();
     g.reserveChannels(s + 1);
+    if (min32.buffer !== g.pHtlcMin.buffer) [min32, max32] = [new Uint32Array(g.pHtlcMin.buffer), new Uint32Array(g.pHtlcMax.buffer)];
     g.scidHi[s] = r.u32();
     g.scidLo[s] = r.u32();
     g.chanNode1[s] = r.u32();
@@ -232,10 +239,16 @@ function decodeChannelBucket(g: Graph, bytes: Uint8Array, where: string): void {
       g.pMessageFlags[i] = r.u8();
       g.pChannelFlags[i] = r.u8();
       g.pCltv[i] = r.u16();
-      g.pHtlcMin[i] = r.u64();
+      if (LITTLE_ENDIAN) {
+        min32[2 * i + 1] = r.u32();
+        min32[2 * i] = r.u32();
+      } else g.pHtlcMin[i] = r.u64();
       g.pFeeBase[i] = r.u32();
       g.pFeeProp[i] = r.u32();
-      g.pHtlcMax[i] = r.u64();
+      if (LITTLE_ENDIAN) {
+        max32[2 * i + 1] = r.u32();
+        max32[2 * i] = r.u32();
+      } else g.pHtlcMax[i] = r.u64();
     }
     g.attachRestoredChannel(s, flags);
   }

@@ -71,7 +71,7 @@ function keyOf(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
 }
 
-function grow<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array | BigUint64Array>(a: T, size: number): T {
+function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array | BigUint64Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a as never);
   return b;
@@ -85,7 +85,14 @@ export class Graph implements GossipView {
   nodeTs: Uint32Array;
   nodeUsed: Uint8Array;
   nodeInfo: (NodeInfo | undefined)[] = [];
-  nodeChans: number[][] = [];
+  /**
+   * Each node's channels as a list threaded through the channel ends (end 2·slot is node1's side,
+   * 2·slot + 1 node2's): `nodeFirst[node]` is its first end, `endNext[end]` the next, -1 ends it.
+   * No array per node: a load makes no garbage for them.
+   */
+  nodeFirst: Int32Array;
+  nodeDegree: Uint32Array;
+  endNext: Int32Array;
   /** Slots handed out so far (the high-water mark); free ones below it are in `freeNodes`. */
   nodeHigh = 0;
   private freeNodes: number[] = [];
@@ -124,6 +131,9 @@ export class Graph implements GossipView {
     this.nodeKeys = new Uint8Array(n * KEY_BYTES);
     this.nodeTs = new Uint32Array(n);
     this.nodeUsed = new Uint8Array(n);
+    this.nodeFirst = new Int32Array(n).fill(-1);
+    this.nodeDegree = new Uint32Array(n);
+    this.endNext = new Int32Array(2 * c);
     this.scidHi = new Uint32Array(c);
     this.scidLo = new Uint32Array(c);
     this.chanByScid = new ScidIndex(c);
@@ -191,8 +201,8 @@ export class Graph implements GossipView {
     this.chanFeatures[s] = a.features.length ? a.features : undefined;
     this.pTimestamp[2 * s] = 0;
     this.pTimestamp[2 * s + 1] = 0;
-    this.nodeChans[n1]!.push(s);
-    this.nodeChans[n2]!.push(s);
+    this.link(n1, 2 * s);
+    this.link(n2, 2 * s + 1);
     this.touchChan(s);
     return true;
   }
@@ -223,13 +233,8 @@ export class Graph implements GossipView {
     const s = this.slotOf(scid);
     if (s === undefined) return false;
     this.chanByScid.delete(this.scidHi[s]!, this.scidLo[s]!);
-    for (const n of [this.chanNode1[s]!, this.chanNode2[s]!]) {
-      const list = this.nodeChans[n]!;
-      const at = list.indexOf(s);
-      list[at] = list[list.length - 1]!;
-      list.pop();
-      if (list.length === 0) this.dropNode(n);
-    }
+    this.unlink(this.chanNode1[s]!, 2 * s);
+    this.unlink(this.chanNode2[s]!, 2 * s + 1);
     this.chanFlags[s] = 0;
     this.chanFeatures[s] = undefined;
     this.freeChans.push(s);
@@ -319,7 +324,9 @@ export class Graph implements GossipView {
       features: info?.features ?? EMPTY,
       addresses: addresses?.ok ? addresses.addresses : [],
       routable: info?.routable ?? true,
-      channels: this.nodeChans[n]!.map((s) => this.scidAt(s)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      channels: this.channelSlotsOf(n)
+        .map((s) => this.scidAt(s))
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
     };
   }
 
@@ -354,7 +361,8 @@ export class Graph implements GossipView {
     this.nodeTs[slot] = timestamp;
     this.nodeUsed[slot] = 1;
     this.nodeInfo[slot] = info;
-    this.nodeChans[slot] = [];
+    this.nodeFirst[slot] = -1;
+    this.nodeDegree[slot] = 0;
     this.nodeByKey.set(key, slot);
     this.nodeHigh = Math.max(this.nodeHigh, slot + 1);
   }
@@ -377,8 +385,8 @@ export class Graph implements GossipView {
     if (!this.nodeUsed[n1] || !this.nodeUsed[n2] || n1 === n2) throw new Error(`channel ${scidOf(hi, lo)} names a node slot that is not stored`);
     if (!this.chanByScid.add(hi, lo, slot)) throw new Error(`channel ${scidOf(hi, lo)} is stored twice`);
     this.chanFlags[slot] = flags | CHAN_USED;
-    this.nodeChans[n1]!.push(slot);
-    this.nodeChans[n2]!.push(slot);
+    this.link(n1, 2 * slot);
+    this.link(n2, 2 * slot + 1);
     if (slot >= this.chanHigh) this.chanHigh = slot + 1;
   }
 
@@ -387,7 +395,7 @@ export class Graph implements GossipView {
     this.freeNodes = [];
     for (let n = this.nodeHigh - 1; n >= 0; n--) {
       if (!this.nodeUsed[n]) this.freeNodes.push(n);
-      else if (this.nodeChans[n]!.length === 0) throw new Error(`stored node slot ${n} has no channel`);
+      else if (this.nodeDegree[n] === 0) throw new Error(`stored node slot ${n} has no channel`);
     }
     this.freeChans = [];
     for (let s = this.chanHigh - 1; s >= 0; s--) if (!(this.chanFlags[s]! & CHAN_USED)) this.freeChans.push(s);
@@ -422,6 +430,30 @@ export class Graph implements GossipView {
     this.pFeeProp[i] = p.feeProportionalMillionths;
   }
 
+  /** The slots of a node's channels. */
+  channelSlotsOf(node: number): number[] {
+    const out: number[] = [];
+    for (let e = this.nodeFirst[node]!; e >= 0; e = this.endNext[e]!) out.push(e >> 1);
+    return out;
+  }
+
+  private link(node: number, end: number): void {
+    this.endNext[end] = this.nodeFirst[node]!;
+    this.nodeFirst[node] = end;
+    this.nodeDegree[node]!++;
+  }
+
+  /** Takes a channel end off its node's list; the node goes with its last channel. */
+  private unlink(node: number, end: number): void {
+    if (this.nodeFirst[node] === end) this.nodeFirst[node] = this.endNext[end]!;
+    else {
+      let e = this.nodeFirst[node]!;
+      while (this.endNext[e] !== end) e = this.endNext[e]!;
+      this.endNext[e] = this.endNext[end]!;
+    }
+    if (--this.nodeDegree[node]! === 0) this.dropNode(node);
+  }
+
   private touchChan(s: number): void {
     this.dirtyChanBuckets.add(s % BUCKETS);
   }
@@ -439,7 +471,8 @@ export class Graph implements GossipView {
     this.nodeTs[n] = 0;
     this.nodeUsed[n] = 1;
     this.nodeInfo[n] = undefined;
-    this.nodeChans[n] = [];
+    this.nodeFirst[n] = -1;
+    this.nodeDegree[n] = 0;
     this.nodeByKey.set(key, n);
     this.dirtyNodeBuckets.add(n % BUCKETS);
     return n;
@@ -469,7 +502,6 @@ export class Graph implements GossipView {
   private fillLists(): void {
     while (this.nodeInfo.length < this.nodeTs.length) {
       this.nodeInfo.push(undefined);
-      this.nodeChans.push([]);
     }
     while (this.chanFeatures.length < this.scidHi.length) this.chanFeatures.push(undefined);
   }
@@ -480,6 +512,10 @@ export class Graph implements GossipView {
     this.nodeKeys = grow(this.nodeKeys, cap * KEY_BYTES);
     this.nodeTs = grow(this.nodeTs, cap);
     this.nodeUsed = grow(this.nodeUsed, cap);
+    const first = this.nodeFirst.length;
+    this.nodeFirst = grow(this.nodeFirst, cap);
+    this.nodeFirst.fill(-1, first);
+    this.nodeDegree = grow(this.nodeDegree, cap);
     this.fillLists();
   }
 
@@ -502,6 +538,7 @@ export class Graph implements GossipView {
     this.pHtlcMax = grow(this.pHtlcMax, 2 * cap);
     this.pFeeBase = grow(this.pFeeBase, 2 * cap);
     this.pFeeProp = grow(this.pFeeProp, 2 * cap);
+    this.endNext = grow(this.endNext, 2 * cap);
     this.fillLists();
   }
 }

@@ -71,11 +71,12 @@ describeEachKvBackend(
       const c = s.channels[50]!;
       const p = g.policy(c.scid, 1) ?? g.policy(c.scid, 0)!;
       const dir = g.policy(c.scid, 1) ? 1 : 0;
-      expect(g.applyChannelUpdate({ ok: true, scid: c.scid, direction: dir, policy: { ...p, timestamp: p.timestamp + 1, feeBaseMsat: 4242 }, forward: true })).toBe(true);
+      expect(g.applyChannelUpdate({ ok: true, scid: c.scid, direction: dir, policy: { ...p, timestamp: p.timestamp + 1, feeBaseMsat: 4242, htlcMinimumMsat: 2n ** 53n + 1n, htlcMaximumMsat: 2n ** 64n - 2n }, forward: true })).toBe(true);
       expect(await saveGraph(watched, g)).toBe(1);
       const last = watched.writes.at(-1)!;
       expect(last.ops.map((o) => o.key)).toEqual([expect.stringMatching(/^c-\d{3}$/), 'meta']);
-      expect((await loadGraph(kv)).policy(c.scid, dir)).toMatchObject({ feeBaseMsat: 4242 });
+      // u64 amounts beyond a double's precision come back exact.
+      expect((await loadGraph(kv)).policy(c.scid, dir)).toMatchObject({ feeBaseMsat: 4242, htlcMinimumMsat: 2n ** 53n + 1n, htlcMaximumMsat: 2n ** 64n - 2n });
       // A channel removed with the last channel of a node: its channel bucket and that node's bucket.
       const before = g.nodeCount;
       const victim = s.channels.find((x) => g.node(s.nodes[x.node1]!.pub)!.channels.length === 1);
