@@ -23,6 +23,8 @@ export interface CoulombTrio {
   sync(): Promise<void>;
   mine(n: number): Promise<void>;
   tip(): number;
+  /** The transaction waits in the chain's mempool (it goes into the next block mined). */
+  inMempool(txid: string): boolean;
   /** `t`'s channel with `peer`. */
   channel(t: TestNode, peer: TestNode): ChannelView;
   monitorOf(t: TestNode, peer: TestNode): MonitorState | undefined;
@@ -62,6 +64,7 @@ export async function startCoulombTrio(prefix: string, delay: number): Promise<C
       await trio.sync();
     },
     tip: () => alice.node.chain.source.status().height,
+    inMempool: (txid) => alice.node.chain.playground!.chain.mempool.has(txid),
     channel(t, peer) {
       const c = find(t, peer);
       if (!c) throw new Error(`${t.node.config.alias} has no channel with ${peer.node.config.alias}`);

@@ -18,6 +18,7 @@ import { holdIncoming } from '../helpers/coulomb-pair.ts';
 import { waitFor } from '../helpers/daemon.ts';
 import { ANTI_REORG_DELAY, FULFILL_DEADLINE_BUFFER, OFFERED_HTLC_GRACE } from '../../core/monitor/index.ts';
 import { FORWARDING_POLICY } from '../../core/channel/channel-update.ts';
+import type { MonitorState } from '../../core/monitor/monitor.ts';
 
 const DELAY = 12;
 const AMOUNT_SAT = 50_000n;
@@ -66,6 +67,7 @@ describe('a forward that ends on chain (three Coulomb nodes)', () => {
 
     // A block before her deadline nothing happens; at it, her commitment goes out and the channel fails.
     await t.mine(expiry - FULFILL_DEADLINE_BUFFER - 1 - t.tip());
+    await waitFor("Carol's monitor to see the tip", () => t.monitorOf(carol, bob)!.chain.height === t.tip() || undefined, 10_000);
     expect(t.monitorOf(carol, bob)!.chain.forceClose).toBe(false);
     expect(t.phaseOf(carol, bob)).toBe('NORMAL');
     await t.mine(1);
@@ -73,14 +75,16 @@ describe('a forward that ends on chain (three Coulomb nodes)', () => {
     expect(carol.logs.some((l) => /preimage of HTLC 0 \(50000 sat\).*expires at block \d+ \(now \d+\).*fulfillment deadline/.test(l))).toBe(true);
     await waitFor('her error to reach Bob (dropped by the cut)', () => link.dropped.get(bob)!.some((m) => m.type === 'error' && /fulfillment deadline/.test(new TextDecoder().decode(m.data))) || undefined, 10_000);
     const commitment = Object.values(t.monitorOf(carol, bob)!.chain.claims).find((c) => c.id.startsWith('commitment:'))!;
+    await waitFor('her commitment to reach the mempool', () => t.inMempool(commitment.txid) || undefined, 10_000);
     const bobBefore = await t.confirmed(bob);
 
     // Her commitment confirms; she claims the HTLC with the preimage, Bob sweeps his to_remote.
     await t.mine(1);
     await waitFor("Bob's monitor to see Carol's commitment", () => t.monitorOf(bob, carol)!.chain.fundingSpend?.txid === commitment.txid || undefined, 10_000);
-    await waitFor('her HTLC-success and his to_remote sweep to go out', () => (Object.values(t.monitorOf(carol, bob)!.chain.claims).some((c) => c.label === 'htlc-success 0') && Object.values(t.monitorOf(bob, carol)!.chain.claims).some((c) => c.label === 'to_remote')) || undefined, 10_000);
+    const claimOf = (m: MonitorState | undefined, label: string) => Object.values(m?.chain.claims ?? {}).find((c) => c.label === label);
+    await waitFor('her HTLC-success and his to_remote sweep to reach the mempool', () => [claimOf(t.monitorOf(carol, bob), 'htlc-success 0'), claimOf(t.monitorOf(bob, carol), 'to_remote')].every((c) => c && t.inMempool(c.txid)) || undefined, 10_000);
     await t.mine(1);
-    const success = Object.values(t.monitorOf(carol, bob)!.chain.claims).find((c) => c.label === 'htlc-success 0')!;
+    const success = claimOf(t.monitorOf(carol, bob), 'htlc-success 0')!;
     await waitFor("Bob's monitor to read the preimage from Carol's HTLC-success", () => t.monitorOf(bob, carol)!.chain.told.includes('claimed:out:0') || undefined, 10_000);
 
     // Upstream, off chain: Alice's payment succeeds, and the channel moved by the amount and Bob's fee.
@@ -100,7 +104,7 @@ describe('a forward that ends on chain (three Coulomb nodes)', () => {
     expect(ctx.outs[htlcIn.vout]!.value).toBe(AMOUNT_SAT);
     expect(stx.outs[0]!.value).toBe(AMOUNT_SAT);
     // Bob's wallet gained his to_remote less his sweep's fee, to the satoshi.
-    const sweep = Transaction.fromHex(Object.values(t.monitorOf(bob, carol)!.chain.claims).find((c) => c.label === 'to_remote')!.txHex);
+    const sweep = Transaction.fromHex(claimOf(t.monitorOf(bob, carol), 'to_remote')!.txHex);
     expect(sweep.ins).toHaveLength(1);
     expect(prevOf(sweep, 0).txid).toBe(commitment.txid);
     const toRemote = ctx.outs[prevOf(sweep, 0).vout]!.value;
@@ -114,6 +118,7 @@ describe('a forward that ends on chain (three Coulomb nodes)', () => {
     const { t, alice, bob, carol, inv, before, pay, expiry, upstreamExpiry, link } = await forwardHeld('fwd-timeout');
 
     await t.mine(expiry + OFFERED_HTLC_GRACE - 1 - t.tip());
+    await waitFor("Bob's monitor to see the tip", () => t.monitorOf(bob, carol)!.chain.height === t.tip() || undefined, 10_000);
     expect(t.monitorOf(bob, carol)!.chain.forceClose).toBe(false);
     expect(t.phaseOf(bob, carol)).toBe('NORMAL');
     await t.mine(1);
@@ -123,20 +128,21 @@ describe('a forward that ends on chain (three Coulomb nodes)', () => {
     // Only the channel whose HTLC is late fails.
     expect([t.phaseOf(alice, bob), t.phaseOf(bob, alice)]).toEqual(['NORMAL', 'NORMAL']);
     const commitment = Object.values(t.monitorOf(bob, carol)!.chain.claims).find((c) => c.id.startsWith('commitment:'))!;
+    await waitFor('his commitment to reach the mempool', () => t.inMempool(commitment.txid) || undefined, 10_000);
 
     await t.mine(1);
-    await waitFor("Bob's HTLC-timeout to go out", () => Object.values(t.monitorOf(bob, carol)!.chain.claims).find((c) => c.label === 'htlc-timeout 0') || undefined, 10_000);
+    const timeoutClaim = await waitFor("Bob's HTLC-timeout to reach the mempool", () => Object.values(t.monitorOf(bob, carol)!.chain.claims).find((c) => c.label === 'htlc-timeout 0' && t.inMempool(c.txid)), 10_000);
     expect(t.monitorOf(bob, carol)!.chain.fundingSpend?.txid).toBe(commitment.txid);
     await t.mine(1);
     const timeoutHeight = t.tip();
-    await waitFor("Bob's monitor to see his HTLC-timeout confirmed", () => Object.keys(t.monitorOf(bob, carol)!.chain.spends).length > 0 || undefined, 10_000);
+    await waitFor("Bob's monitor to see his HTLC-timeout confirmed", () => Object.values(t.monitorOf(bob, carol)!.chain.spends).some((sp) => sp.txid === timeoutClaim.txid && sp.height === timeoutHeight) || undefined, 10_000);
     // Failed upstream, off chain, once final (ANTI_REORG_DELAY deep), not before.
     await t.mine(ANTI_REORG_DELAY - 2);
     await waitFor("Bob's monitor to see the tip", () => t.monitorOf(bob, carol)!.chain.height === t.tip() || undefined, 10_000);
     expect((await alice.node.handlers().lookuppayment({ payment_hash: inv.r_hash })).status).toBe('IN_FLIGHT');
     expect(t.monitorOf(bob, carol)!.chain.told.some((x) => x.startsWith('resolved:'))).toBe(false);
     await t.mine(1);
-    await expect(pay).rejects.toThrow(/hop 1 .* answered temporary channel failure/);
+    await expect(pay).rejects.toThrow(/^Your channel peer could not pass the payment on: its channel toward the next node has no room/);
     expect((await alice.node.handlers().lookuppayment({ payment_hash: inv.r_hash })).status).toBe('FAILED');
     expect(t.tip()).toBeLessThan(upstreamExpiry);
     await waitFor('the Alice–Bob channel to drop the HTLC', () => (quiet(t, alice, bob, 0) && quiet(t, bob, alice, 0)) || undefined, 10_000);
@@ -148,7 +154,7 @@ describe('a forward that ends on chain (three Coulomb nodes)', () => {
     // On chain: Bob's commitment holds the HTLC's amount, and his HTLC-timeout (locktime at the
     // expiry; anchors: no fee of its own) passes all of it to its output 0, after the expiry.
     const ctx = Transaction.fromHex(commitment.txHex);
-    const ttx = Transaction.fromHex(Object.values(t.monitorOf(bob, carol)!.chain.claims).find((c) => c.label === 'htlc-timeout 0')!.txHex);
+    const ttx = Transaction.fromHex(timeoutClaim.txHex);
     const htlcIn = prevOf(ttx, 0);
     expect(htlcIn.txid).toBe(commitment.txid);
     expect(ctx.outs[htlcIn.vout]!.value).toBe(AMOUNT_SAT);
