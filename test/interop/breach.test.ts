@@ -15,12 +15,16 @@
  * with the same claims as the same transactions; no two different transactions ever sent spend one
  * output. And with the HTLC taken to its second stage: Alice's broadcasts are held back while Bob's
  * HTLC-timeout gets in first, and her penalty takes its output with the revocation key, beside to_local.
+ * Last, Bob restored from the copy reconnects instead of closing: Alice's channel_reestablish tells him
+ * his data is out of date, closechannel --force is refused saying why, he never publishes a commitment,
+ * and he sweeps to_remote from the one Alice publishes, to the satoshi.
  */
 import { describe, expect, it } from 'vitest';
 import { cp, rm } from 'node:fs/promises';
 import { Transaction } from 'bitcoinjs-lib';
 import { tempDir, removeDir, waitFor } from '../helpers/daemon.ts';
 import { holdIncoming, settled, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
+import type { CoulombPair } from '../helpers/coulomb-pair.ts';
 
 interface Case {
   /** Bob's copied state holds an HTLC he offered. */
@@ -29,6 +33,11 @@ interface Case {
   restarts?: boolean;
   /** Bob's HTLC-timeout confirms before Alice's penalty (her broadcasts held until it does). */
   secondStage?: boolean;
+  /**
+   * Bob, restored, reconnects instead: Alice's channel_reestablish tells him his data is out of date, he
+   * refuses to force-close and never publishes, and sweeps to_remote from the commitment Alice publishes.
+   */
+  stale?: boolean;
 }
 
 /** Bob cheats with a copy of his old data directory; Alice takes everything. */
@@ -36,7 +45,7 @@ async function breach(k: Case): Promise<void> {
   const htlc = !!k.htlc || !!k.secondStage;
   // Bob's HTLC must time out (18 blocks from the payment, and a few) before his to_local is his.
   const DELAY = k.secondStage ? 40 : 12;
-  const p = await startCoulombPair(`breach${htlc ? '-htlc' : ''}${k.restarts ? '-restarts' : ''}${k.secondStage ? '-second' : ''}`, DELAY, k.restarts ? { chain: 'standalone' } : {});
+  const p = await startCoulombPair(`breach${htlc ? '-htlc' : ''}${k.restarts ? '-restarts' : ''}${k.secondStage ? '-second' : ''}${k.stale ? '-stale' : ''}`, DELAY, k.restarts || k.stale ? { chain: 'standalone' } : {});
   const backup = await tempDir('breach-bob-copy');
   /** `from` pays `amt` sat to the other and the payment settles. */
   const pay = async (from: 'a' | 'b', amt: number): Promise<void> => {
@@ -96,6 +105,10 @@ async function breach(k: Case): Promise<void> {
       expect(BigInt((await p.b().listchannels({})).channels[0]!.local_balance)).toBe(htlc ? 210_000n : 240_000n);
       const aliceBefore = await p.confirmed(alice);
       const bobBefore = await p.confirmed(bob);
+      if (k.stale) {
+        await staleBob(p, chanPoint, bobBefore, htlc ? 130_000n : 160_000n);
+        return;
+      }
       const { closing_txid } = await p.b().closechannel({ chan_point: chanPoint, force: true });
       // Alice's broadcasts are held while Bob's HTLC-timeout is not confirmed.
       const holdAlice = { on: !!k.secondStage };
@@ -207,9 +220,48 @@ async function breach(k: Case): Promise<void> {
   }
 }
 
+/**
+ * Bob, restored from the copy, reconnects: Alice's channel_reestablish proves his data out of date. He
+ * refuses closechannel --force, saying why, and never publishes a commitment; Alice fails the channel
+ * and publishes hers, and Bob sweeps his `bobHas` from it, less the sweep's fee, to the satoshi.
+ */
+async function staleBob(p: CoulombPair, chanPoint: string, bobBefore: bigint, bobHas: bigint): Promise<void> {
+  const { alice, bob } = p;
+  const chain = p.chain!;
+  await p.a().connect({ addr: bob.uri });
+  await waitFor("Bob to learn from Alice's channel_reestablish that his data is out of date", () => (p.monitorOf(bob).data.stale ? true : undefined), 15_000);
+  await expect(p.b().closechannel({ chan_point: chanPoint, force: true })).rejects.toThrow(/cannot be force-closed: the peer proved our channel data out of date.*wait for the peer to close it/);
+  const aliceCommitment = () => Object.values(p.monitorOf(alice).chain.claims).find((c) => c.id.startsWith('commitment:'));
+  await waitFor('Alice to fail the channel and publish her commitment', () => (aliceCommitment() && chain.mempool().includes(aliceCommitment()!.txid) ? true : undefined), 15_000);
+  const theirs = aliceCommitment()!.txid;
+  await p.mine(1);
+  await waitFor('Bob to see her commitment', () => (p.monitorOf(bob).chain.fundingSpend?.txid === theirs ? true : undefined), 10_000);
+  const start = p.tip();
+  while (p.phaseOf(alice) !== 'CLOSED' || p.phaseOf(bob) !== 'CLOSED') {
+    if (p.tip() > start + 40) throw new Error(`not closed at ${p.tip()}: alice ${p.phaseOf(alice)}, bob ${p.phaseOf(bob)} [${Object.values(p.monitorOf(bob).chain.claims).map((c) => c.label).join(', ')}]`);
+    await p.mine(2);
+    await waitFor('the channels to catch up with their monitors', () => ([alice, bob].every((t) => p.phaseOf(t) === 'CLOSED' || !p.monitorOf(t).chain.told.includes('closed')) ? true : undefined), 10_000);
+  }
+  // Bob never built nor sent a commitment: the only spend of the funding output ever sent is Alice's.
+  expect(Object.keys(p.monitorOf(bob).chain.claims).filter((id) => id.startsWith('commitment:'))).toEqual([]);
+  const spendsFunding = chain.sent.filter((tx) => tx.ins.some((i) => `${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}` === chanPoint));
+  expect(spendsFunding.map((tx) => tx.getId())).toEqual([theirs]);
+  chain.sentSpendsOnce();
+  // His to_remote, from a commitment later than any he knows of.
+  const book = new TxBook();
+  for (const tx of chain.sent) book.add(tx);
+  const bobClaims = Object.values(p.monitorOf(bob).chain.claims);
+  expect(bobClaims.map((c) => c.label)).toEqual(['to_remote']);
+  const sweep = book.txs.get(bobClaims[0]!.txid)!;
+  expect(book.inputsOf(sweep)).toBe(bobHas);
+  expect(await p.confirmed(bob)).toBe(bobBefore + bobHas - book.feeOf(sweep));
+  expect((await p.b().closedchannels({})).channels[0]!.close_type).toBe('REMOTE_FORCE_CLOSE');
+}
+
 describe('breach: a node restored from an old copy publishes a revoked commitment', () => {
   it('Alice takes everything with the justice transaction before the delay runs out, to the satoshi', { timeout: 120_000 }, () => breach({}));
   it('with an HTLC in the revoked state, the justice takes it too', { timeout: 120_000 }, () => breach({ htlc: true }));
   it('Alice restarts at every step and resumes: the same justice, nothing sent twice, to the satoshi', { timeout: 120_000 }, () => breach({ htlc: true, restarts: true }));
+  it('Bob restored from the copy reconnects: told his data is out of date, he refuses to force-close and sweeps to_remote from Alice\'s commitment', { timeout: 120_000 }, () => breach({ stale: true }));
   it("Bob's HTLC-timeout confirms first: Alice's penalty takes its output with the revocation key, to the satoshi", { timeout: 120_000 }, () => breach({ secondStage: true }));
 });
