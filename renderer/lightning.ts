@@ -1,10 +1,12 @@
 /**
  * Lightning for the screens, without React: what a pasted text is (an invoice, an address, a link,
- * or neither), the most an invoice could cost in fees over the ways we know to its payee, and the
- * node's failures as sentences for people. What the channels can send and receive is the node's to
- * say (channelbalance, listchannels): nothing here computes reserves or commitment fees.
+ * or neither), and the node's failures as sentences for people. What the channels can send and
+ * receive and what a payment's route costs are the node's to say (channelbalance, listchannels,
+ * estimateroutefee): nothing here computes reserves, commitment fees or routing fees.
  */
-import type { ChannelView, MethodOutput, PaymentView } from '../core/api/contract.ts';
+import type { MethodOutput, PaymentView } from '../core/api/contract.ts';
+import { fromText } from './errors.ts';
+import type { Shown } from './errors.ts';
 import { formatSats, parseAmount } from './format.ts';
 import type { Unit } from './format.ts';
 
@@ -77,47 +79,6 @@ export function appNetworkLabel(appNetwork: string): string {
   return appNetwork === 'playground' ? 'the playground' : appNetwork === 'mainnet' ? 'Bitcoin (mainnet)' : appNetwork;
 }
 
-export interface FeeEstimate {
-  /** The most the fees could be over the ways we know, msat. */
-  maxMsat: bigint;
-  /**
-   * direct: we have a channel to the payee (no fees); hint: through a node the invoice names, which
-   * charges its fee; none: no known way (the payment would fail), with the fee the hints would ask.
-   */
-  via: 'direct' | 'hint' | 'none';
-  /** For `hint`: the node the payment would go through first. */
-  through?: string;
-}
-
-/** BOLT 7 fee arithmetic along one route hint, from the payee back: what each hop adds. */
-function hintFeeMsat(hops: Decoded['route_hints'][number]['hop_hints'], amountMsat: bigint): bigint {
-  let amt = amountMsat;
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const h = hops[i]!;
-    amt += BigInt(h.fee_base_msat) + (amt * BigInt(h.fee_proportional_millionths)) / 1_000_000n;
-  }
-  return amt - amountMsat;
-}
-
-/**
- * The most an invoice could cost in fees, the way the node chooses: a direct channel to the payee
- * costs nothing, a route hint starting at one of our channel peers costs what its hops ask. A hint
- * that starts at our own node describes our own channel to the payee, which is the direct way.
- */
-export function estimateFee(inv: Decoded, amountMsat: bigint, ourId: string, channels: ChannelView[]): FeeEstimate {
-  const active = new Set(channels.filter((c) => c.active).map((c) => c.remote_pubkey));
-  const hints = inv.route_hints.map((r) => r.hop_hints).filter((hops) => hops.length > 0 && hops[0]!.node_id !== ourId);
-  let best: FeeEstimate | undefined;
-  if (active.has(inv.destination)) best = { maxMsat: 0n, via: 'direct' };
-  for (const hops of hints) {
-    if (!active.has(hops[0]!.node_id)) continue;
-    const fee = hintFeeMsat(hops, amountMsat);
-    if (!best || fee > best.maxMsat) best = { maxMsat: fee, via: 'hint', through: hops[0]!.node_id };
-  }
-  if (best) return best;
-  return { maxMsat: hints.reduce((m, hops) => (hintFeeMsat(hops, amountMsat) > m ? hintFeeMsat(hops, amountMsat) : m), 0n), via: 'none' };
-}
-
 /** msat rounded up to whole sats (fees are shown as the most they could be). */
 export function msatToSatCeil(msat: bigint): bigint {
   return (msat + 999n) / 1000n;
@@ -128,9 +89,10 @@ export function formatFee(msat: bigint | string, unit: Unit): string {
   return formatSats(msatToSatCeil(BigInt(msat)), unit);
 }
 
-/** Why a payment failed, for people (listpayments' failure_reason). */
-export function failureSentence(p: Pick<PaymentView, 'status' | 'failure_reason'>): string {
+/** Why a payment failed and what to do, for people: the node's diagnosis, or (from a node without one) its failure_reason. */
+export function failureSentence(p: Pick<PaymentView, 'status' | 'failure_reason' | 'failure_detail'>): string {
   if (p.status !== 'FAILED') return '';
+  if (p.failure_detail) return fromText(p.failure_detail.text).text;
   switch (p.failure_reason) {
     case 'FAILURE_REASON_TIMEOUT':
       return 'The payment took too long and was given up.';
@@ -145,6 +107,12 @@ export function failureSentence(p: Pick<PaymentView, 'status' | 'failure_reason'
     default:
       return 'The payment failed on its way.';
   }
+}
+
+/** A failed payment as a screen shows it: the sentence, and the node's own codes under "Details". */
+export function failureShown(p: Pick<PaymentView, 'status' | 'failure_reason' | 'failure_detail'>): Shown {
+  const hop = p.failure_detail?.hop;
+  return { text: failureSentence(p), details: `${p.failure_reason}${p.failure_detail ? ` · ${p.failure_detail.kind}` : ''}${hop ? ` · hop ${hop.index}: ${hop.failure}` : ''}` };
 }
 
 /** A duration for people: "2 days", "5 h 12 min", "3 min 20 s", "40 s". */

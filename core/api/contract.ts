@@ -4,6 +4,9 @@
  * before any handler runs) and an output type. Field names follow lncli's JSON so lnd users feel at home.
  */
 import { z } from 'zod';
+import type { PaymentDiagnosis } from '../payments/diagnosis.ts';
+
+export type { PaymentDiagnosis };
 
 const pubkeyHex = z.string().regex(/^(02|03)[0-9a-fA-F]{64}$/, 'a node public key is 66 hex characters starting with 02 or 03');
 const hex32 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'a hash is 64 hex characters');
@@ -188,6 +191,12 @@ export const methodSchemas = {
       include_incomplete: z.boolean().optional(),
     })
     .strict(),
+  /**
+   * What paying an invoice would cost, the way the node would pay it (lncli estimateroutefee with a
+   * payment request, without probing): the routing fee, or why no channel can take it. amt_sat for an
+   * invoice that leaves the amount to the payer.
+   */
+  estimateroutefee: z.object({ payment_request: z.string().min(1).max(8000), amt_sat: z.number().int().positive().optional() }).strict(),
   /** Pays a BOLT 11 invoice and waits for the outcome (lncli sendpayment --pay_req). */
   sendpayment: payRequest,
   /** The same as sendpayment (lncli payinvoice). */
@@ -478,6 +487,8 @@ export interface PaymentView {
   creation_time_ns: string;
   payment_index: string;
   failure_reason: string;
+  /** A failed payment's diagnosis (core/payments/diagnosis.ts): what happened and what to do, and the node whose answer failed it. */
+  failure_detail?: PaymentDiagnosis;
   htlcs: {
     attempt_id: string;
     status: 'IN_FLIGHT' | 'SUCCEEDED' | 'FAILED';
@@ -593,6 +604,22 @@ export interface MethodOutputs {
   lookuppayment: PaymentView;
   cancelinvoice: Record<string, never>;
   listpayments: { payments: PaymentView[]; first_index_offset: string; last_index_offset: string };
+  estimateroutefee: {
+    /** The fee of the way the node would try first, in msat. */
+    routing_fee_msat: string;
+    /** The most the fees could be over every way the node might try, in msat. */
+    max_routing_fee_msat: string;
+    /** Blocks the payment could be locked for at most (the route's time lock from the tip). */
+    time_lock_delay: string;
+    /** FAILURE_REASON_NONE, or why no channel can take it (FAILURE_REASON_NO_ROUTE, FAILURE_REASON_INSUFFICIENT_BALANCE). */
+    failure_reason: string;
+    /** direct: over our channel to the payee; hint: through a node the invoice names; "" when none. */
+    via: 'direct' | 'hint' | '';
+    /** The first node after us on that way. */
+    first_hop_pubkey: string;
+    /** When no channel can take it: what a payment would fail with, and what to do. */
+    failure_detail?: PaymentDiagnosis;
+  };
   sendpayment: PaymentView & { payment_error: string };
   payinvoice: PaymentView & { payment_error: string };
   exportchanbackup: { multi_chan_backup: { chan_points: string[]; multi_chan_backup: string }; created_at_ms: number };

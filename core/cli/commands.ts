@@ -417,6 +417,17 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     method: 'cancelinvoice',
     toParams: (f) => ({ payment_hash: str(f, 'paymenthash', 'the payment hash: coulomb cancelinvoice <payment_hash>') }),
   },
+  {
+    name: 'estimateroutefee',
+    usage: 'estimateroutefee --pay_req <invoice> [--amt <sat>]',
+    summary: 'What paying an invoice would cost in routing fees, the way the node would pay it, or why no channel can take it.',
+    flags: [
+      { name: 'pay_req', type: 'string', help: 'the invoice (BOLT 11)', positional: 0 },
+      { name: 'amt', type: 'string', help: 'the amount in sat, for an invoice that leaves it to the payer' },
+    ],
+    method: 'estimateroutefee',
+    toParams: (f) => ({ payment_request: str(f, 'pay_req', 'the invoice: coulomb estimateroutefee --pay_req <invoice>'), ...(f.amt !== undefined ? { amt_sat: int(f.amt, '--amt') } : {}) }),
+  },
   payCommand('sendpayment', 'Pays a Lightning invoice and prints the outcome (preimage, fee, route) or why it failed.'),
   payCommand('payinvoice', 'Pays a Lightning invoice (the same as sendpayment).'),
   {

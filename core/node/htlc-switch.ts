@@ -31,7 +31,8 @@ import type { ChannelManager, HtlcEvent } from './channels.ts';
 import { mayCarryOutgoing } from '../channel/updates.ts';
 import type { Htlc } from '../channel/updates.ts';
 import type { InvoiceRegistry } from '../payments/invoices.ts';
-import type { PaymentStore, PaymentEntry, Route } from '../payments/payments.ts';
+import type { PaymentStore, PaymentEntry, PaymentFailureDetail, PaymentFailureReason, Route } from '../payments/payments.ts';
+import { diagnosePayment } from '../payments/diagnosis.ts';
 import type { Logger } from '../log/logger.ts';
 import { ApiError } from '../api/contract.ts';
 
@@ -58,7 +59,8 @@ interface SwitchDb {
   forwarded: Record<string, string>;
 }
 
-type Outcome = { ok: true; preimage: Uint8Array } | { ok: false; reason: string; permanent: boolean; failingHop?: number };
+/** `code`: the BOLT 4 failure's name (`temporary_channel_failure`), or `local_failure` with `reason` saying why. */
+type Outcome = { ok: true; preimage: Uint8Array } | { ok: false; code: string; reason: string; permanent: boolean; failingHop?: number };
 
 export interface SwitchOptions {
   kv: KvStore;
@@ -198,7 +200,7 @@ export class HtlcSwitch {
       const view = this.o.channels.get(channel);
       return !!view && mayCarryOutgoing(view.state, BigInt(id));
     };
-    const failed = await this.o.payments.failStranded(mayBeInFlight, { code: 'the node stopped before the payment was committed' }, 'FAILURE_REASON_ERROR');
+    const failed = await this.o.payments.failStranded(mayBeInFlight, { code: 'local_failure', message: 'the node stopped before the payment was committed' }, 'FAILURE_REASON_ERROR');
     for (const hash of failed) this.o.log.info('a payment interrupted by a stop failed; its invoice can be paid again', { hash: hash.slice(0, 16) });
   }
 
@@ -328,22 +330,20 @@ export class HtlcSwitch {
     const hashHex = hex.encode(inv.paymentHash);
     const candidates = this.candidates(inv, amountMsat);
     if (!candidates.length) {
-      const short = this.candidates(inv, 0n);
-      await this.o.payments.fail(hashHex, this.o.channels.list().some((c) => c.state.phase === 'NORMAL') ? 'FAILURE_REASON_NO_ROUTE' : 'FAILURE_REASON_INSUFFICIENT_BALANCE');
-      if (short.length) {
-        const most = short.reduce((m, c) => (this.o.channels.spendableMsat(this.o.channels.get(c.channel)!) > m ? this.o.channels.spendableMsat(this.o.channels.get(c.channel)!) : m), 0n);
-        throw new ApiError('failed_precondition', `not enough in the channel toward the payee: it can send at most ${most / 1000n} sat now (each side keeps a reserve, and the opener pays the fees)`);
-      }
-      throw new ApiError('failed_precondition', this.noRouteReason(inv, amountMsat));
+      const anyOpen = this.o.channels.list().some((c) => c.state.phase === 'NORMAL');
+      return this.failPayment(hashHex, anyOpen ? 'FAILURE_REASON_NO_ROUTE' : 'FAILURE_REASON_INSUFFICIENT_BALANCE', this.noRouteDetail(inv, amountMsat));
     }
     const deadline = Date.now() + opts.timeoutMs;
-    let lastReason = 'no way to the payee worked';
+    let cheapestOverLimit: bigint | undefined;
+    let payeeSaid: string | undefined;
+    let sent = false;
     for (const c of candidates) {
       const built = this.buildRoute(inv, amountMsat, c);
       if (opts.feeLimitMsat !== undefined && built.route.totalFeesMsat > opts.feeLimitMsat) {
-        lastReason = `the fees (${built.route.totalFeesMsat} msat) are over the limit of ${opts.feeLimitMsat} msat`;
+        if (cheapestOverLimit === undefined || built.route.totalFeesMsat < cheapestOverLimit) cheapestOverLimit = built.route.totalFeesMsat;
         continue;
       }
+      sent = true;
       const sessionSalt = new Uint8Array(randomBytes(32));
       const onion = createOnion(onionSessionKey(this.o.nodeSecret, sessionSalt), built.pubkeys.map((pubkey, i) => ({ pubkey, payload: built.payloads[i]! })), inv.paymentHash);
       let resolveOutcome!: (o: Outcome) => void;
@@ -367,34 +367,74 @@ export class HtlcSwitch {
           });
         });
       } catch (e) {
-        lastReason = (e as Error).message;
+        const refusal = { code: 'local_refusal', message: (e as Error).message };
         if (attemptId === undefined) {
-          await this.o.payments.attempt(hashHex, built.route, { failure: { code: 'local_refusal' } });
+          await this.o.payments.attempt(hashHex, built.route, { failure: refusal });
         } else {
           this.waiters.delete(`${hashHex}:${attemptId}`);
-          await this.o.payments.failAttempt(hashHex, attemptId, { code: 'local_refusal' });
+          await this.o.payments.failAttempt(hashHex, attemptId, refusal);
         }
         continue;
       }
       const result = await Promise.race([outcome, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, deadline - Date.now())).unref())]);
       if (!result) return (await this.o.payments.get(hashHex))!; // still in flight; its end is recorded when it comes
       if (result.ok) return (await this.o.payments.get(hashHex))!;
-      lastReason = result.reason;
-      if (result.permanent && result.failingHop === built.pubkeys.length - 1) break; // the payee said no
+      if (result.permanent && result.failingHop === built.pubkeys.length - 1) {
+        payeeSaid = result.code;
+        break; // the payee said no
+      }
     }
-    const p = (await this.o.payments.get(hashHex))!;
-    if (p.status === 'IN_FLIGHT' && !p.attempts.some((a) => a.status === 'IN_FLIGHT')) {
-      await this.o.payments.fail(hashHex, /incorrect or unknown payment details/.test(lastReason) ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_NO_ROUTE');
-    }
-    throw new ApiError('failed_precondition', `the payment failed: ${lastReason}`);
+    if (!sent && cheapestOverLimit !== undefined) return this.failPayment(hashHex, 'FAILURE_REASON_NO_ROUTE', { cause: 'fee_limit', feeNeededMsat: cheapestOverLimit.toString() });
+    return this.failPayment(hashHex, payeeSaid === 'incorrect_or_unknown_payment_details' ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_NO_ROUTE');
   }
 
-  private noRouteReason(inv: Invoice, amountMsat: bigint): string {
+  /**
+   * What paying `amountMsat` to this invoice would cost, worked out as pay() would choose (lncli
+   * estimateroutefee, without probing): the fee and the time lock of the way tried first, the most the
+   * fees could be over every way it might try, the first node after us; or, when no channel can take it,
+   * why (the same diagnosis a failed payment gets).
+   */
+  estimateRoute(inv: Invoice, amountMsat: bigint): { feeMsat: bigint; maxFeeMsat: bigint; timeLockDelay: number; via: 'direct' | 'hint'; firstHop: string } | { failure: PaymentFailureDetail } {
+    const candidates = this.candidates(inv, amountMsat);
+    if (!candidates.length) return { failure: this.noRouteDetail(inv, amountMsat) };
+    const routes = candidates.map((c) => ({ c, route: this.buildRoute(inv, amountMsat, c).route }));
+    const first = routes[0]!;
+    return {
+      feeMsat: first.route.totalFeesMsat,
+      maxFeeMsat: routes.reduce((m, r) => (r.route.totalFeesMsat > m ? r.route.totalFeesMsat : m), 0n),
+      timeLockDelay: first.route.totalTimeLock - this.o.height(),
+      via: first.c.hops.length ? 'hint' : 'direct',
+      firstHop: first.route.hops[0]!.pubkey,
+    };
+  }
+
+  /**
+   * Ends a payment nothing of which is in flight any more, and throws what happened in words (the
+   * diagnosis of its record, core/payments/diagnosis.ts), so the caller reads the same sentence that
+   * listpayments shows.
+   */
+  private async failPayment(hashHex: string, reason: PaymentFailureReason, detail?: PaymentFailureDetail): Promise<never> {
+    let p = (await this.o.payments.get(hashHex))!;
+    if (p.status === 'IN_FLIGHT' && !p.attempts.some((a) => a.status === 'IN_FLIGHT')) {
+      await this.o.payments.fail(hashHex, reason, detail);
+      p = (await this.o.payments.get(hashHex))!;
+    }
+    const said = diagnosePayment(p, Math.floor(Date.now() / 1000));
+    throw new ApiError('failed_precondition', said?.text ?? 'The payment failed on its way. Try again in a while.');
+  }
+
+  /** Why no channel could take the payment: none open, none with room (the most one can send), or no way to the payee. */
+  private noRouteDetail(inv: Invoice, amountMsat: bigint): PaymentFailureDetail {
     const open = this.o.channels.list().filter((c) => c.state.phase === 'NORMAL');
-    if (!open.length) return 'there is no open channel to pay through; open a channel first';
+    if (!open.length) return { cause: 'no_channel' };
+    const toward = this.candidates(inv, 0n);
+    if (toward.length) {
+      const most = toward.reduce((m, c) => (this.o.channels.spendableMsat(this.o.channels.get(c.channel)!) > m ? this.o.channels.spendableMsat(this.o.channels.get(c.channel)!) : m), 0n);
+      return { cause: 'insufficient_outbound', canSendMsat: most.toString(), towardPayee: true };
+    }
     const best = open.reduce((m, c) => (this.o.channels.spendableMsat(c) > m ? this.o.channels.spendableMsat(c) : m), 0n);
-    if (best < amountMsat) return `no channel can send ${amountMsat / 1000n} sat right now (the most any channel can send is ${best / 1000n} sat)`;
-    return `no known way to ${hex.encode(inv.payee).slice(0, 16)}…: there is no channel to it and the invoice has no route hint through one of our peers`;
+    if (best < amountMsat) return { cause: 'insufficient_outbound', canSendMsat: best.toString(), towardPayee: false };
+    return { cause: 'no_route' };
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -441,7 +481,7 @@ export class HtlcSwitch {
     const reason = outcome.permanent && outcome.failingHop === origin.hops.length - 1 ? 'FAILURE_REASON_INCORRECT_PAYMENT_DETAILS' : 'FAILURE_REASON_ERROR';
     // Nobody is trying other routes (the sender gave up waiting, or the node restarted since): the
     // payment ends here, in the same write, once nothing of it is in flight.
-    const p = await this.o.payments.failAttempt(origin.paymentHash, origin.attemptId, { code: outcome.reason, ...(outcome.failingHop !== undefined ? { failureSourceIndex: outcome.failingHop } : {}) }, {
+    const p = await this.o.payments.failAttempt(origin.paymentHash, origin.attemptId, { code: outcome.code, ...(outcome.code === 'local_failure' ? { message: outcome.reason } : {}), ...(outcome.failingHop !== undefined ? { failureSourceIndex: outcome.failingHop } : {}) }, {
       with: this.endOps(key, origin),
       ...(this.paying.has(origin.paymentHash) ? {} : { thenFail: reason }),
     });
@@ -452,15 +492,15 @@ export class HtlcSwitch {
   }
 
   private decodeOutcome(origin: Extract<Origin, { kind: 'local' }>, e: Extract<HtlcEvent, { type: 'failed' }>): Extract<Outcome, { ok: false }> {
-    if (e.local) return { ok: false, reason: e.local, permanent: false };
-    if (e.malformed) return { ok: false, reason: `our peer could not read the onion (${failureName(e.malformed.code)})`, permanent: false, failingHop: 0 };
+    if (e.local) return { ok: false, code: 'local_failure', reason: e.local, permanent: false };
+    if (e.malformed) return { ok: false, code: failureName(e.malformed.code).replace(/ /g, '_'), reason: `our peer could not read the onion (${failureName(e.malformed.code)})`, permanent: false, failingHop: 0 };
     const sessionKey = origin.sessionSalt ? onionSessionKey(this.o.nodeSecret, hex.decode(origin.sessionSalt)) : hex.decode(origin.sessionKey ?? '');
     const { secrets } = sharedSecrets(sessionKey, origin.hops.map((h) => hex.decode(h)));
     const d = e.reason ? decodeFailure(secrets, e.reason) : undefined;
-    if (!d) return { ok: false, reason: 'a node on the way failed the payment with an unreadable error', permanent: false };
+    if (!d) return { ok: false, code: 'unreadable_failure', reason: 'a node on the way failed the payment with an unreadable error', permanent: false };
     const msg = decodeFailureMessage(d.message);
     const who = d.hop === origin.hops.length - 1 ? 'the payee' : `hop ${d.hop + 1} (${origin.hops[d.hop]!.slice(0, 16)}…)`;
-    return { ok: false, reason: `${who} answered ${failureName(msg.code)}`, permanent: (msg.code & 0x4000) !== 0, failingHop: d.hop };
+    return { ok: false, code: failureName(msg.code).replace(/ /g, '_'), reason: `${who} answered ${failureName(msg.code)}`, permanent: (msg.code & 0x4000) !== 0, failingHop: d.hop };
   }
 
   /** A failure of our own, for the sender: the message under our shared secret, then our obfuscation layer. */

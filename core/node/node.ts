@@ -60,6 +60,7 @@ import { loadMonitorState } from './monitor-records.ts';
 import type { ChannelState, Phase } from '../channel/types.ts';
 import { channelNumbersView, estimateOpen, openRefusal, paymentRoom } from './capacity-view.ts';
 import { invoiceApiError } from './invoice-errors.ts';
+import { paymentHandlers } from './payment-api.ts';
 import { satText } from '../util/amount-text.ts';
 import { Listeners } from '../util/listeners.ts';
 import type { NodeEvent } from '../api/contract.ts';
@@ -999,6 +1000,7 @@ export class CoulombNode {
       sendpayment: (input) => this.pay(input),
       payinvoice: (input) => this.pay(input),
       ...backupHandlers(() => this.ready().backup),
+      ...paymentHandlers(() => ({ htlcSwitch: this.ready().htlcSwitch, nodeId: this.ready().nodeId, invoiceNetwork: invoiceNetwork(this.config.network) })),
       ...towerHandlers(() => this.ready().towers),
       ...channelDetailHandlers({
         tip: () => this.tipHeight(),

@@ -69,11 +69,28 @@ export interface Route {
 }
 
 export interface AttemptFailure {
-  /** The BOLT 4 failure, e.g. `temporary_channel_failure`, or a local reason. */
+  /**
+   * The BOLT 4 failure, e.g. `temporary_channel_failure`, or `local_failure` / `local_refusal` (the
+   * HTLC failed, or was refused, on our side: `message` says why). Records of earlier versions hold a
+   * sentence here instead (core/payments/diagnosis.ts reads both).
+   */
   code: string;
   /** Which hop reported it (0 is the first hop after us), when known. */
   failureSourceIndex?: number;
+  /** A local failure's reason, in the node's words. */
+  message?: string;
 }
+
+/**
+ * Why a payment failed before any HTLC could leave, with the numbers that explain it: no open channel,
+ * not enough to send (the most a channel could), no known way to the payee, or every way over the fee
+ * limit (the least fee a way asked). Read by core/payments/diagnosis.ts.
+ */
+export type PaymentFailureDetail =
+  | { cause: 'no_channel' }
+  | { cause: 'insufficient_outbound'; canSendMsat: string; towardPayee: boolean }
+  | { cause: 'no_route' }
+  | { cause: 'fee_limit'; feeNeededMsat: string };
 
 export interface PaymentAttempt {
   readonly attemptId: number;
@@ -103,6 +120,8 @@ export interface PaymentEntry {
   /** ms since the epoch. */
   readonly creationTime: number;
   readonly failureReason: PaymentFailureReason | undefined;
+  /** Why it failed before an HTLC left, when that is why. */
+  readonly failureDetail?: PaymentFailureDetail;
   /** Order of first recording, from 1. */
   readonly paymentIndex: number;
   readonly attempts: readonly PaymentAttempt[];
@@ -144,6 +163,7 @@ interface PaymentRecord {
   status: PaymentStatus;
   creationTime: number;
   failureReason?: PaymentFailureReason;
+  failureDetail?: PaymentFailureDetail;
   paymentIndex: number;
   attempts: AttemptRecord[];
 }
@@ -202,6 +222,7 @@ function entryOf(p: DeepReadonly<PaymentRecord>): PaymentEntry {
     status: p.status,
     creationTime: p.creationTime,
     failureReason: p.failureReason,
+    ...(p.failureDetail ? { failureDetail: { ...p.failureDetail } } : {}),
     paymentIndex: p.paymentIndex,
     attempts: p.attempts.map((a) => ({
       attemptId: a.attemptId,
@@ -496,6 +517,7 @@ export class PaymentStore {
       rec.preimage = preimage;
       rec.feeMsat = (r.feeMsat ?? fees).toString();
       delete rec.failureReason;
+      delete rec.failureDetail;
       return { write: this.save(rec, prev, { counters, ...(r.with ? { with: r.with } : {}), ...(r.durable === false ? { durable: false } : {}) }), result: true };
     });
   }
@@ -503,8 +525,9 @@ export class PaymentStore {
   /**
    * Gives up on a payment. Refused while an attempt is in flight (it could still succeed: fail it first
    * with failAttempt), and for a payment that succeeded. Failing a failed payment changes nothing.
+   * `detail`: why no HTLC could leave, with its numbers.
    */
-  async fail(paymentHash: Uint8Array | string, reason: PaymentFailureReason): Promise<void> {
+  async fail(paymentHash: Uint8Array | string, reason: PaymentFailureReason, detail?: PaymentFailureDetail): Promise<void> {
     const key = hashKey(paymentHash);
     await this.change(key, (rec) => {
       if (!rec) throw new PaymentStoreError('not_found', `there is no payment with hash ${key}`);
@@ -513,6 +536,7 @@ export class PaymentStore {
       if (rec.attempts.some((a) => a.status === 'IN_FLIGHT')) throw new PaymentStoreError('failed_precondition', 'an HTLC of this payment is still in flight; it may yet succeed');
       rec.status = 'FAILED';
       rec.failureReason = reason;
+      if (detail) rec.failureDetail = { ...detail };
       return { write: this.save(rec, 'IN_FLIGHT'), result: undefined };
     });
   }

@@ -6,6 +6,7 @@ import type { InvoiceView, PaymentView } from '../api/contract.ts';
 import { scidToString } from '../wire/index.ts';
 import type { InvoiceEntry } from './invoices.ts';
 import type { PaymentEntry } from './payments.ts';
+import { diagnosePayment } from './diagnosis.ts';
 
 const sat = (msat: bigint): string => (msat / 1000n).toString();
 const ns = (ms: number): string => (BigInt(ms) * 1_000_000n).toString();
@@ -46,6 +47,8 @@ export function invoiceView(e: InvoiceEntry): InvoiceView {
 }
 
 export function paymentView(p: PaymentEntry): PaymentView {
+  // The clock tells a refused payment whose invoice has expired from one refused for another reason.
+  const diagnosis = diagnosePayment(p, Math.floor(Date.now() / 1000));
   return {
     payment_hash: p.paymentHash,
     value: sat(p.amountMsat),
@@ -61,6 +64,7 @@ export function paymentView(p: PaymentEntry): PaymentView {
     creation_time_ns: ns(p.creationTime),
     payment_index: String(p.paymentIndex),
     failure_reason: p.failureReason ?? 'FAILURE_REASON_NONE',
+    ...(diagnosis ? { failure_detail: diagnosis } : {}),
     htlcs: p.attempts.map((a) => ({
       attempt_id: String(a.attemptId),
       status: a.status,

@@ -12,8 +12,8 @@ import { useApi, useNow } from '../hooks.ts';
 import { CopyButton, ErrorBox, Field, Spinner, useAction } from '../components.tsx';
 import { amountProblem, formatSats, parseAmount, shortId } from '../format.ts';
 import type { Unit } from '../format.ts';
-import { appNetworkLabel, duration, estimateFee, expiresAt, failureSentence, formatFee, formatMsat, invoiceNetworkFor, msatToSatCeil, networkLabel, parsePayTarget } from '../lightning.ts';
-import { toShown } from '../errors.ts';
+import { appNetworkLabel, duration, expiresAt, failureShown, formatFee, formatMsat, invoiceNetworkFor, msatToSatCeil, networkLabel, parsePayTarget } from '../lightning.ts';
+import { fromText, toShown } from '../errors.ts';
 import type { Shown } from '../errors.ts';
 import type { MethodOutput, PaymentView } from '../../core/api/contract.ts';
 
@@ -29,7 +29,7 @@ type Paying =
   | { phase: 'paying'; amountSat: bigint; payee: string }
   | { phase: 'paid'; payment: Payment; payee: string }
   | { phase: 'in_flight'; payment: Payment; payee: string }
-  | { phase: 'failed'; message: Shown; amountSat: bigint; payee: string };
+  | { phase: 'failed'; message: Shown; amountSat: bigint; payee: string; payment?: PaymentView };
 
 /** A node's short id, and what it is when we know it (the playground's counterparty or shop). */
 export function NodeName({ pubkey, known }: { pubkey: string; known: Record<string, string> }): ReactNode {
@@ -108,15 +108,17 @@ export function Send({ unit, playground, network, known, incomingUri }: { unit: 
     if (text) take(text.trim());
   };
 
-  const pay = async (inv: string, amountSat: bigint, withAmount: boolean, payee: string): Promise<void> => {
+  const pay = async (inv: string, hash: string, amountSat: bigint, withAmount: boolean, payee: string): Promise<void> => {
     setPaying({ phase: 'paying', amountSat, payee });
     try {
       const r = await api('sendpayment', { pay_req: inv, ...(withAmount ? { amt: Number(amountSat) } : {}) });
       if (r.status === 'SUCCEEDED') setPaying({ phase: 'paid', payment: r, payee });
       else if (r.status === 'IN_FLIGHT') setPaying({ phase: 'in_flight', payment: r, payee });
-      else setPaying({ phase: 'failed', message: { text: failureSentence(r) }, amountSat, payee });
+      else setPaying({ phase: 'failed', message: failureShown(r), amountSat, payee, payment: r });
     } catch (e) {
-      setPaying({ phase: 'failed', message: toShown(e), amountSat, payee });
+      // The node's sentence is the diagnosis of the payment's record; the record says which node answered.
+      const record = await api('lookuppayment', { payment_hash: hash }).catch(() => undefined);
+      setPaying({ phase: 'failed', message: record?.failure_detail ? failureShown(record) : toShown(e), amountSat, payee, ...(record?.failure_detail ? { payment: record } : {}) });
     }
   };
 
@@ -259,7 +261,7 @@ export function Send({ unit, playground, network, known, incomingUri }: { unit: 
               network={network}
               known={known}
               onCancel={reset}
-              onPay={(amountSat, withAmount, payee) => void pay(invoice, amountSat, withAmount, payee)}
+              onPay={(hash, amountSat, withAmount, payee) => void pay(invoice, hash, amountSat, withAmount, payee)}
             />
           </>
         ) : (
@@ -366,7 +368,7 @@ function LightningInvoice({
   network: string;
   known: Record<string, string>;
   onCancel: () => void;
-  onPay: (amountSat: bigint, withAmount: boolean, payee: string) => void;
+  onPay: (hash: string, amountSat: bigint, withAmount: boolean, payee: string) => void;
 }): ReactNode {
   const decoded = useApi(async () => {
     const d = await api('decodepayreq', { pay_req: invoice });
@@ -381,6 +383,17 @@ function LightningInvoice({
   const now = useNow(1000);
   const [amount, setAmount] = useState('');
   const [error, setError] = useState<string>();
+  // The route fee, and whether any channel can take the payment, are the node's to say too.
+  const typedSat = parseAmount(amount, unit);
+  const needsAmount = decoded.data?.d.num_msat === '0';
+  const route = useApi(
+    async () => {
+      if (!decoded.data || (needsAmount && !(typedSat !== undefined && typedSat > 0n))) return undefined;
+      return api('estimateroutefee', { payment_request: invoice, ...(needsAmount ? { amt_sat: Number(typedSat) } : {}) });
+    },
+    ['channels'],
+    [invoice, decoded.data?.d.payment_hash, typedSat?.toString()],
+  );
 
   if (decoded.error) {
     return (
@@ -398,8 +411,9 @@ function LightningInvoice({
   const typedProblem = !hasAmount && amount.trim() ? amountProblem(amount, unit) : undefined;
   const ourId = info.data?.identity_pubkey ?? '';
   const list = channels.data?.channels ?? [];
-  const fee = estimateFee(inv, amountMsat, ourId, list);
-  const feeMax = msatToSatCeil(fee.maxMsat);
+  const est = route.data;
+  const feeMsat = est && est.failure_reason === 'FAILURE_REASON_NONE' ? BigInt(est.max_routing_fee_msat) : 0n;
+  const feeMax = msatToSatCeil(feeMsat);
   const ends = expiresAt(inv);
   const expired = now >= ends;
   const ours = invoiceNetworkFor(network);
@@ -412,15 +426,18 @@ function LightningInvoice({
       ? `This invoice expired ${duration(now - ends)} ago and can no longer be paid. Ask the payee for a new one.`
       : own
         ? 'This invoice is one of your own: a node cannot pay itself.'
-        : list.length > 0 && canSend !== undefined && amountMsat > 0n && amountMsat + fee.maxMsat > canSend
-          ? `You can send up to ${formatSats(canSend / 1000n, unit)} now${fee.maxMsat > 0n ? ', fees included' : ''}. To send more, open a channel with more on your side, or receive some first.`
-          : undefined;
+        : list.length > 0 && canSend !== undefined && amountMsat > 0n && amountMsat + feeMsat > canSend
+          ? `You can send up to ${formatSats(canSend / 1000n, unit)} now${feeMsat > 0n ? ', fees included' : ''}. To send more, open a channel with more on your side, or receive some first.`
+          : est?.failure_detail?.kind === 'insufficient_outbound'
+            ? fromText(est.failure_detail.text).text
+            : undefined;
+  // No way the node knows: the payment would fail as the node says (it may be tried all the same).
   const warning = refusal
     ? undefined
     : list.every((c) => !c.active)
       ? 'You have no active channel to pay through. Open one on the Channels screen first.'
-      : fee.via === 'none'
-        ? 'None of your channels leads to this payee: you have no channel to it, and the invoice names no node you have a channel with. The payment would most likely fail.'
+      : est?.failure_detail
+        ? `${fromText(est.failure_detail.text).text} The payment would most likely fail.`
         : undefined;
 
   const submit = (): void => {
@@ -432,7 +449,7 @@ function LightningInvoice({
         return;
       }
     }
-    onPay(amountMsat / 1000n, !hasAmount, inv.destination);
+    onPay(inv.payment_hash, amountMsat / 1000n, !hasAmount, inv.destination);
   };
 
   return (
@@ -464,10 +481,18 @@ function LightningInvoice({
         <dd className={wrongNetwork ? 'error-text' : undefined}>{networkLabel(inv.network, network)}</dd>
         <dt>Fees, at most</dt>
         <dd data-testid="invoice-fee">
-          {formatSats(feeMax, unit)}{' '}
-          <span className="muted">
-            {fee.via === 'direct' ? '— you have a channel to the payee' : fee.via === 'hint' && fee.through ? `— through ${known[fee.through] ?? shortId(fee.through)}, which charges for forwarding` : ''}
-          </span>
+          {est && est.failure_reason === 'FAILURE_REASON_NONE' ? (
+            <>
+              {formatSats(feeMax, unit)}{' '}
+              <span className="muted" title={`${est.max_routing_fee_msat} msat`}>
+                {est.via === 'direct' ? '— you have a channel to the payee' : est.via === 'hint' ? `— through ${known[est.first_hop_pubkey] ?? shortId(est.first_hop_pubkey)}, which charges for forwarding` : ''}
+              </span>
+            </>
+          ) : est ? (
+            <span className="muted">No way to the payee now</span>
+          ) : (
+            <span className="muted">{amountMsat > 0n ? 'Working it out…' : 'Known once the amount is'}</span>
+          )}
         </dd>
         {amountMsat > 0n ? (
           <>
@@ -497,6 +522,18 @@ function LightningInvoice({
   );
 }
 
+/** Which node's answer failed a payment, and its answer, for those who look closer. */
+export function FailedAt({ hop, known }: { hop: NonNullable<NonNullable<PaymentView['failure_detail']>['hop']>; known: Record<string, string> }): ReactNode {
+  return (
+    <p className="muted small" data-testid="failed-at">
+      {hop.is_payee ? 'Refused by the payee, ' : `Stopped at hop ${hop.index} of the route, `}
+      <NodeName pubkey={hop.pub_key} known={known} />
+      {', which answered '}
+      <code>{hop.failure}</code>.
+    </p>
+  );
+}
+
 /** "Paying…", then the proof of payment, or the sentence that says why not. */
 function PayingScreen({ paying, unit, known, onDone, onBack }: { paying: Paying; unit: Unit; known: Record<string, string>; onDone: () => void; onBack: () => void }): ReactNode {
   if (paying.phase === 'paying') {
@@ -518,6 +555,7 @@ function PayingScreen({ paying, unit, known, onDone, onBack }: { paying: Paying;
         <h1>The payment did not go through</h1>
         <section className="card pay-status">
           <ErrorBox error={paying.message} testId="pay-failure" />
+          {paying.payment?.failure_detail?.hop ? <FailedAt hop={paying.payment.failure_detail.hop} known={known} /> : null}
           <p className="muted">Nothing left your channels: a Lightning payment either arrives whole or not at all.</p>
           <div className="actions">
             <button type="button" className="secondary" onClick={onDone}>

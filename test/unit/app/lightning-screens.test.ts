@@ -1,62 +1,14 @@
 /**
  * The Lightning logic behind the Send, Receive and History screens (renderer/lightning.ts): telling an
- * invoice from an address, the most an invoice could cost in fees over the ways we know, how much the
- * channels can receive, and the node's words turned into sentences.
+ * invoice from an address, fees and amounts as people read them, and the node's words turned into
+ * sentences (route fees are the node's: estimateroutefee, test/unit/node/payment-diagnosis.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { duration, estimateFee, expiresAt, failureSentence, formatFee, formatMsat, invoiceNetworkFor, looksLikeAddress, msatToSatCeil, networkLabel, parsePayTarget } from '../../../renderer/lightning.ts';
+import { duration, expiresAt, failureSentence, formatFee, formatMsat, invoiceNetworkFor, looksLikeAddress, msatToSatCeil, networkLabel, parsePayTarget } from '../../../renderer/lightning.ts';
 import { amountProblem } from '../../../renderer/format.ts';
 import { fromNode, fromText, toShown } from '../../../renderer/errors.ts';
-import type { Decoded } from '../../../renderer/lightning.ts';
-import type { ChannelView } from '../../../core/api/contract.ts';
 
-const US = '02' + '11'.repeat(32);
-const PEER = '03' + '22'.repeat(32);
-const PAYEE = '02' + '33'.repeat(32);
-const OTHER = '03' + '44'.repeat(32);
 const INVOICE = 'lnbcrt50u1pjexample0qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypq';
-
-function channel(remote: string, local: number, remoteBal: number, active = true): ChannelView {
-  return {
-    remote_pubkey: remote,
-    channel_point: `${'ab'.repeat(32)}:0`,
-    chan_id: '101x1x0',
-    capacity: '500000',
-    local_balance: String(local),
-    remote_balance: String(remoteBal),
-    active,
-    initiator: true,
-    private: true,
-    commitment_type: 'ANCHORS',
-    state: 'NORMAL',
-    commit_fee: '0',
-    anchor_sat: '0',
-    unsettled_balance: '0',
-    local_chan_reserve_sat: '5000',
-    remote_chan_reserve_sat: '5000',
-    spendable_msat: String(Math.max(0, local - 5000) * 1000),
-    receivable_msat: String(Math.max(0, remoteBal - 5000) * 1000),
-  };
-}
-
-function decoded(destination: string, hints: { node_id: string; fee_base_msat: number; fee_proportional_millionths: number }[][] = []): Decoded {
-  return {
-    destination,
-    payment_hash: '00'.repeat(32),
-    num_satoshis: '5000',
-    num_msat: '5000000',
-    timestamp: '1700000000',
-    expiry: '3600',
-    expired: false,
-    description: 'coffee',
-    description_hash: '',
-    cltv_expiry: '80',
-    payment_addr: '00'.repeat(32),
-    network: 'regtest',
-    route_hints: hints.map((hops) => ({ hop_hints: hops.map((h) => ({ ...h, chan_id: '101x1x0', cltv_expiry_delta: 40 })) })),
-    features: {},
-  };
-}
 
 describe('what was pasted into "Pay to"', () => {
   it('tells invoices (bare, as lightning: links, in capitals) from addresses and bitcoin: links', () => {
@@ -88,40 +40,7 @@ describe('what was pasted into "Pay to"', () => {
   });
 });
 
-describe('the most an invoice could cost in fees', () => {
-  const amount = 5_000_000n; // 5 000 sat
-
-  it('is nothing over a direct channel, even when the invoice names our own channel as a hint', () => {
-    const inv = decoded(PAYEE, [[{ node_id: US, fee_base_msat: 1000, fee_proportional_millionths: 200 }]]);
-    expect(estimateFee(inv, amount, US, [channel(PAYEE, 400_000, 100_000)])).toEqual({ maxMsat: 0n, via: 'direct' });
-  });
-
-  it('is the base fee and the proportional fee of each hint hop, added from the payee back', () => {
-    const one = decoded(PAYEE, [[{ node_id: PEER, fee_base_msat: 1000, fee_proportional_millionths: 200 }]]);
-    // 1000 + 5 000 000 × 200 / 1 000 000 = 2000 msat.
-    expect(estimateFee(one, amount, US, [channel(PEER, 400_000, 0)])).toEqual({ maxMsat: 2000n, via: 'hint', through: PEER });
-    const two = decoded(PAYEE, [
-      [
-        { node_id: PEER, fee_base_msat: 1000, fee_proportional_millionths: 1000 },
-        { node_id: OTHER, fee_base_msat: 500, fee_proportional_millionths: 100 },
-      ],
-    ]);
-    // OTHER forwards 5 000 000 for 500 + 500 = 1000; PEER forwards 5 001 000 for 1000 + 5001 = 6001.
-    expect(estimateFee(two, amount, US, [channel(PEER, 400_000, 0)]).maxMsat).toBe(7001n);
-  });
-
-  it('takes the dearest of the ways the node might use, and only those starting at an active channel', () => {
-    const inv = decoded(PAYEE, [
-      [{ node_id: PEER, fee_base_msat: 1000, fee_proportional_millionths: 0 }],
-      [{ node_id: OTHER, fee_base_msat: 9000, fee_proportional_millionths: 0 }],
-    ]);
-    expect(estimateFee(inv, amount, US, [channel(PEER, 400_000, 0), channel(PAYEE, 400_000, 0)])).toEqual({ maxMsat: 1000n, via: 'hint', through: PEER });
-    expect(estimateFee(inv, amount, US, [channel(PEER, 400_000, 0), channel(OTHER, 400_000, 0)]).maxMsat).toBe(9000n);
-    // No way at all: the hints' fee is still shown, and the screen warns.
-    expect(estimateFee(inv, amount, US, [channel(PEER, 400_000, 0, false)])).toEqual({ maxMsat: 9000n, via: 'none' });
-    expect(estimateFee(decoded(PAYEE), amount, US, [])).toEqual({ maxMsat: 0n, via: 'none' });
-  });
-
+describe('fees as people read them', () => {
   it('is shown rounded up to whole sats, and fractions of a sat are kept where they matter', () => {
     expect(msatToSatCeil(2001n)).toBe(3n);
     expect(msatToSatCeil(2000n)).toBe(2n);
@@ -155,6 +74,8 @@ describe('amounts typed, time, and sentences', () => {
   it("turns the node's messages and failure codes into sentences", () => {
     expect(failureSentence({ status: 'FAILED', failure_reason: 'FAILURE_REASON_INSUFFICIENT_BALANCE' })).toBe('Your channels do not hold enough to pay it.');
     expect(failureSentence({ status: 'SUCCEEDED', failure_reason: 'FAILURE_REASON_NONE' })).toBe('');
+    // The node's diagnosis wins, with amounts as the app writes them.
+    expect(failureSentence({ status: 'FAILED', failure_reason: 'FAILURE_REASON_NO_ROUTE', failure_detail: { kind: 'insufficient_outbound', text: 'Your channels cannot send 2000000 sat now' } })).toBe('Your channels cannot send 2\u202f000\u202f000 sat now.');
   });
 });
 

@@ -282,7 +282,7 @@ describeEachKvBackend('the HTLC switch after a restart, on the $name store', ({ 
     const sw = await HtlcSwitch.open({ kv, dir, channels: t.channels, invoices: t.invoices, payments: t.payments, nodeSecret: new Uint8Array(32).fill(9), nodeId: DEST, height: () => 100, log: memoryLogger() });
     try {
       expect((await t.payments.list()).payments.map((p) => p.status)).toEqual(['IN_FLIGHT', 'IN_FLIGHT', 'FAILED', 'FAILED']);
-      expect((await t.payments.get(hashes[2]!))).toMatchObject({ failureReason: 'FAILURE_REASON_ERROR', attempts: [{ status: 'FAILED', failure: { code: expect.stringMatching(/^the node stopped/) } }] });
+      expect((await t.payments.get(hashes[2]!))).toMatchObject({ failureReason: 'FAILURE_REASON_ERROR', attempts: [{ status: 'FAILED', failure: { code: 'local_failure', message: expect.stringMatching(/^the node stopped/) } }] });
       // Each failed invoice can be paid again.
       for (const h of [hashes[2]!, hashes[3]!]) expect((await t.payments.begin({ paymentHash: h, destination: DEST, amountMsat: 1_000n })).started).toBe(true);
 
