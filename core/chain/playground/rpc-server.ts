@@ -48,9 +48,26 @@ export interface PlaygroundOptions {
   port?: number;
   rpcuser?: string;
   rpcpassword?: string;
+  /**
+   * Answer as a fresh Bitcoin Core regtest node does where the playground is otherwise kinder, so that
+   * tests against it catch what would fail against Core: estimatesmartfee has no estimate (Core needs
+   * far more history than a test chain has, so the node must fall back), and the chain is in initial
+   * block download until its tip is less than a day old (Core's -maxtipage; a fresh chain's tip is the
+   * 2011 genesis block).
+   */
+  likeBitcoinCore?: boolean;
 }
 
-export function createHandlers(chain: PlaygroundChain, faucet: Faucet): Record<string, (p: Params) => unknown | Promise<unknown>> {
+/** Bitcoin Core's -maxtipage default: a tip older than this means initial block download. */
+const MAX_TIP_AGE_S = 24 * 60 * 60;
+
+export function createHandlers(chain: PlaygroundChain, faucet: Faucet, opts: { likeBitcoinCore?: boolean } = {}): Record<string, (p: Params) => unknown | Promise<unknown>> {
+  // Core leaves initial block download once, and never goes back to it.
+  let leftIbd = !opts.likeBitcoinCore;
+  const inIbd = (): boolean => {
+    if (!leftIbd && chain.tip.block.timestamp > Date.now() / 1000 - MAX_TIP_AGE_S) leftIbd = true;
+    return !leftIbd;
+  };
   const entryFor = (hash: unknown) => {
     const e = chain.entryByHash(need<string>(hash, 'blockhash', isHash));
     if (!e) throw new RpcFailure(-5, 'Block not found');
@@ -74,7 +91,7 @@ export function createHandlers(chain: PlaygroundChain, faucet: Faucet): Record<s
       time: chain.tip.block.timestamp,
       mediantime: chain.tip.mtp,
       verificationprogress: 1,
-      initialblockdownload: false,
+      initialblockdownload: inIbd(),
       chainwork: (chain.height + 1).toString(16).padStart(64, '0'),
       size_on_disk: 0,
       pruned: false,
@@ -162,6 +179,9 @@ export function createHandlers(chain: PlaygroundChain, faucet: Faucet): Record<s
     },
     estimatesmartfee: ([target]) => {
       need<number>(target, 'conf_target', isInt);
+      // Core's answer while it has too little data (always, on a fresh regtest chain); a busy network
+      // set with setfeeestimate still answers.
+      if (opts.likeBitcoinCore && chain.feeEstimateFloorSatPerVb <= 0) return { errors: ['Insufficient data or no feerate found'], blocks: 0 };
       const rates = [...chain.mempool.values()].map((e) => Number(e.fee) / e.vsize).sort((a, b) => a - b);
       const satPerVb = Math.max(1, chain.feeEstimateFloorSatPerVb, rates.length ? rates[Math.floor(rates.length / 2)]! : 1);
       return { feerate: (satPerVb * 1000) / 1e8, blocks: Math.max(2, Number(target)) };
@@ -202,7 +222,7 @@ export function createHandlers(chain: PlaygroundChain, faucet: Faucet): Record<s
 export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Playground> {
   const chain = await PlaygroundChain.open(opts.datadir);
   const faucet = new Faucet(chain);
-  const handlers = createHandlers(chain, faucet);
+  const handlers = createHandlers(chain, faucet, { likeBitcoinCore: !!opts.likeBitcoinCore });
   const rpcuser = opts.rpcuser ?? '__cookie__';
   // 32 bytes, as bitcoind's own cookie: readers check the `__cookie__:<64 hex>` shape.
   const rpcpassword = opts.rpcpassword ?? randomBytes(32).toString('hex');

@@ -187,3 +187,26 @@ describe('a bitcoind that is still starting or syncing', () => {
     server.close();
   });
 });
+
+describe('a playground that answers as a fresh Bitcoin Core (likeBitcoinCore)', () => {
+  it('has no fee estimate, so the estimator falls back, and is in initial block download until a block is mined', async () => {
+    const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p', likeBitcoinCore: true });
+    const rpc = new BitcoindRpc({ url: pg.url, user: 'u', password: 'p' });
+    expect(await rpc.call('estimatesmartfee', 6, 'CONSERVATIVE')).toEqual({ errors: ['Insufficient data or no feerate found'], blocks: 0 });
+    const fees = new BitcoindFeeEstimator(rpc, 2500);
+    await fees.refresh();
+    expect(fees.feerateSatPerKw('normal')).toBe(2500);
+    const src = new BitcoindChainSource(rpc, { network: 'regtest', pollMs: 60_000 });
+    await src.start(() => undefined);
+    expect(src.status()).toMatchObject({ synced: false, initialBlockDownload: true });
+    await rpc.call('generatetoaddress', 1, newKey().address);
+    await src.poke();
+    expect(src.status()).toMatchObject({ synced: true, initialBlockDownload: false, height: 1 });
+    // A busy network played with setfeeestimate still answers.
+    await rpc.call('setfeeestimate', 5);
+    await fees.refresh();
+    expect(fees.feerateSatPerKw('normal')).toBe(1250);
+    await src.stop();
+    await pg.stop();
+  });
+});
