@@ -6,6 +6,11 @@
  * With `{ chain: 'standalone' }` the playground runs on its own (test/helpers/chain.ts) and both nodes
  * follow it over RPC, so either node can restart; the test can then also reorganize the chain, drop
  * transactions from its mempool, and read every transaction ever sent to it.
+ *
+ * With `{ chain: 'bitcoind', rpcChain }` both nodes and the pair reach the chain only through bitcoind's
+ * standard JSON-RPC (test/helpers/rpc-chain.ts: Bitcoin Core, or a playground answering as it does):
+ * blocks are mined with generatetoaddress to an address no one holds, and a wallet is funded with a
+ * coinbase of its own followed by 100 blocks for it to mature.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,12 +24,17 @@ import type { ApiHandlers } from '../../core/api/contract.ts';
 import type { MonitorState } from '../../core/monitor/monitor.ts';
 import type { HtlcEvent } from '../../core/node/channels.ts';
 import { commitmentsOf } from '../../core/channel/updates.ts';
+import { COINBASE_MATURITY } from '../../core/chain/playground/index.ts';
+import type { RpcChain } from './rpc-chain.ts';
+import { newKey } from './txbuilder.ts';
 
 export interface CoulombPair {
   alice: TestNode;
   bob: TestNode;
   /** The standalone chain, when the pair was started with one. */
   chain?: StandaloneChain;
+  /** The chain reached only over bitcoind's RPC, when the pair was started with one. */
+  rpcChain?: RpcChain;
   a(): ApiHandlers;
   b(): ApiHandlers;
   /** Both nodes read the chain's tip now. */
@@ -40,8 +50,12 @@ export interface CoulombPair {
    * transactions, the same funding spend and spends. `step` names the moment in a failure.
    */
   restartOnChange(t: TestNode, step: string): Promise<boolean>;
-  /** `sat` from the faucet to `t`'s wallet, confirmed. */
+  /** `sat` from the faucet to `t`'s wallet, confirmed (over RPC only: a mature coinbase of 25 BTC or more). */
   faucet(t: TestNode, sat: number): Promise<void>;
+  /** `from` pays `amt` sat to the other over the channel, and the payment succeeds. */
+  pay(from: 'a' | 'b', amt: number): Promise<void>;
+  /** Alice dials Bob again and both see the channel active. */
+  reconnect(): Promise<void>;
   /** Alice, with 3,000,000 sat from the faucet, opens a channel to Bob and both see it active. */
   openChannel(localAmt: number, pushAmt: number): Promise<string>;
   close(): Promise<void>;
@@ -63,10 +77,11 @@ export interface StandaloneChain {
   sentSpendsOnce(except?: (outpoint: string) => boolean): void;
 }
 
-export interface PairOptions {
+export type PairOptions =
   /** `hosted` (default): Alice's node hosts the playground; `standalone`: it runs apart from both. */
-  chain?: 'hosted' | 'standalone';
-}
+  | { chain?: 'hosted' | 'standalone' }
+  /** A chain reached only over bitcoind's RPC, started by the caller and stopped by close(). */
+  | { chain: 'bitcoind'; rpcChain: RpcChain };
 
 async function startStandaloneChain(): Promise<StandaloneChain> {
   const test = await startTestChain();
@@ -120,9 +135,16 @@ export async function startCoulombPair(prefix: string, delay: number, opts: Pair
   const channel = { config: { toSelfDelay: delay, minimumDepth: 1 } };
   const peerOptions = { backoff: { initialMs: 50, maxMs: 500 } };
   const standalone = opts.chain === 'standalone' ? await startStandaloneChain() : undefined;
+  const rpcChain = opts.chain === 'bitcoind' ? opts.rpcChain : undefined;
+  /** Over RPC only: the tip when last synced, and where mined coins go. */
+  let rpcTip = 0;
+  const burn = newKey().address;
   let alice: TestNode;
   let bob: TestNode;
-  if (standalone) {
+  if (rpcChain) {
+    alice = await startTestNode(`${prefix}-alice`, peerOptions, rpcChain.follow, channel);
+    bob = await startTestNode(`${prefix}-bob`, peerOptions, rpcChain.follow, channel);
+  } else if (standalone) {
     const { pg } = standalone.test;
     const follow = { kind: 'bitcoind' as const, rpcHost: pg.url.replace('http://', ''), rpcUser: pg.rpcuser, rpcPass: pg.rpcpassword };
     alice = await startTestNode(`${prefix}-alice`, peerOptions, follow, channel);
@@ -137,17 +159,20 @@ export async function startCoulombPair(prefix: string, delay: number, opts: Pair
     alice,
     bob,
     ...(standalone ? { chain: standalone } : {}),
+    ...(rpcChain ? { rpcChain } : {}),
     a: () => alice.node.handlers(),
     b: () => bob.node.handlers(),
     async sync() {
+      if (rpcChain) rpcTip = await rpcChain.rpc.call<number>('getblockcount');
       for (const t of [alice, bob]) await t.node.chain.source.poke();
     },
     async mine(n) {
-      if (standalone) await standalone.test.mine(n);
+      if (rpcChain) await rpcChain.rpc.call('generatetoaddress', n, burn);
+      else if (standalone) await standalone.test.mine(n);
       else await p.a().playground_mine({ blocks: n });
       await p.sync();
     },
-    tip: () => (standalone ? standalone.test.pg.chain.height : alice.node.chain.source.status().height),
+    tip: () => (rpcChain ? rpcTip : standalone ? standalone.test.pg.chain.height : alice.node.chain.source.status().height),
     monitorOf(t) {
       const m = (t.node as unknown as { unlocked: { monitors: { stateOf(k: string): MonitorState | undefined } } }).unlocked.monitors;
       return m.stateOf(t.node.channels.list()[0]!.key)!;
@@ -174,7 +199,12 @@ export async function startCoulombPair(prefix: string, delay: number, opts: Pair
     },
     async faucet(t, sat) {
       const addr = (await t.node.handlers().newaddress({})).address;
-      if (standalone) {
+      if (rpcChain) {
+        const before = await p.confirmed(t);
+        await rpcChain.rpc.call('generatetoaddress', 1, addr);
+        await p.mine(COINBASE_MATURITY);
+        await waitFor(`the coinbase to ${t.node.config.alias} to be mature`, async () => ((await p.confirmed(t)) - before >= BigInt(sat) ? true : undefined), 30_000);
+      } else if (standalone) {
         await standalone.test.rpc.call('sendtoaddress', addr, sat / 1e8);
         await p.mine(1);
       } else {
@@ -182,9 +212,20 @@ export async function startCoulombPair(prefix: string, delay: number, opts: Pair
         await p.sync();
       }
     },
+    async pay(from, amt) {
+      const [payer, payee] = from === 'a' ? [p.a(), p.b()] : [p.b(), p.a()];
+      const inv = await payee.addinvoice({ value: amt });
+      const r = await payer.sendpayment({ pay_req: inv.payment_request, timeout_seconds: 60 });
+      if (r.status !== 'SUCCEEDED') throw new Error(`a payment of ${amt} sat from ${from === 'a' ? 'Alice' : 'Bob'} ended ${r.status}: ${r.payment_error}`);
+    },
+    async reconnect() {
+      await p.a().connect({ addr: bob.uri });
+      await waitFor('the channel to be active again on both sides', async () => ((await p.a().listchannels({})).channels[0]?.active && (await p.b().listchannels({})).channels[0]?.active) || undefined, 30_000);
+    },
     async close() {
       for (const t of [bob, alice]) await t.close();
       await standalone?.test.stop();
+      await rpcChain?.stop();
     },
   };
   return p;
