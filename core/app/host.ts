@@ -212,7 +212,7 @@ export class AppHost {
         return this.testBitcoind(input as BitcoindSettings);
       case 'app_choose_network': {
         const choice = input as NetworkChoice;
-        if (this.running) throw new ApiError('failed_precondition', `the node is running on ${choiceNetwork(this.running.choice)}; go back to the network choice first`);
+        if (this.running) throw new ApiError('failed_precondition', `The node is running on ${choiceNetwork(this.running.choice)}; go back to the network choice first`);
         if (choice.kind === 'bitcoind') await this.testBitcoind(choice.bitcoind);
         await this.startNode(choice);
         await this.saveChoice(choice);
@@ -227,7 +227,7 @@ export class AppHost {
         return this.status();
       case 'app_lock': {
         const r = this.running;
-        if (!r) throw new ApiError('failed_precondition', 'the node is not running, so there is nothing to lock');
+        if (!r) throw new ApiError('failed_precondition', 'The node is not running, so there is nothing to lock');
         if (r.node.state !== 'READY') return this.status();
         // Keys live in the running node only: a node started again holds none until the password.
         await this.stopNode();
@@ -237,7 +237,7 @@ export class AppHost {
       }
       case 'app_counterparty_address': {
         const cp = this.running?.counterparty;
-        if (!cp) throw new ApiError('failed_precondition', 'there is a counterparty only on the playground');
+        if (!cp) throw new ApiError('failed_precondition', 'There is a counterparty only on the playground');
         return { address: await cp.node.wallet.newAddress() };
       }
       case 'app_counterparty_invoice': {
@@ -250,7 +250,7 @@ export class AppHost {
         const paid = await this.asCounterparty('pay', (h) => h.sendpayment({ pay_req, ...(amt !== undefined ? { amt } : {}) }));
         if (paid.status === 'FAILED') {
           const why = paid.failure_reason.replace(/^FAILURE_REASON_/, '').replace(/_/g, ' ').toLowerCase();
-          throw new ApiError('failed_precondition', `the playground counterparty could not pay: the payment failed (${why})`);
+          throw new ApiError('failed_precondition', `The playground counterparty could not pay: the payment failed (${why})`);
         }
         return paid;
       }
@@ -258,9 +258,9 @@ export class AppHost {
         const { amt } = input as AppMethodInput<'app_counterparty_open_channel'>;
         const r = this.running;
         const ours = r?.node.state === 'READY' ? r.node.nodeId : '';
-        if (r?.counterparty && !ours) throw new ApiError('failed_precondition', 'unlock the wallet first: the channel is opened to your node');
+        if (r?.counterparty && !ours) throw new ApiError('failed_precondition', 'Unlock the wallet first: the channel is opened to your node');
         return this.asCounterparty('open a channel', async (h, cp) => {
-          if (cp.node.peers.get(ours)?.state !== 'ready') throw new ApiError('unavailable', 'it is not connected to your node yet; try again in a few seconds');
+          if (cp.node.peers.get(ours)?.state !== 'ready') throw new ApiError('unavailable', 'It is not connected to your node yet; try again in a few seconds');
           await this.topUpCounterparty(r!, cp, BigInt(amt));
           return h.openchannel({ node_key: ours, local_amt: amt, private: true });
         });
@@ -290,12 +290,12 @@ export class AppHost {
    */
   private async asCounterparty<T>(what: string, fn: (h: ApiHandlers, cp: Counterparty) => Promise<T>): Promise<T> {
     const cp = this.running?.counterparty;
-    if (!cp) throw new ApiError('failed_precondition', 'there is a counterparty only on the playground');
-    if (!cp.ready) throw new ApiError('unavailable', 'the playground counterparty is still starting; try again in a few seconds');
+    if (!cp) throw new ApiError('failed_precondition', 'There is a counterparty only on the playground');
+    if (!cp.ready) throw new ApiError('unavailable', 'The playground counterparty is still starting; try again in a few seconds');
     try {
       return await fn(cp.node.handlers(), cp);
     } catch (e) {
-      if (e instanceof ApiError) throw new ApiError(e.code, `the playground counterparty could not ${what}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`);
+      if (e instanceof ApiError) throw new ApiError(e.code, `The playground counterparty could not ${what}: ${e.message.charAt(0).toLowerCase()}${e.message.slice(1)}`);
       throw e;
     }
   }
@@ -334,7 +334,7 @@ export class AppHost {
   /** Asks a bitcoind the questions the node will ask, and turns each failure into a sentence. */
   private async testBitcoind(s: BitcoindSettings): Promise<AppMethodOutputs['app_test_bitcoind']> {
     const url = `http://${rpcHostPort(s)}`;
-    if (!s.cookie && !s.user) throw new ApiError('invalid_argument', "give bitcoind's RPC user and password, or the path of its .cookie file");
+    if (!s.cookie && !s.user) throw new ApiError('invalid_argument', "Give bitcoind's RPC user and password, or the path of its .cookie file");
     if (s.cookie) {
       // Only bitcoind's own cookie, and only to a bitcoind on this computer; its content is checked when read.
       try {
@@ -354,7 +354,7 @@ export class AppHost {
       throw new ApiError('unavailable', `${(e as Error).message} (${url})`);
     }
     const theirs = CHAIN_NAMES[info.chain] ?? info.chain;
-    if (theirs !== s.network) throw new ApiError('failed_precondition', `that bitcoind is on ${theirs}, not ${s.network}: pick ${theirs} or point at a ${s.network} bitcoind`);
+    if (theirs !== s.network) throw new ApiError('failed_precondition', `That bitcoind is on ${theirs}, not ${s.network}: pick ${theirs} or point at a ${s.network} bitcoind`);
     return { chain: theirs, blocks: info.blocks, headers: info.headers, verification_progress: info.verificationprogress, initial_block_download: info.initialblockdownload, version };
   }
 

@@ -15,7 +15,7 @@ import type { VaultSecret } from '../wallet/vault.ts';
 
 async function vaultFile(datadir: string): Promise<VaultFile> {
   const file = await readVaultFile(datadir);
-  if (!file) throw new ApiError('failed_precondition', 'there is no wallet yet; create one first (coulomb create)');
+  if (!file) throw new ApiError('failed_precondition', 'There is no wallet yet; create one first (coulomb create)');
   return file;
 }
 
@@ -25,7 +25,7 @@ export async function openWithPassword(datadir: string, password: string): Promi
   try {
     return { file, secret: await openVault(file.vault, password) };
   } catch (e) {
-    if (e instanceof VaultError && e.code === 'wrong_password') throw new ApiError('invalid_argument', 'wrong password; nothing was changed');
+    if (e instanceof VaultError && e.code === 'wrong_password') throw new ApiError('invalid_argument', 'Wrong password; nothing was changed');
     throw e;
   }
 }
@@ -36,7 +36,7 @@ export async function revealWords(datadir: string, password: string): Promise<st
 }
 
 export async function changePassword(datadir: string, current: string, next: string, cost: typeof DEFAULT_SCRYPT): Promise<void> {
-  if (next === current) throw new ApiError('invalid_argument', 'the new password is the same as the current one; choose another');
+  if (next === current) throw new ApiError('invalid_argument', 'The new password is the same as the current one; choose another');
   const { file, secret } = await openWithPassword(datadir, current);
   await writeVaultFile(datadir, { ...file, vault: await sealVault(secret, next, cost) });
 }
@@ -58,7 +58,7 @@ export async function resealWithWords(datadir: string, words: string, passphrase
   const secret = { mnemonic, passphrase };
   const nodeId = nodeIdOf(secret);
   if (file.nodeId && file.nodeId !== nodeId) {
-    throw new ApiError('invalid_argument', 'these words (with this passphrase) belong to another wallet, not the one in this data directory; check each word, or the passphrase if you set one. Nothing was changed');
+    throw new ApiError('invalid_argument', 'These words (with this passphrase) belong to another wallet, not the one in this data directory; check each word, or the passphrase if you set one. Nothing was changed');
   }
   return { file: { ...file, vault: await sealVault(secret, password, cost), nodeId }, secret, nodeId };
 }

@@ -31,7 +31,7 @@ function constraints(self: SideParams, other: SideParams): ChannelConstraintsVie
 /** getchannel: the channel's commitments, revocations, delays and HTLCs, from its stored state. */
 export function channelDetail(st: ChannelState, channel: ChannelView, tip: number): ChannelDetailView {
   if (!st.remote || !st.remoteSigOnLocalCommitment || !st.remoteSecondPoint) {
-    throw new ApiError('failed_precondition', 'the channel has no commitment both sides signed yet: its numbers exist once it opens; wait for the funding to confirm');
+    throw new ApiError('failed_precondition', 'The channel has no commitment both sides signed yet: its numbers exist once it opens; wait for the funding to confirm');
   }
   const c = commitmentsOf(st);
   // An HTLC is on our commitment, the peer's, or both (while an update goes round): each once.
@@ -171,7 +171,7 @@ export function channelDetailHandlers(d: DetailDeps): DetailMethods {
   return {
     getchannel: async ({ chan_point }) => {
       const c = d.channels().find((x) => point(x.state) === chan_point);
-      if (!c) throw new ApiError('not_found', `no channel with channel point ${chan_point} (see coulomb listchannels)`);
+      if (!c) throw new ApiError('not_found', `No channel with channel point ${chan_point} (see coulomb listchannels)`);
       return channelDetail(c.state, c.view(), d.tip());
     },
     pendingfunds: async () => {

@@ -417,17 +417,17 @@ export class ChannelManager {
     if (!this.isLinked(key)) await this.whenLinked(key, LINK_WAIT_MS);
     return this.serial(key, async () => {
       const c = this.live.get(key);
-      if (!c) throw new ApiError('not_found', 'no such channel');
+      if (!c) throw new ApiError('not_found', 'There is no such channel. Check the channel point (coulomb listchannels).');
       const peer = this.opts.peers.get(c.rec.peer);
-      if (!peer || peer.state !== 'ready') throw new ApiError('unavailable', 'the channel peer is not connected');
+      if (!peer || peer.state !== 'ready') throw new ApiError('unavailable', 'The channel peer is not connected');
       if (c.state.phase === 'NORMAL' && !this.isLinked(key)) {
-        throw new ApiError('unavailable', `the channel with ${c.rec.peer.slice(0, 16)}… is not usable yet: the peer reconnected but has not reestablished it (no channel_reestablish within ${LINK_WAIT_MS / 1000} s); try again in a moment`);
+        throw new ApiError('unavailable', `The channel with ${c.rec.peer.slice(0, 16)}… is not usable yet: the peer reconnected but has not reestablished it (no channel_reestablish within ${LINK_WAIT_MS / 1000} s); try again in a moment`);
       }
       const r = step(c.state, { type: 'add_htlc', ...h }, this.limits);
       const refused = r.actions.find((a) => a.type === 'add_refused');
       if (refused?.type === 'add_refused') throw new ApiError('failed_precondition', refused.reason);
       const added = r.actions.find((a) => a.type === 'htlc_added');
-      if (added?.type !== 'htlc_added') throw new ApiError('internal', 'the channel did not take the HTLC');
+      if (added?.type !== 'htlc_added') throw new ApiError('internal', 'The channel did not take the payment, and nothing was sent. Try again.');
       await beforeSend(added.id);
       await this.applyPipelined(c.rec, r);
       this.scheduleSign(key);
@@ -500,12 +500,12 @@ export class ChannelManager {
   /** Opens a channel to a connected peer; resolves with the funding txid once it is published. */
   async openTo(peerKey: string, capacitySat: bigint, pushMsat: bigint, feeratePerKw: number, fundingSatPerVb: number, isPrivate: boolean): Promise<string> {
     const peer = this.opts.peers.get(peerKey);
-    if (!peer || peer.state !== 'ready') throw new ApiError('failed_precondition', `not connected to ${peerKey}; connect first (coulomb connect <pubkey>@<host>:<port>)`);
-    if (capacitySat < this.limits.minFundingSat) throw new ApiError('invalid_argument', `a channel of ${capacitySat} sat is below this node's minimum of ${this.limits.minFundingSat} sat (--minchansize)`);
-    if (capacitySat > this.limits.maxFundingSat) throw new ApiError('invalid_argument', `a channel of ${capacitySat} sat is above this node's maximum of ${this.limits.maxFundingSat} sat (--maxchansize)`);
+    if (!peer || peer.state !== 'ready') throw new ApiError('failed_precondition', `Not connected to ${peerKey}; connect first (coulomb connect <pubkey>@<host>:<port>)`);
+    if (capacitySat < this.limits.minFundingSat) throw new ApiError('invalid_argument', `A channel of ${capacitySat} sat is below this node's minimum of ${this.limits.minFundingSat} sat (--minchansize)`);
+    if (capacitySat > this.limits.maxFundingSat) throw new ApiError('invalid_argument', `A channel of ${capacitySat} sat is above this node's maximum of ${this.limits.maxFundingSat} sat (--maxchansize)`);
     // Check the wallet can pay before asking anything of the peer.
     const bal = this.opts.wallet.balance();
-    if (bal.confirmed - bal.reserved < capacitySat) throw new ApiError('invalid_argument', `not enough confirmed funds: the channel needs ${capacitySat} sat, the wallet has ${bal.confirmed - bal.reserved} sat`);
+    if (bal.confirmed - bal.reserved < capacitySat) throw new ApiError('invalid_argument', `Not enough confirmed funds: the channel needs ${capacitySat} sat, the wallet has ${bal.confirmed - bal.reserved} sat`);
     const index = await this.allocateIndex();
     const tempId = new Uint8Array(randomBytes(32));
     const r = openChannel({
@@ -525,7 +525,7 @@ export class ChannelManager {
     this.link(key, peer);
     const done = new Promise<string>((resolve, reject) => {
       this.waiters.set(key, { resolve, reject });
-      setTimeout(() => reject(new ApiError('unavailable', 'the peer did not complete the channel opening within 60 s')), 60_000).unref();
+      setTimeout(() => reject(new ApiError('unavailable', 'The peer did not complete the channel opening within 60 s')), 60_000).unref();
     });
     this.fundingFeeRate.set(key, fundingSatPerVb);
     await this.serial(key, () => this.apply(rec, r));
@@ -701,9 +701,9 @@ export class ChannelManager {
         return;
       case 'failed':
         this.opts.log.warn('channel failed', { peer: rec.peer, reason: a.reason });
-        this.waiters.get(rec.key)?.reject(new ApiError('failed_precondition', `the channel could not be opened: ${a.reason}`));
+        this.waiters.get(rec.key)?.reject(new ApiError('failed_precondition', `The channel could not be opened: ${a.reason}`));
         this.waiters.delete(rec.key);
-        this.closeWaiters.get(rec.key)?.reject(new ApiError('failed_precondition', `the channel could not be closed: ${a.reason}`));
+        this.closeWaiters.get(rec.key)?.reject(new ApiError('failed_precondition', `The channel could not be closed: ${a.reason}`));
         this.closeWaiters.delete(rec.key);
         await this.store.save(rec, c.state);
         // An open channel that failed is closed on chain (BOLT 1: fail the channel; BOLT 5): our
@@ -759,7 +759,7 @@ export class ChannelManager {
       const r = step(c.state, { type: 'force_close', reason, errorToPeer: `closing the channel on chain: ${reason}` }, this.limits);
       if (r.state === c.state) return;
       await this.apply(c.rec, r);
-      this.closeWaiters.get(key)?.reject(new ApiError('failed_precondition', `the channel was closed on chain before the cooperative close finished: ${reason}`));
+      this.closeWaiters.get(key)?.reject(new ApiError('failed_precondition', `The channel was closed on chain before the cooperative close finished: ${reason}`));
       this.closeWaiters.delete(key);
     });
   }
@@ -771,20 +771,20 @@ export class ChannelManager {
    */
   async forceClose(chanPoint: string): Promise<string> {
     const c = [...this.live.values()].find(({ state }) => state.funding && `${state.funding.txid}:${state.funding.vout}` === chanPoint);
-    if (!c) throw new ApiError('not_found', `no channel with channel point ${chanPoint} (see coulomb listchannels)`);
+    if (!c) throw new ApiError('not_found', `No channel with channel point ${chanPoint} (see coulomb listchannels)`);
     const hook = this.monitorHook;
-    if (!hook) throw new ApiError('unavailable', 'the chain monitors are not running yet; try again in a moment');
+    if (!hook) throw new ApiError('unavailable', 'The chain monitors are not running yet; try again in a moment');
     return this.serial(c.rec.key, async () => {
       const now = this.live.get(c.rec.key)!;
-      if (now.state.phase === 'CLOSED') throw new ApiError('failed_precondition', 'the channel is closed already');
-      if (!canForceClose(now.state)) throw new ApiError('failed_precondition', 'the channel has no commitment both sides signed yet, so there is nothing to publish; it can only be abandoned');
+      if (now.state.phase === 'CLOSED') throw new ApiError('failed_precondition', 'The channel is closed already');
+      if (!canForceClose(now.state)) throw new ApiError('failed_precondition', 'The channel has no commitment both sides signed yet, so there is nothing to publish; it can only be abandoned');
       const refused = hook.refusal(now.rec.key);
-      if (refused) throw new ApiError('failed_precondition', `the channel cannot be force-closed: ${refused}`);
+      if (refused) throw new ApiError('failed_precondition', `The channel cannot be force-closed: ${refused}`);
       await this.apply(now.rec, step(now.state, { type: 'force_close', reason: 'closed by the user (closechannel --force)' }, this.limits));
-      this.closeWaiters.get(now.rec.key)?.reject(new ApiError('failed_precondition', 'the channel was force-closed before the cooperative close finished'));
+      this.closeWaiters.get(now.rec.key)?.reject(new ApiError('failed_precondition', 'The channel was force-closed before the cooperative close finished'));
       this.closeWaiters.delete(now.rec.key);
       const r = await hook.forceClose(now.rec.key);
-      if ('refused' in r) throw new ApiError('failed_precondition', `the channel cannot be force-closed: ${r.refused}`);
+      if ('refused' in r) throw new ApiError('failed_precondition', `The channel cannot be force-closed: ${r.refused}`);
       this.opts.log.info(`force-closing the channel with ${now.rec.peer}: our commitment ${r.txid} is published`, { peer: now.rec.peer, txid: r.txid });
       return r.txid;
     });
@@ -795,13 +795,13 @@ export class ChannelManager {
   /** Starts a cooperative close of the channel whose funding outpoint is `chanPoint`; resolves with the closing txid. */
   async closeChannel(chanPoint: string): Promise<string> {
     const c = [...this.live.values()].find(({ state }) => state.funding && `${state.funding.txid}:${state.funding.vout}` === chanPoint);
-    if (!c) throw new ApiError('not_found', `no channel with channel point ${chanPoint} (see coulomb listchannels)`);
-    if (c.state.phase !== 'NORMAL') throw new ApiError('failed_precondition', `the channel is ${c.state.phase.toLowerCase()}, not open`);
+    if (!c) throw new ApiError('not_found', `No channel with channel point ${chanPoint} (see coulomb listchannels)`);
+    if (c.state.phase !== 'NORMAL') throw new ApiError('failed_precondition', `The channel is ${c.state.phase.toLowerCase()}, not open`);
     const peer = this.opts.peers.get(c.rec.peer);
-    if (!peer || peer.state !== 'ready') throw new ApiError('failed_precondition', 'the peer is not connected; a cooperative close needs it online (connect first)');
+    if (!peer || peer.state !== 'ready') throw new ApiError('failed_precondition', 'The peer is not connected; a cooperative close needs it online (connect first)');
     const done = new Promise<string>((resolve, reject) => {
       this.closeWaiters.set(c.rec.key, { resolve, reject });
-      setTimeout(() => reject(new ApiError('unavailable', 'the peer did not agree on a closing transaction within 60 s')), 60_000).unref();
+      setTimeout(() => reject(new ApiError('unavailable', 'The peer did not agree on a closing transaction within 60 s')), 60_000).unref();
     });
     const script = this.opts.wallet.scriptFor(await this.opts.wallet.newAddress());
     await this.serial(c.rec.key, async () => {

@@ -188,7 +188,7 @@ export class CoulombNode {
     if (this.unlocked) return this.unlocked;
     throw new ApiError(
       'failed_precondition',
-      this.walletState === 'LOCKED' ? 'the wallet is locked; unlock it first (coulomb unlock)' : 'there is no wallet yet; create one first (coulomb create)',
+      this.walletState === 'LOCKED' ? 'The wallet is locked; unlock it first (coulomb unlock)' : 'There is no wallet yet; create one first (coulomb create)',
     );
   }
 
@@ -237,7 +237,7 @@ export class CoulombNode {
       await peers.close();
       await wallet.close();
       await kv.close();
-      throw new ApiError('failed_precondition', `could not open the channels: ${(e as Error).message}`);
+      throw new ApiError('failed_precondition', `Could not open the channels: ${(e as Error).message}`);
     });
     // Peers we have a channel with (until it is closed) are kept connected, across restarts too.
     // And peers of channels recovering from a backup, until they closed them.
@@ -302,7 +302,7 @@ export class CoulombNode {
       await wallet.close();
       await kv.close();
       this.listening = [];
-      throw e instanceof ApiError ? e : new ApiError('unavailable', `could not start the node: ${(e as Error).message}`);
+      throw e instanceof ApiError ? e : new ApiError('unavailable', `Could not start the node: ${(e as Error).message}`);
     }
     this.unlocked = { nodeId, kv, chainWatch, peers, wallet, channels, invoices, payments, htlcSwitch, monitors: monitors!, backup: backup!, towers: towers! };
     this.walletState = 'READY';
@@ -329,7 +329,7 @@ export class CoulombNode {
     } catch (e) {
       await kv?.close().catch(() => undefined);
       if (!(e instanceof StoreError)) throw e;
-      throw new ApiError(e.code === 'unreachable' ? 'unavailable' : 'failed_precondition', `could not open the node's store: ${e.message}`);
+      throw new ApiError(e.code === 'unreachable' ? 'unavailable' : 'failed_precondition', `Could not open the node's store: ${e.message}`);
     }
   }
 
@@ -403,8 +403,8 @@ export class CoulombNode {
 
   /** Runs a create or unlock: one at a time, and only against a chain that is reachable and ours. */
   private async once(fn: () => Promise<void>): Promise<void> {
-    if (this.unlocked) throw new ApiError('failed_precondition', 'the wallet is already unlocked');
-    if (this.unlocking) throw new ApiError('failed_precondition', 'the wallet is being unlocked already');
+    if (this.unlocked) throw new ApiError('failed_precondition', 'The wallet is already unlocked');
+    if (this.unlocking) throw new ApiError('failed_precondition', 'The wallet is being unlocked already');
     this.unlocking = (async () => {
       try {
         await this.chain.source.checkNetwork();
@@ -417,7 +417,7 @@ export class CoulombNode {
   }
 
   async create(opts: { password: string; words: string; passphrase?: string; newWallet?: boolean; birthday?: number }): Promise<void> {
-    if (this.walletState !== 'NO_WALLET') throw new ApiError('already_exists', 'this data directory has a wallet already; unlock it instead');
+    if (this.walletState !== 'NO_WALLET') throw new ApiError('already_exists', 'This data directory has a wallet already; unlock it instead');
     await this.once(async () => {
       let words: string;
       try {
@@ -436,14 +436,14 @@ export class CoulombNode {
   }
 
   async unlock(password: string): Promise<void> {
-    if (this.walletState === 'NO_WALLET') throw new ApiError('failed_precondition', 'there is no wallet yet; create one first (coulomb create)');
+    if (this.walletState === 'NO_WALLET') throw new ApiError('failed_precondition', 'There is no wallet yet; create one first (coulomb create)');
     await this.once(async () => {
       const file = (await readVaultFile(this.config.datadir))!;
       let secret;
       try {
         secret = await openVault(file.vault, password);
       } catch (e) {
-        if (e instanceof VaultError && e.code === 'wrong_password') throw new ApiError('invalid_argument', 'wrong password; nothing was changed');
+        if (e instanceof VaultError && e.code === 'wrong_password') throw new ApiError('invalid_argument', 'Wrong password; nothing was changed');
         throw e;
       }
       await this.bringUp(mnemonicToSeed(secret.mnemonic, secret.passphrase), file.birthday);
@@ -456,7 +456,7 @@ export class CoulombNode {
    * written for another wallet's words); only then is the vault replaced.
    */
   async unlockWithWords(opts: { words: string; passphrase?: string; password: string }): Promise<void> {
-    if (this.walletState === 'NO_WALLET') throw new ApiError('failed_precondition', 'there is no wallet yet; create or restore one instead');
+    if (this.walletState === 'NO_WALLET') throw new ApiError('failed_precondition', 'There is no wallet yet; create or restore one instead');
     await this.once(async () => {
       const nodeIdOf = (s: { mnemonic: string; passphrase: string }): string => hex.encode(deriveNodeKeys(mnemonicToSeed(s.mnemonic, s.passphrase), this.config.network).nodeId);
       const { file, secret } = await resealWithWords(this.config.datadir, opts.words, opts.passphrase ?? '', opts.password, nodeIdOf, this.opts.scryptCost ?? DEFAULT_SCRYPT);
@@ -616,7 +616,7 @@ export class CoulombNode {
 
   private playground() {
     const pg = this.chain.playground;
-    if (!pg) throw new ApiError('failed_precondition', 'this node is not on the playground (start it with --network playground)');
+    if (!pg) throw new ApiError('failed_precondition', 'This node is not on the playground (start it with --network playground)');
     return pg;
   }
 
@@ -630,7 +630,7 @@ export class CoulombNode {
       throw invoiceApiError(e);
     }
     const ours = invoiceNetwork(this.config.network);
-    if (inv.network !== ours) throw new ApiError('invalid_argument', `this invoice is for ${inv.network}, but this node is on ${this.config.network}`);
+    if (inv.network !== ours) throw new ApiError('invalid_argument', `This invoice is for ${inv.network}, but this node is on ${this.config.network}`);
     // Before its expiry: a new invoice from the same old wallet would lack a payment secret too.
     let payable: Invoice;
     try {
@@ -638,11 +638,11 @@ export class CoulombNode {
     } catch (e) {
       throw new ApiError('invalid_argument', (e as Error).message);
     }
-    if (isExpired(inv, Math.floor(Date.now() / 1000))) throw new ApiError('invalid_argument', `this invoice expired at ${new Date((inv.timestamp + inv.expiry) * 1000).toISOString()}; ask the payee for a new one`);
-    if (hex.encode(inv.payee) === u.nodeId) throw new ApiError('invalid_argument', 'this invoice is our own; a node cannot pay itself');
+    if (isExpired(inv, Math.floor(Date.now() / 1000))) throw new ApiError('invalid_argument', `This invoice expired at ${new Date((inv.timestamp + inv.expiry) * 1000).toISOString()}; ask the payee for a new one`);
+    if (hex.encode(inv.payee) === u.nodeId) throw new ApiError('invalid_argument', 'This invoice is our own; a node cannot pay itself');
     const given = input.amt_msat !== undefined ? BigInt(input.amt_msat) : input.amt !== undefined ? BigInt(input.amt) * 1000n : undefined;
-    if (inv.amountMsat === undefined && given === undefined) throw new ApiError('invalid_argument', 'this invoice has no amount: say how much to pay (--amt <sat>)');
-    if (inv.amountMsat !== undefined && given !== undefined && given !== inv.amountMsat) throw new ApiError('invalid_argument', `this invoice asks for ${inv.amountMsat} msat; do not give another amount`);
+    if (inv.amountMsat === undefined && given === undefined) throw new ApiError('invalid_argument', 'This invoice has no amount: say how much to pay (--amt <sat>)');
+    if (inv.amountMsat !== undefined && given !== undefined && given !== inv.amountMsat) throw new ApiError('invalid_argument', `This invoice asks for ${inv.amountMsat} msat; do not give another amount`);
     const amountMsat = inv.amountMsat ?? given!;
     const existing = await u.payments.get(hex.encode(inv.paymentHash));
     if (existing?.status === 'SUCCEEDED') return { ...paymentView(existing), payment_error: '' };
@@ -711,7 +711,7 @@ export class CoulombNode {
         } catch (e) {
           throw new ApiError('invalid_argument', (e as Error).message);
         }
-        if (target.pubkey === this.nodeId) throw new ApiError('invalid_argument', 'cannot connect to ourselves');
+        if (target.pubkey === this.nodeId) throw new ApiError('invalid_argument', 'That address is this node’s own: connect to another node.');
         try {
           await this.peers.connect(target.pubkey, target.host, target.port, { perm: perm ?? false, timeoutMs: timeout_ms ?? 30_000 });
         } catch (e) {
@@ -721,7 +721,7 @@ export class CoulombNode {
         return {};
       },
       disconnect: async ({ pub_key }) => {
-        if (!this.peers.disconnect(pub_key)) throw new ApiError('not_found', `not connected to peer ${pub_key.toLowerCase()}`);
+        if (!this.peers.disconnect(pub_key)) throw new ApiError('not_found', `Not connected to peer ${pub_key.toLowerCase()}`);
         return {};
       },
       listpeers: async () => ({ peers: this.peerView() }),
@@ -816,9 +816,9 @@ export class CoulombNode {
       openchannel: async ({ node_key, local_amt, push_amt, private: priv, sat_per_vbyte }) => {
         // Safety first: without force-close sweeping and penalty handling, mainnet funds could be lost.
         const refused = channelsRefusedOn(this.config.network);
-        if (refused) throw new ApiError('failed_precondition', `opening a channel is refused: ${refused}; use a test network or the playground`);
+        if (refused) throw new ApiError('failed_precondition', `Opening a channel is refused: ${refused}; use a test network or the playground`);
         const capacity = BigInt(local_amt);
-        if ((push_amt ?? 0) > local_amt) throw new ApiError('invalid_argument', 'push_amt cannot be more than local_amt');
+        if ((push_amt ?? 0) > local_amt) throw new ApiError('invalid_argument', 'Push_amt cannot be more than local_amt');
         const feeratePerKw = this.chain.fees.feerateSatPerKw('normal');
         const fundingRate = sat_per_vbyte ?? Math.max(1, Math.ceil(satPerKwToSatPerVb(feeratePerKw)));
         // Checked here, before the peer hears anything: the size the node accepts, then what the confirmed coins can fund with the fee.
@@ -909,7 +909,7 @@ export class CoulombNode {
       },
       closechannel: async ({ chan_point, funding_txid, output_index, force }) => {
         const point = chan_point ?? (funding_txid !== undefined ? `${funding_txid}:${output_index ?? 0}` : undefined);
-        if (!point) throw new ApiError('invalid_argument', 'give the channel point: --chan_point <txid:index> (see coulomb listchannels)');
+        if (!point) throw new ApiError('invalid_argument', 'Give the channel point: --chan_point <txid:index> (see coulomb listchannels)');
         if (force) return { closing_txid: await this.ready().channels.forceClose(point) };
         return { closing_txid: await this.ready().channels.closeChannel(point) };
       },
@@ -976,7 +976,7 @@ export class CoulombNode {
       },
       lookupinvoice: async ({ r_hash }) => {
         const inv = await this.invoices.lookup(r_hash);
-        if (!inv) throw new ApiError('not_found', `there is no invoice with payment hash ${r_hash.toLowerCase()}`);
+        if (!inv) throw new ApiError('not_found', `There is no invoice with payment hash ${r_hash.toLowerCase()}`);
         return invoiceView(inv);
       },
       lookuppayment: async ({ payment_hash }) => {

@@ -38,7 +38,7 @@ export function towerHandlers(get: () => TowerServices): TowerMethods {
   return {
     towerinfo: async () => {
       const t = get().tower;
-      if (!t) throw new ApiError('failed_precondition', 'the watchtower is not active on this node; start the daemon with --watchtower.active (and --watchtower.listen host:port)');
+      if (!t) throw new ApiError('failed_precondition', 'The watchtower is not active on this node; start the daemon with --watchtower.active (and --watchtower.listen host:port)');
       const s = t.stats();
       return { pubkey: t.pubkey, listeners: t.listeners.map((a) => formatHostPort(a.host, a.port)), uris: t.uris(), active: true, num_sessions: s.sessions, num_updates: s.updates, num_justice_published: s.justice_published };
     },

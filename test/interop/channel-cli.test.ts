@@ -33,7 +33,7 @@ describe('channels over the CLI', () => {
     await waitFor('alice to see her coins', async () => (await cliJson<{ confirmed_balance: string }>(alice.datadir, 'walletbalance')).confirmed_balance === '5000000' || undefined);
 
     const notConnected = await cli(alice.datadir, 'openchannel', '--node_key', bob.nodeId, '--local_amt', '1000000');
-    expect(notConnected.stderr).toMatch(/not connected to .*; connect first/);
+    expect(notConnected.stderr).toMatch(/Not connected to .*; connect first/);
     await cliJson(alice.datadir, 'connect', bob.uri);
     const tooBig = await cli(alice.datadir, 'openchannel', '--node_key', bob.nodeId, '--local_amt', '9000000');
     expect(tooBig.stderr).toMatch(/more than your confirmed balance can fund: you can open up to [\d\u202f]+ sat now/);
@@ -64,7 +64,7 @@ describe('channels over the CLI', () => {
     // Cooperative close from bob's side (the fundee); the funds return on-chain to both wallets.
     const listed = await cliJson<{ channels: { channel_point: string }[] }>(bob.datadir, 'listchannels');
     const badPoint = await cli(bob.datadir, 'closechannel', '--chan_point', `${'00'.repeat(32)}:0`);
-    expect(badPoint.stderr).toMatch(/no channel with channel point/);
+    expect(badPoint.stderr).toMatch(/No channel with channel point/);
     const closed = await cliJson<{ closing_txid: string }>(bob.datadir, 'closechannel', '--chan_point', listed.channels[0]!.channel_point);
     expect(closed.closing_txid).toMatch(/^[0-9a-f]{64}$/);
     await cliJson(alice.datadir, 'playground', 'mine', '1');

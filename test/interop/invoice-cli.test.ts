@@ -61,7 +61,7 @@ describe('invoices over the CLI', () => {
     expect(both.stderr).toMatch(/give --amt or --amt_msat, not both/);
     const missing = await cli(d.datadir, 'lookupinvoice', '00'.repeat(32));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/there is no invoice with payment hash 0{64}/);
+    expect(missing.stderr).toMatch(/There is no invoice with payment hash 0{64}/);
 
     // After a restart (and unlock), the same invoices in the same states.
     await d.stop();

@@ -92,12 +92,12 @@ describe('wallet over the CLI', () => {
     const again = await startDaemonProcess('bob-again', bitcoindFlags, d.datadir, { wallet: false });
     daemons[1] = again;
     const locked = await cli(d.datadir, 'walletbalance');
-    expect(locked.stderr).toMatch(/the wallet is locked; unlock it first/);
+    expect(locked.stderr).toMatch(/The wallet is locked; unlock it first/);
     const wrong = join(d.datadir, 'wrong');
     await writeFile(wrong, 'not the password\n');
     const r = await cli(d.datadir, 'unlock', '--password_file', wrong);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/wrong password; nothing was changed/);
+    expect(r.stderr).toMatch(/Wrong password; nothing was changed/);
     await cliJson(d.datadir, 'unlock', '--password_file', join(d.datadir, 'test-password'));
     await waitFor('the same balance after restart', async () => (await cliJson<Balance>(d.datadir, 'walletbalance')).confirmed_balance === before.confirmed_balance || undefined, 15_000);
   });

@@ -108,7 +108,7 @@ describe('the playground helpers for Lightning', () => {
 
     // Paying it twice pays nothing more; an invoice of nobody's is refused in the counterparty's words.
     expect((await call('app_counterparty_pay', { pay_req: ours.payment_request })).status).toBe('SUCCEEDED');
-    expect(await refusal('app_counterparty_pay', { pay_req: 'lnbcrt1nothing' })).toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/^the playground counterparty could not pay: this is not a valid Lightning invoice/) });
+    expect(await refusal('app_counterparty_pay', { pay_req: 'lnbcrt1nothing' })).toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/^The playground counterparty could not pay: this is not a valid Lightning invoice/) });
 
     // The counterparty's invoice; we pay it over the same channel.
     seen.clear();

@@ -21,12 +21,12 @@ describe('account safety', () => {
 
   it('shows the words after the password, changes it, and lets the words replace a forgotten one', { timeout: 60_000 }, async () => {
     let api = t.node.handlers();
-    await expect(api.revealseed({ password: 'not it' })).rejects.toThrow(/wrong password/);
+    await expect(api.revealseed({ password: 'not it' })).rejects.toThrow(/Wrong password/);
     const { mnemonic } = await api.revealseed({ password: 'test password' });
     expect(mnemonic).toHaveLength(24);
     const nodeId = t.node.nodeId;
 
-    await expect(api.changepassword({ current_password: 'not it', new_password: 'Kx9-new-pass' })).rejects.toThrow(/wrong password/);
+    await expect(api.changepassword({ current_password: 'not it', new_password: 'Kx9-new-pass' })).rejects.toThrow(/Wrong password/);
     await api.changepassword({ current_password: 'test password', new_password: 'Kx9-new-pass' });
     await expect(api.revealseed({ password: 'test password' })).rejects.toBeInstanceOf(ApiError);
     expect((await api.revealseed({ password: 'Kx9-new-pass' })).mnemonic).toEqual(mnemonic);
@@ -37,7 +37,7 @@ describe('account safety', () => {
     const node = new CoulombNode((t.node as unknown as { opts: ConstructorParameters<typeof CoulombNode>[0] }).opts);
     t.node = node;
     await node.start();
-    await expect(node.unlock('test password')).rejects.toThrow(/wrong password/);
+    await expect(node.unlock('test password')).rejects.toThrow(/Wrong password/);
     api = node.handlers();
     await expect(api.unlockwithwords({ words: createMnemonic(), new_password: 'Zq7-forgot-new' })).rejects.toThrow(/belong to another wallet/);
     expect(node.state).toBe('LOCKED');

@@ -128,9 +128,9 @@ describe('invoice and payment API', () => {
     const locked = new CoulombNode({ config: t.node.config, log: t.node.log });
     await locked.start();
     try {
-      await expect(locked.handlers().addinvoice({})).rejects.toThrow(/the wallet is locked; unlock it first/);
-      await expect(locked.handlers().listpayments({})).rejects.toThrow(/the wallet is locked/);
-      expect(() => locked.invoices).toThrow(/the wallet is locked/);
+      await expect(locked.handlers().addinvoice({})).rejects.toThrow(/The wallet is locked; unlock it first/);
+      await expect(locked.handlers().listpayments({})).rejects.toThrow(/The wallet is locked/);
+      expect(() => locked.invoices).toThrow(/The wallet is locked/);
     } finally {
       await locked.stop();
     }
