@@ -29,9 +29,10 @@ export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
  * An unlocked node with a fresh wallet. By default it runs its own playground chain; pass `chain` to
  * point it at another (e.g. a playground of another test node, to share one chain). `opts.db` puts its
  * store elsewhere than the data directory (a PostgreSQL database); `opts.words` gives its wallet's words
- * (a node restored from them: the same node id and keys); `opts.config` sets anything else (a watchtower).
+ * (a node restored from them: the same node id and keys); `opts.restoreFrom` makes it a restore of those words
+ * that rescans the chain from that height (a new wallet starts at the tip); `opts.config` sets anything else (a watchtower).
  */
-export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain'], channel?: NodeConfig['channel'], opts: { db?: NodeConfig['db']; words?: string; config?: Partial<NodeConfig> } = {}): Promise<TestNode> {
+export async function startTestNode(name: string, peerOptions?: NodeOptions['peerOptions'], chain?: NodeConfig['chain'], channel?: NodeConfig['channel'], opts: { db?: NodeConfig['db']; words?: string; restoreFrom?: number; config?: Partial<NodeConfig> } = {}): Promise<TestNode> {
   const datadir = await tempDir(name);
   const log = memoryLogger('debug');
   const make = (): CoulombNode =>
@@ -57,7 +58,7 @@ export async function startTestNode(name: string, peerOptions?: NodeOptions['pee
     });
   const node = make();
   await node.start();
-  await node.create({ password: 'test password', words: opts.words ?? createMnemonic(), newWallet: true });
+  await node.create({ password: 'test password', words: opts.words ?? createMnemonic(), ...(opts.restoreFrom === undefined ? { newWallet: true } : { birthday: opts.restoreFrom }) });
   const uri = node.uris()[0]!;
   const t: TestNode = {
     node,
