@@ -30,7 +30,11 @@ for (const run of runs) {
     const onFresh = (flow: (c: RpcChain) => Promise<void>) => async (): Promise<void> => {
       const chain = await run.start();
       console.log(`on-chain flow on ${chain.name}`);
-      await flow(chain);
+      try {
+        await flow(chain);
+      } finally {
+        await chain.stop();
+      }
     };
     it('open, force close: to_remote at once, the HTLC timed out past its expiry, to_local and the second stage after the delay, to the satoshi', { timeout: 180_000 }, onFresh(forceCloseFlow));
     it('breach: a node restored from an old copy publishes a revoked commitment; the justice takes everything before the delay', { timeout: 180_000 }, onFresh(breachFlow));

@@ -17,8 +17,13 @@ export interface RpcChain {
   follow: Extract<NodeConfig['chain'], { kind: 'bitcoind' }>;
   /** The test's own client, with the same credentials. */
   rpc: BitcoindRpc;
-  /** Stops the chain and removes its data. */
+  /** Stops the chain and removes its data (once; calling again does nothing). */
   stop(): Promise<void>;
+}
+
+function once(f: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= f());
 }
 
 /** The playground over RPC only, answering as a fresh Bitcoin Core would. */
@@ -29,7 +34,7 @@ export async function playgroundRpcChain(): Promise<RpcChain> {
     name: 'the playground over RPC (as Bitcoin Core: no fee estimate, initial block download at first)',
     follow: { kind: 'bitcoind', rpcHost: pg.url.replace('http://', ''), rpcUser: 'coulomb', rpcPass: password },
     rpc: new BitcoindRpc({ url: pg.url, user: 'coulomb', password, retries: 0 }),
-    stop: () => pg.stop(),
+    stop: once(() => pg.stop()),
   };
 }
 
@@ -41,6 +46,6 @@ export async function bitcoindRpcChain(path: string): Promise<RpcChain> {
     name: `${bitcoindVersion(path)} at ${path}`,
     follow: { kind: 'bitcoind', rpcHost: btc.rpcHost, rpcUser: 'coulomb', rpcPass: password },
     rpc: btc.rpc,
-    stop: () => btc.destroy(),
+    stop: once(() => btc.destroy()),
   };
 }
