@@ -340,6 +340,16 @@ export class Graph implements GossipView {
     return scidOf(this.scidHi[slot]!, this.scidLo[slot]!);
   }
 
+  /** The slot of a channel, for readers of the arrays (the route finder); undefined when unknown. */
+  channelSlotOf(scid: bigint): number | undefined {
+    return this.slotOf(scid);
+  }
+
+  /** The slot of a node, for readers of the arrays (the route finder); undefined when no channel names it. */
+  nodeSlotOf(nodeId: Uint8Array): number | undefined {
+    return this.nodeByKey.get(keyOf(nodeId));
+  }
+
   private slotOf(scid: bigint): number | undefined {
     const s = this.chanByScid.get(scidHigh(scid), scidLow(scid));
     return s < 0 ? undefined : s;
