@@ -135,10 +135,10 @@ export function isExternalLink(url: string): boolean {
 }
 
 /**
- * The one permission the app grants: writing to the clipboard (the Copy buttons beside invoices and
- * addresses use navigator.clipboard.writeText), and only to our own page. Everything else (camera,
- * notifications, clipboard reading, devices, …) is refused.
+ * The permissions the app grants, and only to our own page: writing to the clipboard (the Copy buttons
+ * beside invoices and addresses use navigator.clipboard.writeText) and notifications (off until turned
+ * on in Settings). Everything else (camera, clipboard reading, devices, …) is refused.
  */
 export function allowPermission(permission: string, requestingUrl: string | undefined, appIndexUrl: string): boolean {
-  return permission === 'clipboard-sanitized-write' && requestingUrl !== undefined && isAppUrl(requestingUrl, appIndexUrl);
+  return (permission === 'clipboard-sanitized-write' || permission === 'notifications') && requestingUrl !== undefined && isAppUrl(requestingUrl, appIndexUrl);
 }

@@ -2,13 +2,15 @@
  * The app's frame: which phase we are in (connecting, choosing a network, onboarding, unlocked), the
  * sidebar, the sync bar, and the theme. Screens live in screens/.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { api, onConnection, onEvent } from './api.ts';
 import { useApi, useStored } from './hooks.ts';
 import { ErrorBox, Spinner } from './components.tsx';
 import type { Unit } from './format.ts';
-import type { SyncSnapshot } from '../core/app/contract.ts';
+import type { AppStatus, SyncSnapshot } from '../core/app/contract.ts';
+import { notificationFor, NOTIFY_KEY, show } from './notify.ts';
+import type { NotifySetting } from './notify.ts';
 import { NetworkChoice } from './screens/NetworkChoice.tsx';
 import { Onboarding, Unlock } from './screens/Onboarding.tsx';
 import { Home } from './screens/Home.tsx';
@@ -63,6 +65,33 @@ function SyncBar({ sync, lost }: { sync: SyncSnapshot | undefined; lost: boolean
   );
 }
 
+/** Nodes the screens can name instead of showing a bare key. */
+function knownNodes(s: AppStatus | undefined): Record<string, string> {
+  const known: Record<string, string> = {};
+  if (s?.playground) {
+    known[s.playground.counterparty_pubkey] = 'playground counterparty';
+    if (s.playground.shop_pubkey) known[s.playground.shop_pubkey] = 'playground shop';
+  }
+  return known;
+}
+
+/** Desktop notifications of the node's events, when turned on in Settings (off by default). */
+function useNotifications(unit: Unit, known: Record<string, string>): void {
+  const [setting] = useStored<NotifySetting>(NOTIFY_KEY, 'off');
+  const now = useRef({ setting, unit, known });
+  now.current = { setting, unit, known };
+  useEffect(
+    () =>
+      onEvent((e) => {
+        const c = now.current;
+        if (c.setting !== 'on' || e.type !== 'changed' || !e.event) return;
+        const note = notificationFor(e.event, c.unit, c.known);
+        if (note) show(note);
+      }),
+    [],
+  );
+}
+
 export function App(): ReactNode {
   const [conn, setConn] = useState<string>('connecting');
   const [theme, setTheme] = useStored<Theme>('coulomb.theme', 'system');
@@ -72,6 +101,7 @@ export function App(): ReactNode {
   const [incomingUri, setIncomingUri] = useState<string>();
   const status = useApi(() => api('app_status'), ['status']);
   const info = useApi(() => api('getinfo').catch(() => undefined), ['status', 'wallet'], [status.data?.node_running]);
+  useNotifications(unit, knownNodes(status.data));
 
   useEffect(() => onConnection(setConn), []);
   // Back after the connection was lost: everything may have moved on meanwhile.
@@ -153,12 +183,7 @@ export function App(): ReactNode {
   if (wallet === 'LOCKED') return <Unlock onDone={() => info.reload()} network={s.network} />;
 
   const playground = s.backend === 'playground';
-  // Nodes the screens can name instead of showing a bare key.
-  const known: Record<string, string> = {};
-  if (s.playground) {
-    known[s.playground.counterparty_pubkey] = 'playground counterparty';
-    if (s.playground.shop_pubkey) known[s.playground.shop_pubkey] = 'playground shop';
-  }
+  const known = knownNodes(s);
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
@@ -188,7 +213,7 @@ export function App(): ReactNode {
         {screen === 'channels' && <Channels unit={unit} playground={playground} counterparty={s.playground?.counterparty_pubkey} counterpartyUri={s.playground?.counterparty_uri} />}
         {screen === 'peers' && <Peers counterparty={s.playground?.counterparty_pubkey} />}
         {screen === 'node' && <NodeInfo />}
-        {screen === 'settings' && <Settings theme={theme} setTheme={setTheme} unit={unit} setUnit={setUnit} status={s} onForget={() => status.reload()} />}
+        {screen === 'settings' && <Settings theme={theme} setTheme={setTheme} unit={unit} setUnit={setUnit} status={s} onForget={() => status.reload()} known={known} />}
       </main>
     </div>
   );

@@ -1,15 +1,46 @@
-/** Look and units, keeping the wallet safe, and the network this wallet runs on. */
+/** Look and units, notifications, keeping the wallet and its channels safe, and the network this wallet runs on. */
 import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox, useAction } from '../components.tsx';
+import { useStored } from '../hooks.ts';
+import { NOTIFY_KEY, notificationsAvailable } from '../notify.ts';
+import type { NotifySetting } from '../notify.ts';
+import { ChannelBackup } from './Backup.tsx';
 import type { Unit } from '../format.ts';
 import type { AppStatus } from '../../core/app/contract.ts';
 import { AccountSafety } from './Account.tsx';
 
 export type Theme = 'system' | 'light' | 'dark';
 
-export function Settings({ theme, setTheme, unit, setUnit, status, onForget }: { theme: Theme; setTheme: (t: Theme) => void; unit: Unit; setUnit: (u: Unit) => void; status: AppStatus; onForget: () => void }): ReactNode {
+/** Desktop notifications: off until turned on here, and only once the system allows them. */
+function Notifications(): ReactNode {
+  const [setting, setSetting] = useStored<NotifySetting>(NOTIFY_KEY, 'off');
+  const [refused, setRefused] = useState(false);
+  if (!notificationsAvailable()) return null;
+  const toggle = async (on: boolean): Promise<void> => {
+    setRefused(false);
+    if (!on) return setSetting('off');
+    const permission = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
+    if (permission !== 'granted') {
+      setRefused(true);
+      return setSetting('off');
+    }
+    setSetting('on');
+  };
+  return (
+    <section className="card">
+      <h2>Notifications</h2>
+      <label className="check">
+        <input type="checkbox" checked={setting === 'on'} onChange={(e) => void toggle(e.target.checked)} data-testid="notifications-toggle" />
+        Tell me when a payment arrives, and when a channel opens, closes or is force-closed
+      </label>
+      {refused ? <ErrorBox error="The system did not allow notifications for Coulomb. Allow them in the system’s (or the browser’s) settings, then turn this on again." /> : null}
+    </section>
+  );
+}
+
+export function Settings({ theme, setTheme, unit, setUnit, status, onForget, known }: { theme: Theme; setTheme: (t: Theme) => void; unit: Unit; setUnit: (u: Unit) => void; status: AppStatus; onForget: () => void; known: Record<string, string> }): ReactNode {
   const [confirming, setConfirming] = useState(false);
   const act = useAction();
   return (
@@ -33,7 +64,9 @@ export function Settings({ theme, setTheme, unit, setUnit, status, onForget }: {
           ))}
         </div>
       </section>
+      <Notifications />
       <AccountSafety onLocked={onForget} />
+      <ChannelBackup unit={unit} known={known} />
       <section className="card">
         <h2>Network</h2>
         <dl>

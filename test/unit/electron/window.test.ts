@@ -73,11 +73,13 @@ describe('links handed to the system browser', () => {
 describe('permissions', () => {
   const index = 'file:///opt/Coulomb/dist/renderer/index.html';
 
-  it('grants only clipboard writes, and only to our page', () => {
+  it('grants only clipboard writes and notifications, and only to our page', () => {
     expect(allowPermission('clipboard-sanitized-write', index + '#/receive', index)).toBe(true);
     expect(allowPermission('clipboard-sanitized-write', 'https://evil.example/', index)).toBe(false);
     expect(allowPermission('clipboard-sanitized-write', undefined, index)).toBe(false);
-    for (const p of ['clipboard-read', 'media', 'notifications', 'geolocation', 'openExternal', 'hid', 'usb', 'serial', 'fullscreen', 'unknown']) {
+    expect(allowPermission('notifications', index, index)).toBe(true);
+    expect(allowPermission('notifications', 'https://evil.example/', index)).toBe(false);
+    for (const p of ['clipboard-read', 'media', 'geolocation', 'openExternal', 'hid', 'usb', 'serial', 'fullscreen', 'unknown']) {
       expect(allowPermission(p, index, index), p).toBe(false);
     }
   });
