@@ -394,6 +394,9 @@ export class AppHost {
       externalIps: [],
       logLevel: 'info',
       logToStderr: false,
+      // On the playground our node runs a watchtower on loopback, and the counterparty backs its
+      // channels up to it (afterUnlock): the tower has a client to watch for from the start.
+      ...(playground ? { watchtower: { active: true, listen: [{ host: '127.0.0.1', port: 0 }] } } : {}),
     };
     const node = new CoulombNode({ config, log, ...(this.opts.scryptCost ? { scryptCost: this.opts.scryptCost } : {}), ...(this.opts.peerOptions ? { peerOptions: this.opts.peerOptions } : {}) });
     try {
@@ -443,16 +446,35 @@ export class AppHost {
     }
   }
 
-  /** On the playground, our node keeps a connection to the counterparty once it has keys. */
+  /**
+   * On the playground, once our node has keys: the counterparty takes our node's watchtower as its own
+   * (at its address of this start; its port changes at each), and our node keeps a connection to the
+   * counterparty.
+   */
   private async afterUnlock(r: Running): Promise<void> {
     const cp = r.counterparty;
     if (!cp?.ready || r.node.state !== 'READY') return;
+    await this.towerForCounterparty(r, cp);
     const uri = cp.node.uris()[0];
     if (!uri || r.node.peers.get(cp.node.nodeId)?.state === 'ready') return;
     const [pub, hostPort] = uri.split('@') as [string, string];
     const port = Number(hostPort.split(':').pop());
     await r.node.peers.connect(pub, '127.0.0.1', port, { perm: true, timeoutMs: 10_000 }).catch((e: unknown) => this.log.warn('could not connect to the playground counterparty', { error: String(e) }));
     this.emit({ type: 'changed', what: ['status', 'peers'], sync: this.sync() });
+  }
+
+  /**
+   * The playground runs a watchtower for its counterparty: our node's. Every state the counterparty
+   * revokes is backed up to it (an encrypted blob our tower can open only if that state is published,
+   * and then publishes the justice transaction), so `coulomb tower info` shows the tower at work.
+   */
+  private async towerForCounterparty(r: Running, cp: Counterparty): Promise<void> {
+    try {
+      const uri = (await r.node.handlers().towerinfo({})).uris[0];
+      if (uri && cp.ready) await cp.node.handlers().wtclient_add({ uri });
+    } catch (e) {
+      this.log.warn('the playground counterparty could not take our watchtower', { error: String(e) });
+    }
   }
 
   /**
