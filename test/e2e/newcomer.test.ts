@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { appCall, firstAmount, onboardOnPlayground, useAppInBrowser } from './harness.ts';
+import { waitFor } from '../helpers/daemon.ts';
 
 const NARROW_NBSP = '\u202f';
 
@@ -41,7 +42,8 @@ describe('what a newcomer meets', () => {
     await b.shot('send-garbage');
 
     // A mistyped invoice: one sentence, once, without the invoice's text; a long one does not widen the page either.
-    const { payment_request: good } = await appCall<{ payment_request: string }>(app, 'app_counterparty_invoice', { amt: 1_000, memo: 'A mistyped coffee' });
+    // The counterparty starts beside the user's node and may still be starting on a busy machine: wait for it.
+    const { payment_request: good } = await waitFor('the playground counterparty to give an invoice', () => appCall<{ payment_request: string }>(app, 'app_counterparty_invoice', { amt: 1_000, memo: 'A mistyped coffee' }), 60_000, 500);
     const at = 30;
     const mistyped = good.slice(0, at) + (good[at] === 'q' ? 'p' : 'q') + good.slice(at + 1);
     const invalid = 'This is not a valid Lightning invoice (a character is wrong or missing)';
