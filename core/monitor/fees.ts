@@ -103,6 +103,7 @@ export interface SweepOptions {
 /** Every input into one output to the wallet, less the fee at the feerate; `dust` when too little is left. */
 export function sweep(o: SweepOptions): BuildResult {
   if (!o.inputs.length) return { ok: false, reason: 'nothing-to-sweep', message: 'no outputs were given to sweep' };
+  payable(o.sweepTo, 'a sweep');
   const rate = effectiveFeerate(o.feeratePerKw);
   const fee = feeForWeight(estimateWeight(o.inputs.map((i) => i.maxWitnessSize), [o.sweepTo]), rate);
   const value = o.inputs.reduce((a, i) => a + i.valueSat, 0n) - fee;
@@ -111,6 +112,14 @@ export function sweep(o: SweepOptions): BuildResult {
   const tx = assemble(o.inputs, [{ script: o.sweepTo, valueSat: value }], o.locktime);
   witnessAll(tx, o.inputs);
   return built(tx, o.inputs, rate, value);
+}
+
+/**
+ * An output script our money may go to: never an empty one (anyone could spend it). A builder handed
+ * one is a bug in its caller; nothing is built.
+ */
+function payable(script: Uint8Array, what: string): void {
+  if (script.length === 0) throw new Error(`${what} was given no script to pay to`);
 }
 
 function dustResult(inputs: readonly SpendInput[], value: bigint, fee: bigint, dust: bigint): NotBuilt {
@@ -169,6 +178,7 @@ export function attachFeeInputs(o: FeeInputsOptions): BuildResult {
     const own = feeForWeight(weight, 0);
     return pkg > own ? pkg : own;
   };
+  payable(o.changeScript, 'the change of fee inputs');
   const changeDust = dustLimit(o.changeScript);
   let needed = 0n;
   for (let n = 0; n <= walletInputs.length; n++) {

@@ -233,8 +233,10 @@ export class ChainMonitors {
             .filter((c) => !used.has(`${c.txid}:${c.vout}`))
             .map((c) => ({ outpoint: { txid: c.txid, vout: c.vout }, valueSat: c.value, script: c.script }));
         },
+        // A change address of the wallet's own: never a script of the channel's, never an empty one
+        // (the fee coins may all be spent by the version this one replaces).
         get changeScript(): Uint8Array {
-          change ??= l.sweepScript ?? wallet.feeCoins(tip)[0]?.script ?? new Uint8Array(0);
+          change ??= wallet.nextChangeScript();
           return change;
         },
         signer: (tx, index, coin) => {

@@ -227,6 +227,14 @@ export class Wallet {
     return this.account.address(0, index).address;
   }
 
+  /**
+   * The wallet's next unused change script (BIP 84 internal chain): where the change of a transaction
+   * the node builds around wallet coins goes (an anchor's CPFP child, fee inputs of HTLC transactions).
+   */
+  nextChangeScript(): Uint8Array {
+    return this.changeScript().script;
+  }
+
   private changeScript(): { script: Uint8Array; index: number } {
     const index = this.state.data.used[1] + 1;
     return { script: this.account.address(1, index).script, index };

@@ -63,6 +63,16 @@ describe('fees raised as the deadline nears', () => {
     expect(v2.feeratePerKw).toBeGreaterThanOrEqual(1.25 * v1.feeratePerKw!);
     expect(pg.txHeight(v2.txid)).toBe(pg.txHeight(closing_txid));
     for (const old of v2.replaced!) expect(pg.txHeight(old)).toBeUndefined();
+    // Alice's wallet (her node since the restart) holds the child that was mined, and no other: its
+    // coins spent by it, its change hers, to the satoshi.
+    const wallet = p.a();
+    await waitFor("Alice's wallet to hold the mined child", async () => ((await wallet.listchaintxns({})).transactions.find((t) => t.tx_hash === v2.txid)?.num_confirmations ? true : undefined), 10_000);
+    const history = (await wallet.listchaintxns({})).transactions;
+    for (const old of v2.replaced!) expect(history.some((t) => t.tx_hash === old)).toBe(false);
+    const child = Transaction.fromHex(v2.txHex);
+    const unspent = (await wallet.listunspent({})).utxos;
+    expect(unspent.map((u) => u.outpoint)).toEqual(child.outs.map((_o, i) => `${v2.txid}:${i}`));
+    expect((await wallet.walletbalance({})).confirmed_balance).toBe(child.outs.reduce((s2, o) => s2 + o.value, 0n).toString());
   });
 
   it("gives Alice's child's coins back when Bob's commitment confirms instead", { timeout: 240_000 }, async () => {

@@ -49,4 +49,10 @@ describe('anchor CPFP', () => {
     const enough = bumpCommitment({ commitment: c.tx, commitmentFeeSat: c.commitment.feeSat, anchor, fundingSecret: ch.A.secrets.fundingSecret, feeratePerKw: 1000, coins, changeScript: ch.wallet.script, signer: ch.signer });
     expect(enough.ok ? 'built' : enough.reason).toBe('nothing-to-sweep');
   });
+
+  it('never pays change to an empty script (anyone could spend it): nothing is built', async () => {
+    const { ch, c, anchor } = await anchoredCommitment(253);
+    const coins = await ch.walletCoins(2, 6_000n);
+    expect(() => bumpCommitment({ commitment: c.tx, commitmentFeeSat: c.commitment.feeSat, anchor, fundingSecret: ch.A.secrets.fundingSecret, feeratePerKw: 5000, coins, changeScript: new Uint8Array(0), signer: ch.signer })).toThrow(/no script to pay to/);
+  });
 });
