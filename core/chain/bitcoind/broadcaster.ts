@@ -43,10 +43,23 @@ export class BitcoindBroadcaster implements Broadcaster {
     }
   }
 
-  /** Call with every block the chain source connects: what it confirms needs no more sending. */
+  /**
+   * Call with every block the chain source connects: what it confirms needs no more sending, and what
+   * conflicts with it (an input spent by another of its transactions: a replaced version, a child of a
+   * commitment that lost the race) never can be mined.
+   */
   confirmed(block: Block): void {
     if (!this.pending.size) return;
-    for (const tx of block.transactions ?? []) this.pending.delete(tx.getId());
+    const spentBy = new Map<string, string>();
+    for (const tx of block.transactions ?? []) {
+      const txid = tx.getId();
+      this.pending.delete(txid);
+      for (const i of tx.ins) spentBy.set(`${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`, txid);
+    }
+    for (const [txid, p] of [...this.pending]) {
+      const tx = Transaction.fromHex(p.hex);
+      if (tx.ins.some((i) => spentBy.has(`${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`))) this.pending.delete(txid);
+    }
   }
 
   /** Call after each block near the tip: re-sends what is still unconfirmed. */

@@ -157,6 +157,25 @@ describe('fees and broadcasting', () => {
     expect(b.pending.size).toBe(0);
     await pg.stop();
   });
+
+  it('stops sending a transaction once a block confirms a conflict of it (a replacement, or a spend that won the race)', async () => {
+    const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p' });
+    const rpc = new BitcoindRpc({ url: pg.url, user: 'u', password: 'p' });
+    const k = newKey();
+    await rpc.call('generatetoaddress', 1, k.address);
+    await rpc.call('generatetoaddress', 100, newKey().address);
+    const cb = pg.chain.entries[1]!.block.transactions![0]!;
+    const prev = { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value };
+    const b = new BitcoindBroadcaster(rpc);
+    await b.broadcast(spendP2wpkh(k, prev, newKey().script, 500n));
+    // Another spend of the same coin, paying more, replaces it and is mined.
+    await rpc.call('sendrawtransaction', spendP2wpkh(k, prev, newKey().script, 5_000n));
+    const [hash] = await rpc.call<string[]>('generatetoaddress', 1, k.address);
+    expect(b.pending.size).toBe(1);
+    b.confirmed(pg.chain.entryByHash(hash!)!.block);
+    expect(b.pending.size).toBe(0);
+    await pg.stop();
+  });
 });
 
 describe('a bitcoind that is still starting or syncing', () => {
