@@ -206,6 +206,7 @@ describe('disk lost: restore from the 24 words and the backup file', () => {
     }, 60_000);
     // The restored node holds no commitment of its own: nothing of it could have been published.
     expect(restored.node.channels.list()).toEqual([]);
+    await d.until('LDK to tell of the channel closed', () => d.closed.length > 0);
     expect(d.closed.map((c) => c.reason)).toEqual([expect.stringContaining('Peer sent an invalid channel_reestablish to force close in a non-standard way')]);
     await mine(1);
 
