@@ -173,7 +173,7 @@ async function flow(p: CoulombPair, restarts: boolean): Promise<void> {
       expect((await a.lookuppayment({ payment_hash: inv1.r_hash })).status).toBe('SUCCEEDED');
     } else {
       expect((await pay1).status).toBe('SUCCEEDED');
-      await expect(pay3).rejects.toThrow(/ended on chain without its preimage/);
+      await expect(pay3).rejects.toThrow(/closed on chain while the payment was in it/);
     }
     // Bob's sendpayment call died with his restart; his ledger has the outcome.
     void pay2.catch(() => undefined);
