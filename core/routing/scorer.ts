@@ -123,17 +123,19 @@ export class LiquidityScorer {
   }
 
   /**
-   * Learns from a route tried from `source`: every channel up to `failedChannel` carried its HTLC, and
-   * that one could not (a temporary_channel_failure from the node before it: channel index = that
-   * node's index in the route + 1); with no failed channel the payment went through. Our own first
-   * channel is not learnt: the caller knows its balance.
+   * Learns from a route tried from `source`. It went through: every channel carried its HTLC. It
+   * failed at `failedChannel` (an index into the route's hops: the channel into `hops[i]`; for an error
+   * from the node at hop k about its outgoing channel, k + 1): the channels before it carried theirs,
+   * and, when the failure was for want of liquidity (temporary_channel_failure), that one could not.
+   * Our own first channel is not learnt: the caller knows its balance.
    */
-  learn(source: Uint8Array, route: Route, outcome: { failedChannel?: number }, now: number): void {
+  learn(source: Uint8Array, route: Route, outcome: { ok: true } | { ok: false; failedChannel: number; lackedLiquidity: boolean }, now: number): void {
     const chans = routeChannels(source, route);
-    const end = outcome.failedChannel ?? chans.length;
-    for (let i = 1; i < Math.min(end, chans.length); i++) this.carried(chans[i]!.shortChannelId, chans[i]!.direction, chans[i]!.amountMsat, now);
+    const end = outcome.ok ? chans.length : Math.min(outcome.failedChannel, chans.length);
+    for (let i = 1; i < end; i++) this.carried(chans[i]!.shortChannelId, chans[i]!.direction, chans[i]!.amountMsat, now);
+    if (outcome.ok || !outcome.lackedLiquidity) return;
     const f = outcome.failedChannel;
-    if (f !== undefined && f >= 1 && f < chans.length) this.couldNotCarry(chans[f]!.shortChannelId, chans[f]!.direction, chans[f]!.amountMsat, now);
+    if (f >= 1 && f < chans.length) this.couldNotCarry(chans[f]!.shortChannelId, chans[f]!.direction, chans[f]!.amountMsat, now);
   }
 
   /** The success probability of `amountMsat` over a direction of `capacityMsat` (Infinity: unknown). */

@@ -184,11 +184,11 @@ describe('route finder', () => {
     const finder = new RouteFinder(g, scorer);
     const first = found(finder.find(request({ firstHops: both })));
     expect(nodesOf(first)).toEqual([1, PAYEE]);
-    scorer.learn(nodeId(US), first.route, { failedChannel: 1 }, NOW);
+    scorer.learn(nodeId(US), first.route, { ok: false, failedChannel: 1, lackedLiquidity: true }, NOW);
     expect(nodesOf(finder.find(request({ firstHops: both, now: NOW + 60 })))).toEqual([2, PAYEE]);
     expect(nodesOf(finder.find(request({ firstHops: both, now: NOW + 6 * 3600 })))).toEqual([1, PAYEE]);
     // A success lifts what it carried to sure.
-    scorer.learn(nodeId(US), first.route, {}, NOW + 7 * 3600);
+    scorer.learn(nodeId(US), first.route, { ok: true }, NOW + 7 * 3600);
     expect(found(finder.find(request({ firstHops: both, now: NOW + 7 * 3600 }))).probability).toBe(1);
   });
 

@@ -65,13 +65,18 @@ describe('liquidity scorer', () => {
       ],
     });
     const s = new LiquidityScorer();
-    s.learn(nodeId(0), route, { failedChannel: 2 }, NOW); // node 3 could not send over channel 12
+    s.learn(nodeId(0), route, { ok: false, failedChannel: 2, lackedLiquidity: true }, NOW); // node 3 could not send over channel 12
     expect(s.probability(scid(10), 0, 100_002_000, CAP, NOW)).toBeLessThan(1); // ours: nothing learnt
     expect(s.probability(scid(11), 0, 100_002_000, CAP, NOW)).toBe(1);
     expect(s.probability(scid(12), 1, 100_001_000, CAP, NOW)).toBe(0);
     expect(s.probability(scid(12), 0, 100_001_000, CAP, NOW)).toBeGreaterThan(0);
     expect(s.size).toBe(2);
-    s.learn(nodeId(0), route, {}, NOW + 10);
+    // Failed for another reason (say fee_insufficient): the channels before it carried, that one is not judged.
+    const other = new LiquidityScorer();
+    other.learn(nodeId(0), route, { ok: false, failedChannel: 2, lackedLiquidity: false }, NOW);
+    expect(other.size).toBe(1);
+    expect(other.probability(scid(12), 1, 100_001_000, CAP, NOW)).toBeGreaterThan(0.8);
+    s.learn(nodeId(0), route, { ok: true }, NOW + 10);
     for (const [c, d, a] of [[11, 0, 100_002_000], [12, 1, 100_001_000], [13, 0, 100_000_000]] as const) expect(s.probability(scid(c), d, a, CAP, NOW + 10)).toBe(1);
   });
 
