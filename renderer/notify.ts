@@ -36,13 +36,30 @@ export function notificationFor(e: NodeEvent, unit: Unit, known: Record<string, 
   }
 }
 
+/** The page's Notification API, as far as this file uses it (this file is also read outside a page). */
+interface NotificationApi {
+  readonly permission: string;
+  requestPermission(): Promise<string>;
+  new (title: string, options: { body: string; tag: string }): unknown;
+}
+
+const notificationApi = (): NotificationApi | undefined => (globalThis as { Notification?: NotificationApi }).Notification;
+
 /** Whether this page can show notifications at all (Notification API present). */
 export function notificationsAvailable(): boolean {
-  return typeof window !== 'undefined' && 'Notification' in window;
+  return notificationApi() !== undefined;
+}
+
+/** Asks the system for permission, once the user turned notifications on: whether they may be shown. */
+export async function askPermission(): Promise<boolean> {
+  const api = notificationApi();
+  if (!api) return false;
+  return (api.permission === 'granted' ? 'granted' : await api.requestPermission()) === 'granted';
 }
 
 /** Shows one, when allowed. */
 export function show(n: Note): void {
-  if (!notificationsAvailable() || Notification.permission !== 'granted') return;
-  new Notification(n.title, { body: n.body, tag: n.tag });
+  const api = notificationApi();
+  if (!api || api.permission !== 'granted') return;
+  new api(n.title, { body: n.body, tag: n.tag });
 }

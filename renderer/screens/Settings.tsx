@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox, useAction } from '../components.tsx';
 import { useStored } from '../hooks.ts';
-import { NOTIFY_KEY, notificationsAvailable } from '../notify.ts';
+import { NOTIFY_KEY, askPermission, notificationsAvailable } from '../notify.ts';
 import type { NotifySetting } from '../notify.ts';
 import { ChannelBackup } from './Backup.tsx';
 import type { Unit } from '../format.ts';
@@ -21,8 +21,7 @@ function Notifications(): ReactNode {
   const toggle = async (on: boolean): Promise<void> => {
     setRefused(false);
     if (!on) return setSetting('off');
-    const permission = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
-    if (permission !== 'granted') {
+    if (!(await askPermission())) {
       setRefused(true);
       return setSetting('off');
     }

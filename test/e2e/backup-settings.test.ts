@@ -28,7 +28,7 @@ describe('notifications and channel backups in Settings', () => {
           notes.push({ title, body: opts?.body ?? '' });
         }
       }
-      Object.assign(window, { Notification: Recorder, notes });
+      Object.assign(globalThis, { Notification: Recorder, notes });
     });
     await page.goto(app.url);
     await onboardOnPlayground(b, 'a backup password');
@@ -42,7 +42,7 @@ describe('notifications and channel backups in Settings', () => {
 
     await nav('Home').click();
     await fundAndOpenChannel(b);
-    const notes = (): Promise<{ title: string; body: string }[]> => page.evaluate(() => (window as unknown as { notes: { title: string; body: string }[] }).notes);
+    const notes = (): Promise<{ title: string; body: string }[]> => page.evaluate(() => (globalThis as unknown as { notes: { title: string; body: string }[] }).notes);
     await expect.poll(async () => (await notes()).find((n) => n.title === 'Channel open')?.body, { timeout: 20_000 }).toMatch(/^A [\d\u202f]+ sat channel with playground counterparty is ready for payments\.$/);
 
     // The backup: what it protects and what not, then the file.
