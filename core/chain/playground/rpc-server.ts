@@ -39,6 +39,12 @@ export interface Playground {
   faucet: Faucet;
   rpcuser: string;
   rpcpassword: string;
+  /**
+   * Plays a bitcoind that went away (stopped, restarting, its machine asleep) and came back: while
+   * unreachable, every connection is cut as it arrives and every open one is closed; the chain itself
+   * goes on. For showing what a node does when its chain source disappears mid-work.
+   */
+  setReachable(reachable: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -246,7 +252,12 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     }
   };
 
+  let reachable = true;
   const server: Server = createServer((req, res) => {
+    if (!reachable) {
+      req.socket.destroy();
+      return;
+    }
     const send = (status: number, body: unknown): void => {
       const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -301,6 +312,10 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     faucet,
     rpcuser,
     rpcpassword,
+    setReachable(r: boolean) {
+      reachable = r;
+      if (!r) server.closeAllConnections();
+    },
     stop: () =>
       new Promise<void>((r) => {
         server.close(() => r());
