@@ -210,7 +210,7 @@ export function App(): ReactNode {
         {screen === 'send' && <Send unit={unit} playground={playground} network={s.network} known={known} incomingUri={incomingUri} />}
         {screen === 'receive' && <Receive unit={unit} playground={playground} />}
         {screen === 'history' && <History unit={unit} known={known} />}
-        {screen === 'channels' && <Channels unit={unit} playground={playground} counterparty={s.playground?.counterparty_pubkey} counterpartyUri={s.playground?.counterparty_uri} />}
+        {screen === 'channels' && <Channels unit={unit} playground={playground} mainnet={s.network === 'mainnet'} counterparty={s.playground?.counterparty_pubkey} counterpartyUri={s.playground?.counterparty_uri} />}
         {screen === 'peers' && <Peers counterparty={s.playground?.counterparty_pubkey} />}
         {screen === 'node' && <NodeInfo />}
         {screen === 'settings' && <Settings theme={theme} setTheme={setTheme} unit={unit} setUnit={setUnit} status={s} onForget={() => status.reload()} known={known} />}

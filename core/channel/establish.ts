@@ -11,7 +11,6 @@ import { fundingScript, p2wsh } from '../tx/scripts.ts';
 import { commitmentFee } from '../tx/commitment.ts';
 import { basepointsOf } from '../keys/channel-keys.ts';
 import type { ChannelSecrets } from '../keys/channel-keys.ts';
-import type { Network } from '../keys/node-key.ts';
 import { commitmentFor, initialBalances, perCommitmentPoint, signCommitment, verifyCommitmentSig } from './commitments.ts';
 import { reserveFor } from './config.ts';
 import type { ChannelConfig, ChannelLimits } from './config.ts';
@@ -90,21 +89,6 @@ function checkSide(m: OpenChannelMessage | AcceptChannelMessage, capacitySat: bi
   if (m.channel_reserve_satoshis < ourDust) return `channel_reserve_satoshis ${m.channel_reserve_satoshis} is below our dust limit ${ourDust}`;
   if (Number(m.channel_reserve_satoshis) > Number(capacitySat) * limits.maxReserveRatio) return `channel_reserve_satoshis ${m.channel_reserve_satoshis} is more than ${limits.maxReserveRatio * 100}% of the channel`;
   return undefined;
-}
-
-/**
- * Why this node neither opens nor accepts channels on `network` yet, or undefined where it does: on
- * mainnet a channel needs its on-chain enforcement (force close, penalty transactions), which this
- * node does not have yet. Both directions ask here.
- */
-export function channelsRefusedOn(network: Network): string | undefined {
-  return network === 'mainnet' ? 'this node does not accept channels on mainnet yet because it cannot yet enforce them on chain (force close and penalty transactions are still missing)' : undefined;
-}
-
-/** Fundee: the error that declines an open_channel before any channel state exists (BOLT 2: fail the channel by its temporary id). */
-export function declineOpen(m: OpenChannelMessage, reason: string): Message {
-  const text = reason.charAt(0).toUpperCase() + reason.slice(1) + '.';
-  return { type: 'error', channel_id: m.temporary_channel_id, data: new TextEncoder().encode(text) };
 }
 
 function fail(state: ChannelState, reason: string, channelId?: Uint8Array): Step {

@@ -17,7 +17,7 @@ import type { BitcoindRpc, Broadcaster } from '../chain/index.ts';
 import type { BlockMatches, ChainWatch, Outpoint, TxLocation } from '../chain/chain-watch.ts';
 import type { Network } from '../keys/node-key.ts';
 import { deriveChannelSecrets } from '../keys/channel-keys.ts';
-import { openChannel, acceptChannel, channelsRefusedOn, declineOpen, step } from '../channel/establish.ts';
+import { openChannel, acceptChannel, step } from '../channel/establish.ts';
 import { DEFAULT_CONFIG, DEFAULT_LIMITS } from '../channel/config.ts';
 import type { ChannelConfig, ChannelLimits } from '../channel/config.ts';
 import type { ChannelAction, ChannelInput, ChannelState, Step } from '../channel/types.ts';
@@ -472,13 +472,6 @@ export class ChannelManager {
   private async onOpen(peer: Peer, msg: OpenChannelMessage): Promise<void> {
     const key = hex.encode(msg.temporary_channel_id);
     if (this.live.has(key)) return;
-    const refused = channelsRefusedOn(this.opts.network);
-    if (refused) {
-      // Declined before any key index or state is spent on it; the connection stays.
-      this.opts.log.warn('declined a channel the peer opened', { peer: peer.pubkey, temporary_channel_id: key, reason: refused });
-      peer.send(declineOpen(msg, refused));
-      return;
-    }
     return this.serial(key, () => this.accept(peer, msg, key));
   }
 

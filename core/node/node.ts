@@ -33,7 +33,6 @@ import { WalletError as VaultError } from '../wallet/errors.ts';
 import { satPerKwToSatPerVb } from '../chain/types.ts';
 import { Transaction } from 'bitcoinjs-lib';
 import { ChannelManager, formatScid } from './channels.ts';
-import { channelsRefusedOn } from '../channel/establish.ts';
 import { decodeInvoice, isExpired, payableInvoice } from '../invoice/bolt11.ts';
 import type { Invoice } from '../invoice/bolt11.ts';
 import { InvoiceRegistry, InvoiceRegistryError, invoiceNetwork, privateRouteHints } from '../payments/invoices.ts';
@@ -310,6 +309,7 @@ export class CoulombNode {
     this.events.emit({ type: 'wallet_state', state: 'READY' });
     this.walletChanged();
     this.log.info('wallet unlocked; node is up', { node_id: nodeId });
+    if (config.network === 'mainnet') this.log.warn('Coulomb is new software: on mainnet, put into channels only what you could afford to lose, and keep the node running (or a watchtower watching) so that it can answer on chain');
   }
 
   /**
@@ -814,9 +814,6 @@ export class CoulombNode {
         })),
       }),
       openchannel: async ({ node_key, local_amt, push_amt, private: priv, sat_per_vbyte }) => {
-        // Safety first: without force-close sweeping and penalty handling, mainnet funds could be lost.
-        const refused = channelsRefusedOn(this.config.network);
-        if (refused) throw new ApiError('failed_precondition', `Opening a channel is refused: ${refused}; use a test network or the playground`);
         const capacity = BigInt(local_amt);
         if ((push_amt ?? 0) > local_amt) throw new ApiError('invalid_argument', 'Push_amt cannot be more than local_amt');
         const feeratePerKw = this.chain.fees.feerateSatPerKw('normal');

@@ -362,10 +362,20 @@ function amountText(sats: bigint, unit: Unit): string {
   return unit === 'sat' ? sats.toString() : formatSats(sats, 'btc').replace(' BTC', '');
 }
 
+/** Said before any channel is opened on mainnet: what is at stake with new software, and what keeps it safe. */
+function MainnetWarning(): ReactNode {
+  return (
+    <div className="notice" role="note" data-testid="mainnet-warning">
+      Coulomb is new software. On mainnet a channel holds real bitcoin: put in only what you could afford to lose. Keep Coulomb running (or a watchtower watching for you) so that it can answer on chain if the other node closes the channel or tries to cheat.
+    </div>
+  );
+}
+
 /** The "open a channel" panel: the form, then a review in plain words, then the call. */
 function OpenPanel({
   unit,
   playground,
+  mainnet,
   counterparty,
   counterpartyUri,
   preset,
@@ -374,6 +384,7 @@ function OpenPanel({
 }: {
   unit: Unit;
   playground: boolean;
+  mainnet: boolean;
   counterparty: string | undefined;
   counterpartyUri: string | undefined;
   preset: Plan | undefined;
@@ -430,6 +441,7 @@ function OpenPanel({
     return (
       <section className="card review open-panel" aria-label="Open a channel">
         <h2>Check and open</h2>
+        {mainnet ? <MainnetWarning /> : null}
         <dl>
           <dt>With</dt>
           <dd>
@@ -512,6 +524,7 @@ function OpenPanel({
   return (
     <section className="card open-panel" aria-label="Open a channel">
       <h2>Open a channel</h2>
+      {mainnet ? <MainnetWarning /> : null}
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -566,7 +579,7 @@ function OpenPanel({
   );
 }
 
-export function Channels({ unit, playground, counterparty, counterpartyUri }: { unit: Unit; playground: boolean; counterparty: string | undefined; counterpartyUri: string | undefined }): ReactNode {
+export function Channels({ unit, playground, mainnet = false, counterparty, counterpartyUri }: { unit: Unit; playground: boolean; mainnet?: boolean; counterparty: string | undefined; counterpartyUri: string | undefined }): ReactNode {
   const data = useApi(
     async () => {
       const [open, pending, closed] = await Promise.all([api('listchannels'), api('pendingchannels'), api('closedchannels')]);
@@ -594,6 +607,7 @@ export function Channels({ unit, playground, counterparty, counterpartyUri }: { 
           key={panel.preset ? 'preset' : 'form'}
           unit={unit}
           playground={playground}
+          mainnet={mainnet}
           counterparty={counterparty}
           counterpartyUri={counterpartyUri}
           preset={panel.preset}

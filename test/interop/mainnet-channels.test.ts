@@ -1,8 +1,7 @@
 /**
- * On mainnet this node neither opens nor accepts channels yet (it cannot enforce them on chain): a
- * peer's open_channel, sent over a real BOLT 8 connection, is answered with an error for that
- * temporary channel id that says why, and the connection stays up; our own openchannel is refused
- * with the same reason.
+ * On mainnet this node accepts and opens channels (it enforces them on chain: test/interop/force-close,
+ * breach, ldk-force-close): a peer's open_channel, sent over a real BOLT 8 connection on mainnet's
+ * chain hash, is answered with accept_channel, as on any network.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -12,24 +11,21 @@ import type { Peer } from '../../core/peer/peer.ts';
 import { ChannelManager } from '../../core/node/channels.ts';
 import { MemoryKvStore } from '../../core/store/kv/memory.ts';
 import { ChainWatch } from '../../core/chain/chain-watch.ts';
-import { CoulombNode } from '../../core/node/node.ts';
 import { openChannel } from '../../core/channel/establish.ts';
 import { DEFAULT_CONFIG } from '../../core/channel/config.ts';
 import { deriveChannelSecrets } from '../../core/keys/channel-keys.ts';
 import { deriveNodeKeys } from '../../core/keys/node-key.ts';
 import { CHAIN_HASHES } from '../../core/wire/index.ts';
-import type { ErrorMessage, Message } from '../../core/wire/index.ts';
+import type { AcceptChannelMessage, Message } from '../../core/wire/index.ts';
 import { ourInitFeatures } from '../../core/node/features.ts';
 import { memoryLogger, silentLogger } from '../../core/log/logger.ts';
 import { removeDir, tempDir, waitFor } from '../helpers/daemon.ts';
 
-const REASON = /does not accept channels on mainnet yet because it cannot yet enforce them on chain/;
-
-/** Anything the refusal must not need (wallet, chain): touching it fails the test. */
+/** Anything accepting an open_channel must not need (wallet, chain): touching it fails the test. */
 const untouchable = <T,>(what: string): T =>
   new Proxy({}, {
     get: (_t, p) => {
-      throw new Error(`declining an open_channel must not need the ${what} (${String(p)})`);
+      throw new Error(`accepting an open_channel must not need the ${what} (${String(p)})`);
     },
   }) as T;
 
@@ -39,8 +35,8 @@ describe('channels on mainnet', () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
-  it("a peer's open_channel is declined with an error for its temporary id; the connection stays", { timeout: 30_000 }, async () => {
-    const dir = await tempDir('mainnet-refusal');
+  it("a peer's open_channel is answered with accept_channel", { timeout: 30_000 }, async () => {
+    const dir = await tempDir('mainnet-channels');
     cleanup.push(() => removeDir(dir));
     const seed = new Uint8Array(randomBytes(64));
     const ours = deriveNodeKeys(seed, 'mainnet');
@@ -57,7 +53,6 @@ describe('channels on mainnet', () => {
       wallet: untouchable('wallet'),
       rpc: untouchable('chain'),
       broadcaster: untouchable('broadcaster'),
-      // Nothing is registered: no channel is stored here.
       chainWatch: await ChainWatch.open(kv),
       feeratePerKw: () => 2500,
       log,
@@ -71,6 +66,7 @@ describe('channels on mainnet', () => {
     const opener = new PeerManager({ nodeSecret: theirs.nodeSecret, policy, log: silentLogger });
     cleanup.push(() => opener.close());
     const heard: Message[] = [];
+    opener.onMessage('accept_channel', (_p, m) => heard.push(m));
     opener.onMessage('error', (_p, m) => heard.push(m));
     const peer: Peer = await opener.connect(hex.encode(ours.nodeId), at.host, at.port);
     const tempId = new Uint8Array(randomBytes(32));
@@ -89,39 +85,10 @@ describe('channels on mainnet', () => {
     if (msg?.type !== 'send') throw new Error('expected open_channel');
     peer.send(msg.msg);
 
-    const error = (await waitFor('the error answering open_channel', () => heard[0])) as ErrorMessage;
-    expect(hex.encode(error.channel_id)).toBe(hex.encode(tempId));
-    const text = new TextDecoder().decode(error.data);
-    expect(text).toMatch(REASON);
-    expect(text).toMatch(/^[A-Z]/);
-    expect(log.lines.some((l) => /declined a channel the peer opened/.test(l) && REASON.test(l))).toBe(true);
-    // Nothing was kept of it.
-    expect(channels.list()).toEqual([]);
-    // The connection is still up, on both sides: a ping is answered.
+    const answer = await waitFor('the answer to open_channel', () => heard[0]);
+    expect(answer.type).toBe('accept_channel');
+    expect(hex.encode((answer as AcceptChannelMessage).temporary_channel_id)).toBe(hex.encode(tempId));
+    expect(log.lines.some((l) => /declined/.test(l))).toBe(false);
     expect(peer.state).toBe('ready');
-    expect(peers.get(hex.encode(theirs.nodeId))?.state).toBe('ready');
-    peer.pingNow();
-    await waitFor('a pong over the same connection', () => peer.pongs > 0 || undefined);
-    expect(peer.state).toBe('ready');
-  });
-
-  it('our own openchannel is refused with the same reason, before anything else is asked', async () => {
-    const dir = await tempDir('mainnet-open');
-    cleanup.push(() => removeDir(dir));
-    const node = new CoulombNode({
-      config: {
-        datadir: dir,
-        network: 'mainnet',
-        chain: { kind: 'bitcoind', rpcHost: '127.0.0.1:1' },
-        alias: 'mainnet',
-        listen: [],
-        rpcListen: { host: '127.0.0.1', port: 0 },
-        externalIps: [],
-        logLevel: 'debug',
-        logToStderr: false,
-      },
-      log: silentLogger,
-    });
-    await expect(node.handlers().openchannel({ node_key: `02${'11'.repeat(32)}`, local_amt: 500_000 })).rejects.toThrow(REASON);
   });
 });
