@@ -113,6 +113,17 @@ describe('chain source', () => {
   });
 });
 
+/** A playground whose block 1 pays a test key a coin that 100 more blocks made spendable. */
+async function matureCoin() {
+  const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p' });
+  const rpc = new BitcoindRpc({ url: pg.url, user: 'u', password: 'p' });
+  const k = newKey();
+  await rpc.call('generatetoaddress', 1, k.address);
+  await rpc.call('generatetoaddress', 100, newKey().address);
+  const cb = pg.chain.entries[1]!.block.transactions![0]!;
+  return { pg, rpc, k, prev: { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value } };
+}
+
 describe('fees and broadcasting', () => {
   it('fee estimates have a floor and a fallback', async () => {
     const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p' });
@@ -125,13 +136,8 @@ describe('fees and broadcasting', () => {
   });
 
   it('broadcasts, accepts a re-broadcast and an already-confirmed transaction, forgets it once confirmed', async () => {
-    const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p' });
-    const rpc = new BitcoindRpc({ url: pg.url, user: 'u', password: 'p' });
-    const k = newKey();
-    await rpc.call('generatetoaddress', 1, k.address);
-    await rpc.call('generatetoaddress', 100, newKey().address);
-    const cb = pg.chain.entries[1]!.block.transactions![0]!;
-    const tx = spendP2wpkh(k, { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value }, newKey().script);
+    const { pg, rpc, k, prev } = await matureCoin();
+    const tx = spendP2wpkh(k, prev, newKey().script);
     const b = new BitcoindBroadcaster(rpc);
     const txid = await b.broadcast(tx);
     expect(await b.broadcast(tx)).toBe(txid);
@@ -139,19 +145,14 @@ describe('fees and broadcasting', () => {
     await b.onBlock();
     expect(b.pending.size).toBe(0);
     expect(await b.broadcast(tx)).toBe(txid); // already in the chain: fine
-    await expect(b.broadcast(spendP2wpkh(k, { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value }, newKey().script, 900n))).rejects.toMatchObject({ kind: 'missing_inputs' });
+    await expect(b.broadcast(spendP2wpkh(k, prev, newKey().script, 900n))).rejects.toMatchObject({ kind: 'missing_inputs' });
     await pg.stop();
   });
 
   it('forgets a transaction once a delivered block confirms it, without looking it up by txid', async () => {
-    const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p' });
-    const rpc = new BitcoindRpc({ url: pg.url, user: 'u', password: 'p' });
-    const k = newKey();
-    await rpc.call('generatetoaddress', 1, k.address);
-    await rpc.call('generatetoaddress', 100, newKey().address);
-    const cb = pg.chain.entries[1]!.block.transactions![0]!;
+    const { pg, rpc, k, prev } = await matureCoin();
     const b = new BitcoindBroadcaster(rpc);
-    await b.broadcast(spendP2wpkh(k, { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value }, newKey().script));
+    await b.broadcast(spendP2wpkh(k, prev, newKey().script));
     const [hash] = await rpc.call<string[]>('generatetoaddress', 1, k.address);
     b.confirmed(pg.chain.entryByHash(hash!)!.block);
     expect(b.pending.size).toBe(0);
@@ -159,13 +160,7 @@ describe('fees and broadcasting', () => {
   });
 
   it('stops sending a transaction once a block confirms a conflict of it (a replacement, or a spend that won the race)', async () => {
-    const pg = await startPlayground({ rpcuser: 'u', rpcpassword: 'p' });
-    const rpc = new BitcoindRpc({ url: pg.url, user: 'u', password: 'p' });
-    const k = newKey();
-    await rpc.call('generatetoaddress', 1, k.address);
-    await rpc.call('generatetoaddress', 100, newKey().address);
-    const cb = pg.chain.entries[1]!.block.transactions![0]!;
-    const prev = { txid: cb.getId(), vout: 0, value: cb.outs[0]!.value };
+    const { pg, rpc, k, prev } = await matureCoin();
     const b = new BitcoindBroadcaster(rpc);
     await b.broadcast(spendP2wpkh(k, prev, newKey().script, 500n));
     // Another spend of the same coin, paying more, replaces it and is mined.
