@@ -6,10 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { hex } from '@scure/base';
-import { startTestNode } from '../helpers/node.ts';
+import { startPlaygroundPair } from '../helpers/playground-pair.ts';
+import type { PlaygroundPair } from '../helpers/playground-pair.ts';
 import type { TestNode } from '../helpers/node.ts';
 import { waitFor } from '../helpers/daemon.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
@@ -20,6 +19,7 @@ import { decodeInvoice } from '../../core/invoice/bolt11.ts';
 import type { HtlcEvent } from '../../core/node/channels.ts';
 
 describe('a payee refuses bad HTLCs with the right failure, and the channel stays open', () => {
+  let pair: PlaygroundPair;
   let alice: TestNode;
   let bob: TestNode;
   let a: ApiHandlers;
@@ -28,26 +28,19 @@ describe('a payee refuses bad HTLCs with the right failure, and the channel stay
   const events: HtlcEvent[] = [];
 
   beforeAll(async () => {
-    alice = await startTestNode('hostile-pay-alice');
-    const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
-    bob = await startTestNode('hostile-pay-bob', undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie });
-    a = alice.node.handlers();
-    b = bob.node.handlers();
+    pair = await startPlaygroundPair('hostile-pay');
+    ({ alice, bob, a, b } = pair);
     await a.playground_faucet({ addr: (await a.newaddress({})).address, amt: 3_000_000 });
     await alice.node.chain.source.poke();
-    await a.connect({ addr: bob.uri });
     await a.openchannel({ node_key: bob.node.nodeId, local_amt: 1_000_000 });
-    await a.playground_mine({ blocks: 6 });
-    await alice.node.chain.source.poke();
-    await bob.node.chain.source.poke();
+    await pair.mine(6);
     await waitFor('the channel to be active', async () => ((await a.listchannels({})).channels.some((c) => c.active) ? true : undefined), 20_000);
     await waitFor('bob to see it active', async () => ((await b.listchannels({})).channels.some((c) => c.active) ? true : undefined), 20_000);
     channel = alice.node.channels.list()[0]!.key;
   }, 60_000);
 
   afterAll(async () => {
-    await bob?.close();
-    await alice?.close();
+    await pair?.close();
   });
 
   /** Sends one HTLC with a hand-made onion and returns how Bob answered it. */

@@ -6,36 +6,26 @@
  * in-process nodes on one playground chain.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { startTestNode } from '../../helpers/node.ts';
+import { startPlaygroundPair } from '../../helpers/playground-pair.ts';
+import type { PlaygroundPair } from '../../helpers/playground-pair.ts';
 import type { TestNode } from '../../helpers/node.ts';
 import { waitFor } from '../../helpers/daemon.ts';
 import type { ApiHandlers } from '../../../core/api/contract.ts';
 
 describe('capacity and checks through the API', () => {
-  let alice: TestNode;
+  let pair: PlaygroundPair;
   let bob: TestNode;
   let a: ApiHandlers;
   let b: ApiHandlers;
-  const mine = async (n: number): Promise<void> => {
-    await a.playground_mine({ blocks: n });
-    await alice.node.chain.source.poke();
-    await bob.node.chain.source.poke();
-  };
+  const mine = (n: number): Promise<void> => pair.mine(n);
 
   beforeAll(async () => {
-    alice = await startTestNode('cap-alice');
-    const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
-    bob = await startTestNode('cap-bob', undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie });
-    a = alice.node.handlers();
-    b = bob.node.handlers();
-    await a.connect({ addr: bob.uri });
+    pair = await startPlaygroundPair('cap');
+    ({ bob, a, b } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await bob?.close();
-    await alice?.close();
+    await pair?.close();
   });
 
   it('funds no channel without confirmed coins, and says so before asking the peer', async () => {

@@ -5,40 +5,30 @@
  * on one playground chain.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { startTestNode } from '../../helpers/node.ts';
+import { startPlaygroundPair } from '../../helpers/playground-pair.ts';
+import type { PlaygroundPair } from '../../helpers/playground-pair.ts';
 import type { TestNode } from '../../helpers/node.ts';
 import { waitFor } from '../../helpers/daemon.ts';
 import type { ApiHandlers } from '../../../core/api/contract.ts';
 
 describe('channel views: pendingchannels and closedchannels', () => {
+  let pair: PlaygroundPair;
   let alice: TestNode;
   let bob: TestNode;
   let a: ApiHandlers;
   let b: ApiHandlers;
-  /** Mines blocks and lets both nodes see them (test nodes poll the chain rarely). */
-  const mine = async (n: number): Promise<void> => {
-    await a.playground_mine({ blocks: n });
-    await alice.node.chain.source.poke();
-    await bob.node.chain.source.poke();
-  };
+  const mine = (n: number): Promise<void> => pair.mine(n);
 
   beforeAll(async () => {
-    alice = await startTestNode('views-alice');
-    const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
     // Bob takes no channel under 50 000 sat, so Alice's smaller offer is refused by him, not by her.
-    bob = await startTestNode('views-bob', undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie }, { limits: { minFundingSat: 50_000n } });
-    a = alice.node.handlers();
-    b = bob.node.handlers();
+    pair = await startPlaygroundPair('views', { bobChannel: { limits: { minFundingSat: 50_000n } } });
+    ({ alice, bob, a, b } = pair);
     const { address } = await a.newaddress({});
     await a.playground_faucet({ addr: address, amt: 3_000_000 });
-    await a.connect({ addr: bob.uri });
   }, 60_000);
 
   afterAll(async () => {
-    await bob?.close();
-    await alice?.close();
+    await pair?.close();
   });
 
   it('start empty', async () => {

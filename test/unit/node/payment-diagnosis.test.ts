@@ -8,10 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { hex } from '@scure/base';
-import { startTestNode } from '../../helpers/node.ts';
+import { startPlaygroundPair } from '../../helpers/playground-pair.ts';
+import type { PlaygroundPair } from '../../helpers/playground-pair.ts';
 import type { TestNode } from '../../helpers/node.ts';
 import { waitFor } from '../../helpers/daemon.ts';
 import type { ApiHandlers } from '../../../core/api/contract.ts';
@@ -27,28 +26,19 @@ function strangerInvoice(sat: number, routeHints: RouteHintHop[][] = []): string
 }
 
 describe('payment failures diagnosed, and route fees estimated, by the node', () => {
-  let alice: TestNode;
+  let pair: PlaygroundPair;
   let bob: TestNode;
   let a: ApiHandlers;
   let b: ApiHandlers;
-  const mine = async (n: number): Promise<void> => {
-    await a.playground_mine({ blocks: n });
-    await alice.node.chain.source.poke();
-    await bob.node.chain.source.poke();
-  };
+  const mine = (n: number): Promise<void> => pair.mine(n);
 
   beforeAll(async () => {
-    alice = await startTestNode('diag-alice');
-    const rpc = JSON.parse(await readFile(join(alice.node.config.datadir, 'playground', 'rpc.json'), 'utf8')) as { url: string; cookie: string };
-    bob = await startTestNode('diag-bob', undefined, { kind: 'bitcoind', rpcHost: rpc.url.replace('http://', ''), rpcCookie: rpc.cookie });
-    a = alice.node.handlers();
-    b = bob.node.handlers();
-    await a.connect({ addr: bob.uri });
+    pair = await startPlaygroundPair('diag');
+    ({ bob, a, b } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await bob?.close();
-    await alice?.close();
+    await pair?.close();
   });
 
   it('without a channel: says to open one, before paying and after', async () => {
