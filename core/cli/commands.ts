@@ -98,6 +98,11 @@ function onChainSend(name: 'sendcoins' | 'estimatefee', summary: string, sweepHe
   };
 }
 
+/** A command that takes no flags and calls the API method of its name with no input. */
+function noFlags(name: MethodName, summary: string): ClientCommand {
+  return { name, usage: name, summary, flags: [], method: name, toParams: () => ({}) };
+}
+
 /** sendpayment and payinvoice: lncli has both names for paying an invoice. */
 function payCommand(name: 'sendpayment' | 'payinvoice', summary: string): ClientCommand {
   return {
@@ -122,14 +127,7 @@ function payCommand(name: 'sendpayment' | 'payinvoice', summary: string): Client
 }
 
 export const CLIENT_COMMANDS: ClientCommand[] = [
-  {
-    name: 'getinfo',
-    usage: 'getinfo',
-    summary: "Shows this node's identity, addresses, network and peer count.",
-    flags: [],
-    method: 'getinfo',
-    toParams: () => ({}),
-  },
+  noFlags('getinfo', "Shows this node's identity, addresses, network and peer count."),
   {
     name: 'connect',
     usage: 'connect <pubkey>@<host>[:<port>] [--perm] [--timeout <seconds>]',
@@ -159,14 +157,7 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     method: 'disconnect',
     toParams: (f) => ({ pub_key: str(f, 'node_key', 'the peer public key: coulomb disconnect <pubkey>') }),
   },
-  {
-    name: 'listpeers',
-    usage: 'listpeers',
-    summary: 'Lists the connected peers.',
-    flags: [],
-    method: 'listpeers',
-    toParams: () => ({}),
-  },
+  noFlags('listpeers', 'Lists the connected peers.'),
   {
     name: 'create',
     usage: 'create [--password_file F] [--words_file F | --words_file -] [--birthday H]',
@@ -202,14 +193,7 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
       return { type: 'p2wkh' };
     },
   },
-  {
-    name: 'walletbalance',
-    usage: 'walletbalance',
-    summary: 'On-chain balance in satoshis: confirmed (spendable), unconfirmed, total, and mining rewards not yet spendable (immature).',
-    flags: [],
-    method: 'walletbalance',
-    toParams: () => ({}),
-  },
+  noFlags('walletbalance', 'On-chain balance in satoshis: confirmed (spendable), unconfirmed, total, and mining rewards not yet spendable (immature).'),
   onChainSend('sendcoins', 'Sends bitcoin on-chain.', 'send everything in the wallet'),
   onChainSend('estimatefee', 'Shows what sendcoins would pay in fees, without sending anything.', 'price sending everything in the wallet'),
   {
@@ -231,14 +215,7 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     method: 'listunspent',
     toParams: (f) => (f.min_confs !== undefined ? { min_confs: int(f.min_confs, '--min_confs') } : {}),
   },
-  {
-    name: 'listchaintxns',
-    usage: 'listchaintxns',
-    summary: 'Lists the on-chain transactions of the wallet.',
-    flags: [],
-    method: 'listchaintxns',
-    toParams: () => ({}),
-  },
+  noFlags('listchaintxns', 'Lists the on-chain transactions of the wallet.'),
   {
     name: 'openchannel',
     usage: 'openchannel --node_key <pubkey> --local_amt <sats> [--push_amt <sats>] [--private] [--sat_per_vbyte N]',
@@ -273,30 +250,9 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
       ...(f.sat_per_vbyte !== undefined ? { sat_per_vbyte: Number(f.sat_per_vbyte) } : {}),
     }),
   },
-  {
-    name: 'pendingchannels',
-    usage: 'pendingchannels',
-    summary: 'Lists channels that are opening (with their confirmations) or closing.',
-    flags: [],
-    method: 'pendingchannels',
-    toParams: () => ({}),
-  },
-  {
-    name: 'listchannels',
-    usage: 'listchannels',
-    summary: 'Lists the open channels.',
-    flags: [],
-    method: 'listchannels',
-    toParams: () => ({}),
-  },
-  {
-    name: 'closedchannels',
-    usage: 'closedchannels',
-    summary: 'Lists channels that are closed (with what the close paid you) or failed (with the reason).',
-    flags: [],
-    method: 'closedchannels',
-    toParams: () => ({}),
-  },
+  noFlags('pendingchannels', 'Lists channels that are opening (with their confirmations) or closing.'),
+  noFlags('listchannels', 'Lists the open channels.'),
+  noFlags('closedchannels', 'Lists channels that are closed (with what the close paid you) or failed (with the reason).'),
   {
     name: 'getchannel',
     usage: 'getchannel --chan_point <txid:index>',
@@ -305,22 +261,8 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
     method: 'getchannel',
     toParams: (f) => ({ ...(typeof f.chan_point === 'string' ? { chan_point: f.chan_point } : {}) }),
   },
-  {
-    name: 'pendingfunds',
-    usage: 'pendingfunds',
-    summary: 'Lists every amount that is yours but not spendable yet (unconfirmed receipts, mining rewards, channels opening or closing, force-closed outputs and HTLCs), with the block each waits for.',
-    flags: [],
-    method: 'pendingfunds',
-    toParams: () => ({}),
-  },
-  {
-    name: 'channelbalance',
-    usage: 'channelbalance',
-    summary: 'What you can spend and receive over your channels.',
-    flags: [],
-    method: 'channelbalance',
-    toParams: () => ({}),
-  },
+  noFlags('pendingfunds', 'Lists every amount that is yours but not spendable yet (unconfirmed receipts, mining rewards, channels opening or closing, force-closed outputs and HTLCs), with the block each waits for.'),
+  noFlags('channelbalance', 'What you can spend and receive over your channels.'),
   {
     name: 'closechannel',
     usage: 'closechannel --chan_point <txid:index> | --funding_txid <txid> --output_index <n> [--force]',
@@ -464,14 +406,7 @@ export const CLIENT_COMMANDS: ClientCommand[] = [
       throw new UsageError('use "coulomb playground mine <blocks>" or "coulomb playground faucet <address> <sats>"');
     },
   },
-  {
-    name: 'stop',
-    usage: 'stop',
-    summary: 'Stops the daemon gracefully.',
-    flags: [],
-    method: 'stop',
-    toParams: () => ({}),
-  },
+  noFlags('stop', 'Stops the daemon gracefully.'),
   ...BACKUP_COMMANDS,
   ...TOWER_COMMANDS,
 ];
