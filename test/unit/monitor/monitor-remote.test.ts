@@ -17,6 +17,21 @@ const env = (ch: Channel) => ({ secrets: ch.A.secrets, sweepScript: ch.wallet.sc
 const prevOf = (t: Transaction, i = 0) => `${Buffer.from(t.ins[i]!.hash).reverse().toString('hex')}:${t.ins[i]!.index}`;
 const walletSum = (ch: Channel) => ch.chain.coinsFor(ch.wallet.script).reduce((a, c) => a + c.coin.value, 0n);
 
+/**
+ * A channel without HTLCs at commitment 7 that we force-closed, our commitment confirmed at `h0`;
+ * `remote` is the peer's commitment 7, for a chain that takes ours away.
+ */
+async function forceClosedWithoutHtlcs() {
+  const ch = await openChannel({ anchors: false });
+  const local = ch.commitment('A', 7n, []);
+  const remote = ch.commitment('B', 7n, []);
+  const d = new Driver(ch, monitorData(ch, { local, localHtlcs: [], remote, remoteHtlcs: [] }), env(ch));
+  d.input({ type: 'force_close' });
+  await d.mine(1);
+  const h0 = ch.chain.txHeight(local.txid)!;
+  return { ch, local, remote, d, h0 };
+}
+
 /** B publishes its HTLC-success for an HTLC A offered, on its own commitment `c` (revoked or not). */
 function peerHtlcSuccess(ch: Channel, c: SignedCommitment, h: TestHtlc): Transaction {
   const vout = c.commitment.outputs.findIndex((o) => o.kind === 'htlc' && o.htlc.id === h.id && !o.htlc.offered);
@@ -132,13 +147,7 @@ describe('chain monitor: the peer\'s commitment', () => {
   });
 
   it('a reorg that takes our commitment away after our sweep was published: planned again from the new chain, nothing swept twice', { timeout: 60_000 }, async () => {
-    const ch = await openChannel({ anchors: false });
-    const local = ch.commitment('A', 7n, []);
-    const remote = ch.commitment('B', 7n, []);
-    const d = new Driver(ch, monitorData(ch, { local, localHtlcs: [], remote, remoteHtlcs: [] }), env(ch));
-    d.input({ type: 'force_close' });
-    await d.mine(1);
-    const h0 = ch.chain.txHeight(local.txid)!;
+    const { ch, local, remote, d, h0 } = await forceClosedWithoutHtlcs();
     await d.mine(TO_SELF_DELAY);
     const sweep = d.broadcasts().find((b) => b.label === 'to_local')!;
     expect(ch.chain.txHeight(sweep.txid)).toBeDefined();
@@ -171,13 +180,7 @@ describe('chain monitor: the peer\'s commitment', () => {
   });
 
   it('a reorg that takes our commitment away and mines it again: the funding spend is told again, at its new height', { timeout: 60_000 }, async () => {
-    const ch = await openChannel({ anchors: false });
-    const local = ch.commitment('A', 7n, []);
-    const remote = ch.commitment('B', 7n, []);
-    const d = new Driver(ch, monitorData(ch, { local, localHtlcs: [], remote, remoteHtlcs: [] }), env(ch));
-    d.input({ type: 'force_close' });
-    await d.mine(1);
-    const h0 = ch.chain.txHeight(local.txid)!;
+    const { ch, local, d, h0 } = await forceClosedWithoutHtlcs();
     expect(d.of('funding_spent')).toMatchObject([{ spentBy: 'local', txid: local.txid }]);
     await d.mine(2);
     const mark = d.actions.length;
