@@ -118,6 +118,8 @@ export class Graph implements GossipView {
   pFeeBase: Uint32Array;
   pFeeProp: Uint32Array;
   chanHigh = 0;
+  /** Changes whenever a channel takes or leaves a slot, so readers that index by slot (the route finder) know to look again. */
+  layoutVersion = 0;
   private freeChans: number[] = [];
   private readonly chanByScid: ScidIndex;
 
@@ -204,6 +206,7 @@ export class Graph implements GossipView {
     this.link(n1, 2 * s);
     this.link(n2, 2 * s + 1);
     this.touchChan(s);
+    this.layoutVersion++;
     return true;
   }
 
@@ -239,6 +242,7 @@ export class Graph implements GossipView {
     this.chanFeatures[s] = undefined;
     this.freeChans.push(s);
     this.touchChan(s);
+    this.layoutVersion++;
     return true;
   }
 
@@ -398,6 +402,7 @@ export class Graph implements GossipView {
     this.link(n1, 2 * slot);
     this.link(n2, 2 * slot + 1);
     if (slot >= this.chanHigh) this.chanHigh = slot + 1;
+    this.layoutVersion++;
   }
 
   /** After a restore: the unused slots below the high-water marks become free, and nothing is dirty. */

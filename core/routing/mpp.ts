@@ -4,9 +4,12 @@
  * carry the same payment_secret and total_msat (the sender's job, not this planner's).
  *
  * The planner is pure: given the route finder (graph + scorer), our channels and what is already out,
- * it returns the parts to send. It tries the whole remaining amount first; when no route is found, or
- * the best one's success probability is below `minPartProbability`, it halves the part and tries again,
- * down to `minPartMsat`. Each part found takes its liquidity out of what the next parts may use (the
+ * it returns the parts to send. It tries the whole amount first; when no route is found, or the best
+ * one's success probability is below `minPartProbability`, it halves the part and tries again, down to
+ * `minPartMsat`; after a part that needed halving the next is no bigger (a bigger one just failed, or
+ * was unlikely), after one found at the first try the next may be twice as big. The last part allowed
+ * (`maxParts`) takes whatever is left.
+ * A part none of our channels could send is not searched for. Each part found takes its liquidity out of what the next parts may use (the
  * finder's `inFlight`), so parts spread over different channels. Each part gets a share of the fee
  * budget in proportion to its amount, so the parts' fees never add up to more than the limit, and the
  * parts' amounts add up exactly to what is left to pay: never more than the invoice plus the fee limit.
@@ -81,22 +84,36 @@ export function planPayment(finder: RouteFinder, req: PaymentPlanRequest): Payme
   let fallback: { part: PlannedPart; shard: bigint } | undefined;
   let lastFailure: NoRoute | undefined;
 
+  // Whether the part now tried is the first try at its size (no halving led to it).
+  let firstTry = true;
   const accept = (p: PlannedPart): void => {
     parts.push(p);
     taken.push(...routeChannels(req.source, p.route));
     remaining -= p.amountMsat;
     budget -= p.route.totalFeesMsat;
-    shard = remaining;
+    // The next part no bigger when this one needed halving (a bigger one failed, or was unlikely, a
+    // moment ago); twice as big when it went at the first try.
+    if (firstTry) shard *= 2n;
+    firstTry = true;
     fallback = undefined;
   };
+  // What each of our channels can still send, for a quick no before a search that would find nothing.
+  const spendableLeft = (): bigint[] => req.firstHops.map((h) => taken.reduce((x, c) => (c.shortChannelId === h.shortChannelId ? x - c.amountMsat : x), h.spendableMsat));
+  const ourChannelsShort: NoRoute = { ok: false, reason: 'limits', limitedBy: { feeLimit: false, cltvLimit: false, liquidity: true } };
 
   while (remaining > 0n) {
     if (out.length + parts.length >= maxParts) return { ok: false, reason: 'too_many_parts', partial: parts };
-    const x = shard < remaining ? shard : remaining;
+    // The last part allowed takes what is left, however unlikely.
+    const last = out.length + parts.length === maxParts - 1;
+    const x = shard < remaining && !last ? shard : remaining;
     // This part's share of the fee budget left, in proportion to its amount.
     const feeLimitMsat = budget > 0n ? (budget * x) / remaining : 0n;
-    const r = finder.find({ ...req, amountMsat: x, feeLimitMsat, inFlight: taken });
-    const canSplit = req.mpp && x / 2n >= minPart && x / 2n > 0n;
+    const canSplit = req.mpp && !last && x / 2n >= minPart && x / 2n > 0n;
+    const left = spendableLeft();
+    const total = left.reduce((a, b) => a + (b > 0n ? b : 0n), 0n);
+    if (total < remaining) return { ok: false, reason: 'no_route', partial: parts, search: ourChannelsShort };
+    // When no one of our channels can send x, only smaller parts can go: no search for this one.
+    const r = left.some((b) => b >= x) ? finder.find({ ...req, amountMsat: x, feeLimitMsat, inFlight: taken }) : ourChannelsShort;
     if (r.ok) {
       const part = { route: r.route, amountMsat: x, probability: r.probability };
       if (r.probability >= minProbability || !canSplit) {
@@ -107,6 +124,7 @@ export function planPayment(finder: RouteFinder, req: PaymentPlanRequest): Payme
     } else lastFailure = r;
     if (canSplit) {
       shard = x / 2n;
+      firstTry = false;
       continue;
     }
     // Nothing smaller to try: an unlikely route found on the way down is better than none.

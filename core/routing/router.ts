@@ -25,7 +25,7 @@ import { CHAN_UNROUTABLE } from './graph.ts';
 import type { Graph } from './graph.ts';
 import { FINAL_CLTV_BUFFER, MAX_TOTAL_CLTV_EXPIRY_DELTA, forwardFeeNumber, routeFromPath } from './route.ts';
 import type { PathHop, RouteChannel } from './route.ts';
-import { effectiveUpper, successProbability } from './scorer.ts';
+import { boundWeight, effectiveUpper, successProbability } from './scorer.ts';
 import type { LiquidityScorer } from './scorer.ts';
 
 /** One of our channels, as the node sees it now. */
@@ -196,11 +196,18 @@ export class RouteFinder {
   private via = new Int32Array(0);
   private nextNode = new Int32Array(0);
   private excludedNode = new Uint32Array(0);
-  // Per policy index (2·slot + direction): learnt bounds and in-flight amounts, stamped by search.
-  private learntGen = new Uint32Array(0);
+  /**
+   * What the scorer learnt, laid over the graph: per policy index (2·slot + direction) an index into
+   * the bounds below, or −1. Read again only when the scorer or the graph's slots changed; each bound is
+   * faded when an edge reads it.
+   */
+  private learntIdx = new Int32Array(0);
   private learntLower = new Float64Array(0);
+  private learntLowerAt = new Float64Array(0);
   private learntUpper = new Float64Array(0);
-  private learntWeight = new Float64Array(0);
+  private learntUpperAt = new Float64Array(0);
+  private learntOf = { scorer: -1, layout: -1, size: -1 };
+  // In-flight amounts per policy index, and excluded channels per slot, stamped by search.
   private usedGen = new Uint32Array(0);
   private used = new Float64Array(0);
   private excludedChanGen = new Uint32Array(0);
@@ -270,7 +277,10 @@ export class RouteFinder {
     }
 
     // What the request and the scorer lay over the graph's arrays, stamped with this search.
-    const { learntGen, learntLower, learntUpper, learntWeight, usedGen, used, excludedChanGen, excludedNode } = this;
+    this.layLearnt();
+    const { learntIdx, learntLower, learntLowerAt, learntUpper, learntUpperAt, usedGen, used, excludedChanGen, excludedNode } = this;
+    const now = req.now;
+    const halfLife = this.scorer?.halfLifeSeconds ?? 1;
     const extraUsed = new Map<bigint, number>();
     for (const c of req.inFlight ?? []) {
       const key = (c.shortChannelId << 1n) | BigInt(c.direction);
@@ -283,19 +293,6 @@ export class RouteFinder {
         used[pi] = 0;
       }
       used[pi]! += Number(c.amountMsat);
-    }
-    const learnt = new Map<bigint, { lower: number; upper: number; weight: number }>();
-    if (this.scorer) {
-      for (const b of this.scorer.snapshot(req.now)) {
-        learnt.set((b.shortChannelId << 1n) | BigInt(b.direction), { lower: b.lowerMsat, upper: b.upperMsat, weight: b.upperWeight });
-        const s = g.channelSlotOf(b.shortChannelId);
-        if (s === undefined) continue;
-        const pi = 2 * s + b.direction;
-        learntGen[pi] = gen;
-        learntLower[pi] = b.lowerMsat;
-        learntUpper[pi] = b.upperMsat;
-        learntWeight[pi] = b.upperWeight;
-      }
     }
     for (const scid of req.excludedChannels ?? []) {
       const s = g.channelSlotOf(scid);
@@ -358,9 +355,11 @@ export class RouteFinder {
             continue;
           }
           let p: number;
-          if (learntGen[pi] === gen) {
-            const upper = effectiveUpper(learntUpper[pi]!, learntWeight[pi]!, capMsat);
-            p = successProbability(load, Math.min(learntLower[pi]!, upper), upper);
+          const li = learntIdx[pi]!;
+          if (li >= 0) {
+            const upper = effectiveUpper(learntUpper[li]!, boundWeight(learntUpperAt[li]!, now, halfLife), capMsat);
+            const lower = learntLower[li]! * boundWeight(learntLowerAt[li]!, now, halfLife);
+            p = successProbability(load, Math.min(lower, upper), upper);
           } else p = (capMsat - load + 1) / (capMsat + 1);
           if (p <= 0) {
             limitedBy.liquidity = true;
@@ -405,11 +404,7 @@ export class RouteFinder {
           }
           let p = 1;
           if (!ed.firstHop) {
-            const l = learnt.get(key);
-            if (l) {
-              const upper = effectiveUpper(l.upper, l.weight, Infinity);
-              p = successProbability(load, Math.min(l.lower, upper), upper);
-            }
+            if (this.scorer) p = this.scorer.probability(ed.scid, ed.direction, load, Infinity, now);
             if (p <= 0) {
               limitedBy.liquidity = true;
               continue;
@@ -488,20 +483,51 @@ export class RouteFinder {
   }
 
   private ensureChannels(n: number): void {
-    if (this.learntGen.length >= n) return;
-    const cap = Math.max(n, this.learntGen.length * 2, 1024);
+    if (this.usedGen.length >= n) return;
+    const cap = Math.max(n, this.usedGen.length * 2, 1024);
     const grow = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
       const b = new Uint32Array(cap);
       b.set(a);
       return b;
     };
-    this.learntGen = grow(this.learntGen);
     this.usedGen = grow(this.usedGen);
     this.excludedChanGen = grow(this.excludedChanGen);
-    this.learntLower = new Float64Array(cap);
-    this.learntUpper = new Float64Array(cap);
-    this.learntWeight = new Float64Array(cap);
     this.used = new Float64Array(cap);
     // Channel slots are halves of policy indexes: the exclusion array is over-long, which is harmless.
+  }
+
+  /** Lays the scorer's learnt bounds over the graph's policy indexes, when either changed since the last time. */
+  private layLearnt(): void {
+    const g = this.graph;
+    const size = 2 * g.chanHigh;
+    const scorer = this.scorer;
+    const of = this.learntOf;
+    if (!scorer) {
+      if (this.learntIdx.length < size) this.learntIdx = new Int32Array(size).fill(-1);
+      return;
+    }
+    if (of.scorer === scorer.version && of.layout === g.layoutVersion && this.learntIdx.length >= size) return;
+    if (this.learntIdx.length < size) this.learntIdx = new Int32Array(Math.max(size, 1024));
+    this.learntIdx.fill(-1);
+    const n = scorer.size;
+    if (this.learntLower.length < n) {
+      const cap = Math.max(n, 64);
+      this.learntLower = new Float64Array(cap);
+      this.learntLowerAt = new Float64Array(cap);
+      this.learntUpper = new Float64Array(cap);
+      this.learntUpperAt = new Float64Array(cap);
+    }
+    let i = 0;
+    for (const { shortChannelId, direction, entry } of scorer.learnt()) {
+      const s = g.channelSlotOf(shortChannelId);
+      if (s === undefined) continue;
+      this.learntIdx[2 * s + direction] = i;
+      this.learntLower[i] = entry.lower;
+      this.learntLowerAt[i] = entry.lowerAt;
+      this.learntUpper[i] = entry.upper;
+      this.learntUpperAt[i] = entry.upperAt;
+      i++;
+    }
+    this.learntOf = { scorer: scorer.version, layout: g.layoutVersion, size };
   }
 }

@@ -31,18 +31,8 @@ export interface ScorerOptions {
   maxEntries?: number;
 }
 
-/** One channel direction's learnt bounds, as the route finder reads them at a moment. */
-export interface LearntBounds {
-  shortChannelId: bigint;
-  direction: 0 | 1;
-  /** The lower bound (msat), already faded to that moment. */
-  lowerMsat: number;
-  /** The upper bound (msat) as learnt (Infinity: none), and how much of it is left: 1 fresh, 0 forgotten. */
-  upperMsat: number;
-  upperWeight: number;
-}
-
-interface Entry {
+/** One channel direction's learnt bounds as learnt (msat, and seconds when each was learnt). */
+export interface LearntEntry {
   lower: number;
   lowerAt: number;
   /** Infinity when no upper bound is known. */
@@ -54,6 +44,12 @@ const VERSION = 1;
 const ENTRY_BYTES = 4 + 4 + 1 + 8 + 8 + 4 + 4;
 /** After this many half-lives a bound is treated as forgotten (2^-16 of it left). */
 const FORGET_AFTER_HALF_LIVES = 16;
+
+/** How much of a bound learnt at `at` is left at `now`: 1 fresh, halving each half-life, 0 once forgotten. */
+export function boundWeight(at: number, now: number, halfLifeSeconds: number): number {
+  const halfLives = Math.max(0, now - at) / halfLifeSeconds;
+  return halfLives >= FORGET_AFTER_HALF_LIVES ? 0 : 2 ** -halfLives;
+}
 
 export class ScorerDecodeError extends Error {
   constructor(message: string) {
@@ -89,7 +85,9 @@ export function successProbability(amountMsat: number, lowerMsat: number, upperM
 export class LiquidityScorer {
   readonly halfLifeSeconds: number;
   readonly maxEntries: number;
-  private readonly entries = new Map<bigint, Entry>();
+  private readonly entries = new Map<bigint, LearntEntry>();
+  /** Changes with every change of what is learnt, so the route finder knows when to read it again. */
+  version = 0;
 
   constructor(o: ScorerOptions = {}) {
     this.halfLifeSeconds = o.halfLifeSeconds ?? 6 * 3600;
@@ -148,16 +146,9 @@ export class LiquidityScorer {
     return successProbability(a, Math.min(lower, upper), upper);
   }
 
-  /** Every learnt direction, faded to `now`, for the route finder to lay over the graph's arrays. */
-  snapshot(now: number): LearntBounds[] {
-    const out: LearntBounds[] = [];
-    for (const [key, e] of this.entries) {
-      const lowerMsat = this.fade(e.lower, e.lowerAt, now);
-      const upperWeight = e.upper === Infinity ? 0 : this.weight(e.upperAt, now);
-      if (lowerMsat === 0 && upperWeight === 0) continue;
-      out.push({ shortChannelId: key >> 1n, direction: Number(key & 1n) as 0 | 1, lowerMsat, upperMsat: e.upper, upperWeight });
-    }
-    return out;
+  /** Every learnt direction as learnt (the route finder fades each bound as it reads it). */
+  *learnt(): IterableIterator<{ shortChannelId: bigint; direction: 0 | 1; entry: Readonly<LearntEntry> }> {
+    for (const [key, entry] of this.entries) yield { shortChannelId: key >> 1n, direction: Number(key & 1n) as 0 | 1, entry };
   }
 
   /** Forgets what has faded away entirely. */
@@ -169,6 +160,7 @@ export class LiquidityScorer {
         n++;
       }
     }
+    if (n) this.version++;
     return n;
   }
 
@@ -209,7 +201,7 @@ export class LiquidityScorer {
     if (bytes.length !== 5 + count * ENTRY_BYTES) throw new ScorerDecodeError(`${bytes.length} bytes for ${count} entries`);
     for (let i = 0, p = 5; i < count; i++, p += ENTRY_BYTES) {
       const direction = v.getUint8(p + 8);
-      const e: Entry = { lower: v.getFloat64(p + 9), upper: v.getFloat64(p + 17), lowerAt: v.getUint32(p + 25), upperAt: v.getUint32(p + 29) };
+      const e: LearntEntry = { lower: v.getFloat64(p + 9), upper: v.getFloat64(p + 17), lowerAt: v.getUint32(p + 25), upperAt: v.getUint32(p + 29) };
       if (direction > 1 || !(e.lower >= 0) || !(e.upper >= 0)) throw new ScorerDecodeError(`entry ${i} is out of range`);
       s.entries.set(keyOf(scidOf(v.getUint32(p), v.getUint32(p + 4)), direction as 0 | 1), e);
     }
@@ -218,25 +210,24 @@ export class LiquidityScorer {
 
   // ---- inside
 
-  private entry(scid: bigint, direction: 0 | 1): Entry {
+  private entry(scid: bigint, direction: 0 | 1): LearntEntry {
     return this.entries.get(keyOf(scid, direction)) ?? { lower: 0, lowerAt: 0, upper: Infinity, upperAt: 0 };
   }
 
   /** Puts an entry last (most recently learnt) and keeps the map within its size. */
-  private touch(scid: bigint, direction: 0 | 1, e: Entry): void {
+  private touch(scid: bigint, direction: 0 | 1, e: LearntEntry): void {
     const key = keyOf(scid, direction);
     this.entries.delete(key);
     this.entries.set(key, e);
+    this.version++;
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as bigint);
   }
 
-  /** How much of a bound learnt at `at` is left at `now`: 1 fresh, halving each half-life, 0 once forgotten. */
   private weight(at: number, now: number): number {
-    const halfLives = Math.max(0, now - at) / this.halfLifeSeconds;
-    return halfLives >= FORGET_AFTER_HALF_LIVES ? 0 : 2 ** -halfLives;
+    return boundWeight(at, now, this.halfLifeSeconds);
   }
 
   private fade(value: number, at: number, now: number): number {
-    return value === 0 ? 0 : Math.floor(value * this.weight(at, now));
+    return value === 0 ? 0 : value * this.weight(at, now);
   }
 }

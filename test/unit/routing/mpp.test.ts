@@ -80,7 +80,11 @@ describe('multi-part planning', () => {
 
   it('does not split for a payee without multi-part support, nor beyond the most parts allowed', () => {
     expect(planPayment(finder(), request({ mpp: false }))).toMatchObject({ ok: false, reason: 'no_route' });
-    expect(planPayment(finder(), request({ maxParts: 1 }))).toMatchObject({ ok: false, reason: 'too_many_parts' });
+    // The last part allowed takes what is left: one part cannot carry it all, two halves can.
+    expect(planPayment(finder(), request({ maxParts: 1 }))).toMatchObject({ ok: false, reason: 'no_route' });
+    expect(parts(planPayment(finder(), request({ maxParts: 2, minPartProbability: 0 })))).toHaveLength(2);
+    const [p1] = parts(planPayment(finder(), request({ minPartProbability: 0 })));
+    expect(planPayment(finder(), request({ maxParts: 1, inFlight: [p1!.route] }))).toMatchObject({ ok: false, reason: 'too_many_parts' });
     // A payment one route carries stays whole, and mpp or not changes nothing.
     const one = parts(planPayment(finder(), request({ amountMsat: 10_000_000n, mpp: false })));
     expect(one).toHaveLength(1);

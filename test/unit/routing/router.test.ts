@@ -192,6 +192,21 @@ describe('route finder', () => {
     expect(found(finder.find(request({ firstHops: both, now: NOW + 7 * 3600 }))).probability).toBe(1);
   });
 
+  it('reads what the scorer learnt again when the graph’s slots change: a new channel in a freed slot starts afresh', () => {
+    const scorer = new LiquidityScorer();
+    const g = smallGraph(diamond());
+    const finder = new RouteFinder(g, scorer);
+    scorer.couldNotCarry(scid(2), 0, 1000n, NOW);
+    expect(nodesOf(finder.find(request({ firstHops: both })))).toEqual([2, PAYEE]);
+    // Channel 2 closes; channel 20 between the same nodes takes its slot.
+    g.removeChannel(scid(2));
+    g.addChannel({ ok: true, scid: scid(20), node1: nodeId(1), node2: nodeId(PAYEE), bitcoinKey1: new Uint8Array(33), bitcoinKey2: new Uint8Array(33), features: new Uint8Array(0), routable: true }, { capacitySat: 10_000_000n, now: NOW });
+    g.applyChannelUpdate({ ok: true, scid: scid(20), direction: 0, policy: { ...g.policy(scid(4), 0)!, feeBaseMsat: 500 }, forward: true });
+    expect(g.channelSlotOf(scid(20))).toBe(1);
+    const r = finder.find(request({ firstHops: both }));
+    expect(channelsOf(r)).toEqual([1, 20]);
+  });
+
   it('counts what other parts already send through a channel', () => {
     const chans = diamond({ via1: { capacitySat: 150_000n } });
     const inFlight = [{ shortChannelId: scid(2), direction: 0 as const, amountMsat: 60_000_000n }];
