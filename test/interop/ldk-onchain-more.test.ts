@@ -21,10 +21,10 @@ import { Transaction } from 'bitcoinjs-lib';
 import { startLdkNode } from './ldk/node.ts';
 import type { LdkNode } from './ldk/node.ts';
 import { LdkEventDriver } from './ldk/events.ts';
-import { ldkInvoice } from './ldk/payments.ts';
+import { ldkInvoice, ldkPay } from './ldk/payments.ts';
 import { cutLink, ldkOnChain, txidOf } from './ldk/onchain.ts';
 import type { LdkOnChain } from './ldk/onchain.ts';
-import { settled, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
+import { holdIncoming, settled, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
 import type { CoulombPair } from '../helpers/coulomb-pair.ts';
 import type { TestNode } from '../helpers/node.ts';
 import { newKey } from '../helpers/txbuilder.ts';
@@ -139,5 +139,99 @@ describe('more on chain between Coulomb and LDK', () => {
     expect(swept.has(`${success!.getId()}:0`)).toBe(true);
     expect((await b().closedchannels({})).channels.find((c) => c.channel_point === point)?.close_type).toBe('REMOTE_FORCE_CLOSE');
     h.coulombSpentOnce();
+  });
+  it('Bob force-closes with an HTLC each way and restarts at every step: the same claims each time, nothing sent twice, to the satoshi', { timeout: 120_000 }, async () => {
+    const point = await h.openToLdk(CAPACITY, PUSH);
+    const sweepsFrom = d.sweeps.length;
+    // E from Bob to LDK, held by LDK and never claimed (Bob times it out); G from LDK to Bob, settled
+    // by Bob after the link is cut (he claims it with the preimage).
+    d.holdPayments = true;
+    const heldUs = holdIncoming(us);
+    const invE = ldkInvoice(ldk, 22_000_000n, 'E');
+    const payE = b().sendpayment({ pay_req: invE.bolt11, timeout_seconds: 600 });
+    payE.catch(() => undefined);
+    const invG = await b().addinvoice({ value: 32_000, cltv_expiry: 40 });
+    ldkPay(ldk, invG.payment_request, { maxTotalCltvExpiryDelta: 45 });
+    await waitFor('two HTLCs held, the commitments quiet', () => (d.held.has(invE.paymentHash) && heldUs.events.length === 1 && h.quiet(point, 2)) || undefined, 20_000);
+    cutLink(us, ldk.nodeId);
+    heldUs.release(() => true);
+    await waitFor('our monitor to know the preimage of G', () => (h.monitorOf(point).data.preimages.length === 1 ? true : undefined), 10_000);
+    // LDK stays out of reach while we restart: nothing it says changes what is on chain.
+    ldk.refuseInbound = true;
+    try {
+      const restarts: string[] = [];
+      /** Each of our claims (by label) and how far it was at a restart: published (in the mempool) or confirmed. */
+      const stages = new Set<string>();
+      const restartAt = async (step: string): Promise<void> => {
+        const at = Object.values(h.monitorOf(point).chain.claims).map((c) => `${c.label.replace(/\d+/g, 'n')} ${h.txOnChain(c.txid) ? 'confirmed' : h.pg().mempool.has(c.txid) ? 'published' : 'planned'}`);
+        if (await h.restartOnChange(point, step)) {
+          restarts.push(step);
+          for (const x of at) stages.add(x);
+        }
+      };
+      const before = await p.confirmed(us);
+      const { closing_txid: commitTxid } = await b().closechannel({ chan_point: point, force: true });
+      await waitFor('our commitment in the mempool', () => (h.pg().mempool.has(commitTxid) ? true : undefined), 10_000);
+      await restartAt('commitment published');
+      await h.mine(1);
+      const commitHeight = h.tip();
+      const commitment = h.txOnChain(commitTxid)!;
+      expect(commitment, 'our commitment mined').toBeDefined();
+      await waitFor('our monitor to see our commitment', () => (h.monitorOf(point).chain.fundingSpend?.txid === commitTxid ? true : undefined), 10_000);
+      await restartAt('commitment confirmed');
+      const pending = (await b().pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point)!;
+      const ldkDelay = pending.maturity_height - commitHeight;
+      expect(ldkDelay).toBeGreaterThanOrEqual(144);
+      const expiryE = h.lastExpiry(point);
+
+      // Blocks come in one call up to a block before the next height something is due at, then one
+      // at a time while any claim of ours waits in the mempool; we restart whenever the monitor moved.
+      while (h.phaseOf(point) !== 'CLOSED') {
+        if (h.tip() > expiryE + ldkDelay + 20) throw new Error(`not done at ${h.tip()}: ${h.describe(point)}; restarts ${restarts.join(', ')}`);
+        const pend = (await b().pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point);
+        const due = [pend?.maturity_height ?? 0, ...(pend?.pending_htlcs ?? []).map((x) => x.maturity_height), expiryE].filter((x) => x > h.tip());
+        const waiting = Object.values(h.monitorOf(point).chain.claims).some((c) => h.pg().mempool.has(c.txid));
+        const n = waiting || due.length === 0 ? 1 : Math.max(1, Math.min(...due) - h.tip() - 1);
+        await h.mine(n);
+        await waitFor('our monitor to see the tip', () => (h.monitorOf(point).chain.height === h.tip() ? true : undefined), 10_000);
+        if (h.phaseOf(point) !== 'CLOSED') await restartAt(`block ${h.tip()}`);
+      }
+      // LDK sweeps its to_remote.
+      await h.untilBothDone(point, commitHeight, h.tip() + 30, sweepsFrom);
+      // Restarted with the commitment published and confirmed, and with each claim published and confirmed.
+      expect(restarts.slice(0, 2)).toEqual(['commitment published', 'commitment confirmed']);
+      const claimKinds = ['htlc n output', 'htlc-success n', 'htlc-timeout n', 'our commitment n', 'to_local'];
+      expect([...stages].filter((x) => !x.endsWith('planned')).sort()).toEqual(claimKinds.flatMap((k) => [`${k} confirmed`, `${k} published`]));
+      h.coulombSpentOnce();
+
+      expect((await b().lookuppayment({ payment_hash: invE.paymentHash })).status).toBe('FAILED');
+      await d.until('LDK to see G paid', () => d.sent.has(invG.r_hash));
+      d.held.delete(invE.paymentHash);
+      expect(d.errors).toEqual([]);
+
+      // Ours: to_local after LDK's delay, G by HTLC-success and E by HTLC-timeout, each second-stage
+      // output after the delay; LDK's: to_remote. Each output spent once, our wallet to the satoshi.
+      const ourClaims = Object.values(h.monitorOf(point).chain.claims).filter((c) => !c.id.startsWith('commitment:') && h.txOnChain(c.txid));
+      expect(ourClaims.map((c) => c.label.replace(/\d+/g, 'n')).sort()).toEqual(['htlc n output', 'htlc n output', 'htlc-success n', 'htlc-timeout n', 'to_local']);
+      const ourTxids = new Set(ourClaims.map((c) => c.txid));
+      const taken = commitment.outs.map((o, v) => {
+        const t = h.takersOf(commitTxid, v, commitHeight);
+        expect(t, `output ${v} spent once`).toHaveLength(1);
+        return { value: o.value, ours: ourTxids.has(t[0]!.getId()) };
+      });
+      const toRemote = commitment.outs.find((o) => o.script.length === 22)!.value;
+      expect(taken.filter((o) => !o.ours).map((o) => o.value)).toEqual([toRemote]);
+      const fromCommitment = taken.filter((o) => o.ours).reduce((s, o) => s + o.value, 0n);
+      const book = new TxBook();
+      book.add(commitment);
+      const ourTxs = [...ourTxids].map((id) => h.txOnChain(id)!).sort((x, y) => h.pg().txHeight(x.getId())! - h.pg().txHeight(y.getId())!);
+      for (const t of ourTxs) book.add(t);
+      book.spentOnce();
+      const fees = ourTxs.reduce((s, t) => s + book.feeOf(t), 0n);
+      expect(await p.confirmed(us)).toBe(before + fromCommitment - fees);
+      expect((await b().closedchannels({})).channels.find((c) => c.channel_point === point)?.close_type).toBe('LOCAL_FORCE_CLOSE');
+    } finally {
+      ldk.refuseInbound = false;
+    }
   });
 });
