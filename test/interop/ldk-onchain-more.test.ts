@@ -10,8 +10,9 @@
  * 2. Bob force-closes with an HTLC each way and restarts at every step (commitment published,
  *    confirmed, each claim published and confirmed): each time his monitor comes back with the same
  *    claims, and no outpoint is spent by two different transactions he sent.
- * 3. LDK publishes a revoked commitment with an HTLC in it (an old ChannelMonitor, from while Bob's
- *    payment was held): Bob's justice takes LDK's to_local and the HTLC output.
+ * 3. LDK publishes a revoked commitment with an HTLC each way in it (an old ChannelMonitor, from while
+ *    both payments were held): one justice transaction of Bob's takes LDK's to_local and both HTLC
+ *    outputs before LDK's delay, and Bob sweeps his to_remote; LDK gets nothing.
  *
  * Bob's wallet changes by what his claims took less their fees, to the satoshi, and every output of
  * the commitment is spent once.
@@ -233,5 +234,74 @@ describe('more on chain between Coulomb and LDK', () => {
     } finally {
       ldk.refuseInbound = false;
     }
+  });
+  it('LDK publishes a revoked commitment with an HTLC each way in it: our justice takes to_local and both HTLC outputs, to the satoshi', { timeout: 90_000 }, async () => {
+    const point = await h.openToLdk(CAPACITY, PUSH);
+    const sweepsFrom = d.sweeps.length;
+    // J from Bob to LDK and K from LDK to Bob, each held by its payee while LDK's monitor is kept.
+    d.holdPayments = true;
+    const heldUs = holdIncoming(us);
+    const invJ = ldkInvoice(ldk, 23_000_000n, 'J');
+    const payJ = b().sendpayment({ pay_req: invJ.bolt11, timeout_seconds: 600 });
+    const invK = await b().addinvoice({ value: 33_000, cltv_expiry: 40 });
+    ldkPay(ldk, invK.payment_request, { maxTotalCltvExpiryDelta: 45 });
+    await waitFor('two HTLCs held, the commitments quiet', () => (d.held.has(invJ.paymentHash) && heldUs.events.length === 1 && h.quiet(point, 2)) || undefined, 20_000);
+    // LDK's monitor as its persister has it now: its latest commitment holds both HTLCs.
+    const old = ldk.monitorHistory.get(point)!.at(-1)!;
+    // Both are settled, which revokes that commitment.
+    d.claimHeld(ldk, invJ.paymentHash);
+    heldUs.hold = false;
+    heldUs.release(() => true);
+    expect((await payJ).status).toBe('SUCCEEDED');
+    expect(await d.paymentEnded(invK.r_hash)).toBe('sent');
+    await waitFor('both HTLCs out of the commitments', () => (h.quiet(point, 0) ? true : undefined), 10_000);
+    d.holdPayments = false;
+
+    const before = await p.confirmed(us);
+    h.pump();
+    ldk.broadcastFromMonitor(old);
+    const revoked = h.ldkCommitment(point)!;
+    expect(revoked, 'LDK broadcast the old commitment').toBeDefined();
+    const commitTxid = revoked.getId();
+    await h.mine(1);
+    const commitHeight = h.tip();
+    expect(h.txOnChain(commitTxid)).toBeDefined();
+    await waitFor('our monitor to see the revoked commitment', () => (h.monitorOf(point).chain.fundingSpend?.txid === commitTxid ? true : undefined), 10_000);
+    expect((await b().pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point)?.close_type).toBe('BREACH_CLOSE');
+    // LDK's to_local, our to_remote, J's and K's outputs.
+    const outs = revoked.outs.map((o) => o.value);
+    expect(outs).toHaveLength(4);
+    expect(outs).toContain(23_000n);
+    expect(outs).toContain(33_000n);
+
+    await h.untilBothDone(point, commitHeight, commitHeight + 40, sweepsFrom, { ldkSweeps: false });
+    const ourClaims = Object.values(h.monitorOf(point).chain.claims).filter((c) => h.txOnChain(c.txid));
+    // One justice transaction takes LDK's to_local and both HTLC outputs, before LDK's delay ran out.
+    expect(ourClaims.map((c) => c.label).sort()).toEqual(['justice', 'to_remote']);
+    const justice = h.txOnChain(ourClaims.find((c) => c.label === 'justice')!.txid)!;
+    expect(h.pg().txHeight(justice.getId())!).toBeLessThan(commitHeight + DELAY);
+    const toRemoteVout = revoked.outs.findIndex((o) => o.script.length === 22);
+    expect(justice.ins.map((i) => `${txidOf(i)}:${i.index}`).sort()).toEqual([0, 1, 2, 3].filter((v) => v !== toRemoteVout).map((v) => `${commitTxid}:${v}`));
+    // Every output of the revoked commitment, spent once, by us.
+    const ourTxids = new Set(ourClaims.map((c) => c.txid));
+    for (let v = 0; v < outs.length; v++) {
+      const t = h.takersOf(commitTxid, v, commitHeight);
+      expect(t, `output ${v} spent once`).toHaveLength(1);
+      expect(ourTxids.has(t[0]!.getId()), `output ${v} (${outs[v]} sat) ours`).toBe(true);
+    }
+    const book = new TxBook();
+    book.add(revoked);
+    const claims = ourClaims.map((c) => book.add(h.txOnChain(c.txid)!));
+    book.spentOnce();
+    const fees = claims.reduce((x, t) => x + book.feeOf(t), 0n);
+    const after = await p.confirmed(us);
+    expect(after).toBe(before + outs.reduce((x, v) => x + v, 0n) - fees);
+    const closed = (await b().closedchannels({})).channels.find((c) => c.channel_point === point)!;
+    expect(closed.close_type).toBe('BREACH_CLOSE');
+    expect(BigInt(closed.settled_balance)).toBe(after - before);
+    // LDK got nothing from it.
+    expect(d.sweeps.length).toBe(sweepsFrom);
+    expect(d.errors).toEqual([]);
+    h.coulombSpentOnce();
   });
 });
