@@ -33,7 +33,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Transaction } from 'bitcoinjs-lib';
+import type { Transaction } from 'bitcoinjs-lib';
 import { startTestChain } from '../helpers/chain.ts';
 import type { TestChain } from '../helpers/chain.ts';
 import { startTestNode } from '../helpers/node.ts';
@@ -45,6 +45,7 @@ import { startLdkNode } from './ldk/node.ts';
 import type { LdkNode } from './ldk/node.ts';
 import { LdkEventDriver } from './ldk/events.ts';
 import { ldkInvoice, ldkPay } from './ldk/payments.ts';
+import { hexOf, pumpLdkBroadcasts, txidOf } from './ldk/onchain.ts';
 import { createMnemonic } from '../../core/wallet/mnemonic.ts';
 import { BACKUP_FILE } from '../../core/node/backups.ts';
 import { RECOVERY_NS } from '../../core/node/recovery.ts';
@@ -59,8 +60,6 @@ const CAPACITY = 1_000_000n;
 const PUSH = 300_000n;
 const HTLC_SAT = 50_000n;
 const BOB_HTLC_SAT = 40_000n;
-const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const txidOf = (i: { hash: Uint8Array }): string => Buffer.from(i.hash).reverse().toString('hex');
 const sha256hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe('disk lost: restore from the 24 words and the backup file', () => {
@@ -79,15 +78,7 @@ describe('disk lost: restore from the 24 words and the backup file', () => {
 
   const pg = () => chain.pg.chain;
   const tip = (): number => pg().height;
-  const pump = (): void => {
-    for (const tx of ldk.broadcasted.splice(0)) {
-      try {
-        pg().acceptToMempool(hexOf(tx));
-      } catch (e) {
-        rejected.push(`${Transaction.fromBuffer(Buffer.from(tx)).getId()}: ${(e as Error).message}`);
-      }
-    }
-  };
+  const pump = (): void => pumpLdkBroadcasts(ldk, pg(), rejected);
   const live = (): TestNode[] => [alice, bob, restored].filter((t): t is TestNode => t !== undefined && t.node.state === 'READY');
   const sync = async (): Promise<void> => {
     for (const t of live()) await t.node.chain.source.poke();

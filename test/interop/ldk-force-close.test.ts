@@ -28,6 +28,7 @@ import { startLdkNode } from './ldk/node.ts';
 import type { LdkNode } from './ldk/node.ts';
 import { LdkEventDriver } from './ldk/events.ts';
 import { ldkInvoice, ldkPay } from './ldk/payments.ts';
+import { hexOf, pumpLdkBroadcasts, txidOf } from './ldk/onchain.ts';
 import { holdIncoming, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
 import type { CoulombPair } from '../helpers/coulomb-pair.ts';
 import type { TestNode } from '../helpers/node.ts';
@@ -48,8 +49,6 @@ const PUSH = 300_000;
 /** Expiry of LDK's HTLCs to us at most this far above the tip (our invoices ask 40). */
 const MAX_CLTV = 60;
 
-const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const txidOf = (i: { hash: Uint8Array }): string => Buffer.from(i.hash).reverse().toString('hex');
 
 /**
  * Drops the channel messages between `t` and `peer` both ways while `on` (pings and pongs still
@@ -85,16 +84,7 @@ describe('force close and breach between Coulomb and LDK', () => {
   const blockAt = (h: number): Uint8Array => pg().entries[h]!.block.toBuffer();
   const tip = (): number => pg().height;
   /** LDK's broadcasts go to the chain's mempool (a timelocked or conflicting one is refused, as by bitcoind). */
-  const pump = (): void => {
-    for (const tx of ldk.broadcasted.splice(0)) {
-      try {
-        pg().acceptToMempool(hexOf(tx));
-      } catch (e) {
-        const t = Transaction.fromBuffer(Buffer.from(tx));
-        rejected.push(`${t.getId().slice(0, 8)} [${t.ins.map((i) => `${txidOf(i).slice(0, 8)}:${i.index}`).join(' ')}]: ${(e as Error).message}`);
-      }
-    }
-  };
+  const pump = (): void => pumpLdkBroadcasts(ldk, pg(), rejected);
   /** Mines `n` blocks; both Coulomb nodes and LDK see each one. */
   const mine = async (n: number): Promise<void> => {
     pump();

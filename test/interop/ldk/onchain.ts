@@ -21,6 +21,22 @@ export const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export const txidOf = (i: { hash: Uint8Array }): string => Buffer.from(i.hash).reverse().toString('hex');
 
 /**
+ * Moves LDK's broadcasts into the chain's mempool, as bitcoind would take them from its broadcaster: a
+ * timelocked or conflicting one is refused, and noted in `rejected` (txid and inputs) for failure
+ * messages.
+ */
+export function pumpLdkBroadcasts(ldk: LdkNode, chain: { acceptToMempool(txHex: string): unknown }, rejected: string[]): void {
+  for (const tx of ldk.broadcasted.splice(0)) {
+    try {
+      chain.acceptToMempool(hexOf(tx));
+    } catch (e) {
+      const t = Transaction.fromBuffer(Buffer.from(tx));
+      rejected.push(`${t.getId().slice(0, 8)} [${t.ins.map((i) => `${txidOf(i).slice(0, 8)}:${i.index}`).join(' ')}]: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
  * Drops the channel messages between `t` and `peer` both ways while `on` (pings and pongs still
  * pass, so the connection stays up): updates each side makes are not heard by the other. It holds
  * for `t`'s current node only (a restart ends it).
@@ -75,18 +91,11 @@ export function ldkOnChain({ p, us, ldk, d, ldkPort }: LdkOnChainOptions) {
     return accept(txHex);
   };
 
-  /** LDK's broadcasts go to the chain's mempool (a timelocked or conflicting one is refused, as by bitcoind). */
+  /** LDK's broadcasts go to the chain's mempool (not counted as Coulomb's). */
   const pump = (): void => {
     fromLdk = true;
     try {
-      for (const tx of ldk.broadcasted.splice(0)) {
-        try {
-          pg().acceptToMempool(hexOf(tx));
-        } catch (e) {
-          const t = Transaction.fromBuffer(Buffer.from(tx));
-          rejected.push(`${t.getId().slice(0, 8)} [${t.ins.map((i) => `${txidOf(i).slice(0, 8)}:${i.index}`).join(' ')}]: ${(e as Error).message}`);
-        }
-      }
+      pumpLdkBroadcasts(ldk, pg(), rejected);
     } finally {
       fromLdk = false;
     }
