@@ -69,6 +69,13 @@ async function startTower(prefix: string): Promise<Net> {
   };
 }
 
+/** Over the channel between Alice and Bob: `from` pays `amt` sat to the other, and the payment succeeds. */
+const payBetween = (alice: TestNode, bob: TestNode) => async (from: 'a' | 'b', amt: number): Promise<void> => {
+  const [payer, payee] = from === 'a' ? [alice, bob] : [bob, alice];
+  const inv = await payee.node.handlers().addinvoice({ value: amt });
+  expect((await payer.node.handlers().sendpayment({ pay_req: inv.payment_request, timeout_seconds: 60 })).status).toBe('SUCCEEDED');
+};
+
 const monitorOf = (t: TestNode): MonitorState => {
   const m = (t.node as unknown as { unlocked: { monitors: { stateOf(k: string): MonitorState | undefined } } }).unlocked.monitors;
   return m.stateOf(t.node.channels.list()[0]!.key)!;
@@ -87,11 +94,7 @@ describe('watchtower', () => {
     const all = [alice, bob, tower2];
     const a = () => alice.node.handlers();
     const b = () => bob.node.handlers();
-    const pay = async (from: 'a' | 'b', amt: number): Promise<void> => {
-      const [payer, payee] = from === 'a' ? [a(), b()] : [b(), a()];
-      const inv = await payee.addinvoice({ value: amt });
-      expect((await payer.sendpayment({ pay_req: inv.payment_request, timeout_seconds: 60 })).status).toBe('SUCCEEDED');
-    };
+    const pay = payBetween(alice, bob);
     const bobHas = (sat: bigint) =>
       waitFor(`Bob's channel balance to be ${sat}`, async () => {
         const now = BigInt((await b().listchannels({})).channels[0]?.local_balance ?? -1);
@@ -235,11 +238,7 @@ describe('watchtower', () => {
     const bob = await startTestNode('wt-down-bob', peerOptions, net.follow, channel);
     const a = () => alice.node.handlers();
     const b = () => bob.node.handlers();
-    const pay = async (from: 'a' | 'b', amt: number): Promise<void> => {
-      const [payer, payee] = from === 'a' ? [a(), b()] : [b(), a()];
-      const inv = await payee.addinvoice({ value: amt });
-      expect((await payer.sendpayment({ pay_req: inv.payment_request, timeout_seconds: 60 })).status).toBe('SUCCEEDED');
-    };
+    const pay = payBetween(alice, bob);
     const active = () => waitFor('the channel to be active on both sides', async () => ((await a().listchannels({})).channels[0]?.active && (await b().listchannels({})).channels[0]?.active) || undefined, 30_000);
     try {
       // A tower nobody answers for: a key of no one, a port nothing listens on.
