@@ -13,6 +13,10 @@
  * 3. LDK publishes a revoked commitment with an HTLC each way in it (an old ChannelMonitor, from while
  *    both payments were held): one justice transaction of Bob's takes LDK's to_local and both HTLC
  *    outputs before LDK's delay, and Bob sweeps his to_remote; LDK gets nothing.
+ * 4. Bob, restored from a copy of his data directory taken while an HTLC each way was held, and kept
+ *    away from LDK, publishes that revoked commitment and claims N (his invoice's) with HTLC-success
+ *    before LDK sees the block: LDK's justice takes to_local and the other HTLC output, and the
+ *    HTLC-success's output at the second stage; Bob gets nothing.
  *
  * Bob's wallet changes by what his claims took less their fees, to the satoshi, and every output of
  * the commitment is spent once.
@@ -23,13 +27,14 @@ import { startLdkNode } from './ldk/node.ts';
 import type { LdkNode } from './ldk/node.ts';
 import { LdkEventDriver } from './ldk/events.ts';
 import { ldkInvoice, ldkPay } from './ldk/payments.ts';
-import { cutLink, ldkOnChain, txidOf } from './ldk/onchain.ts';
+import { cutLink, hexOf, ldkOnChain, txidOf } from './ldk/onchain.ts';
 import type { LdkOnChain } from './ldk/onchain.ts';
 import { holdIncoming, settled, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
 import type { CoulombPair } from '../helpers/coulomb-pair.ts';
 import type { TestNode } from '../helpers/node.ts';
 import { newKey } from '../helpers/txbuilder.ts';
-import { waitFor } from '../helpers/daemon.ts';
+import { removeDir, tempDir, waitFor } from '../helpers/daemon.ts';
+import { cp, rm } from 'node:fs/promises';
 import { FORWARDING_POLICY } from '../../core/channel/channel-update.ts';
 
 /** The to_self_delay Coulomb asks of LDK (LDK's own, asked of Coulomb, is at least 144). */
@@ -303,5 +308,90 @@ describe('more on chain between Coulomb and LDK', () => {
     expect(d.sweeps.length).toBe(sweepsFrom);
     expect(d.errors).toEqual([]);
     h.coulombSpentOnce();
+  });
+  it('Coulomb restored from a copy taken with an HTLC each way in flight publishes that revoked commitment: LDK\'s justice takes everything, second stage included', { timeout: 120_000 }, async () => {
+    const point = await h.openToLdk(CAPACITY, PUSH);
+    const sweepsFrom = d.sweeps.length;
+    // M from Bob to LDK and N from LDK to Bob, each held by its payee when the copy is taken.
+    d.holdPayments = true;
+    const heldUs = holdIncoming(us);
+    const invM = ldkInvoice(ldk, 24_000_000n, 'M');
+    b().sendpayment({ pay_req: invM.bolt11, timeout_seconds: 600 }).catch(() => undefined);
+    const invN = await b().addinvoice({ value: 34_000, cltv_expiry: 40 });
+    ldkPay(ldk, invN.payment_request, { maxTotalCltvExpiryDelta: 45 });
+    await waitFor('two HTLCs held, the commitments quiet', () => (d.held.has(invM.paymentHash) && heldUs.events.length === 1 && h.quiet(point, 2) && h.quiet(alicePoint, 0)) || undefined, 20_000);
+    const backup = await tempDir('ldk-breach-htlc-copy');
+    try {
+      // Our state now, copied while we are stopped; back, we dial LDK again and settle N (our invoice).
+      await us.restart(async () => {
+        await cp(us.datadir, backup, { recursive: true });
+      });
+      await waitFor('LDK to use the channel again', () => (h.ldkChannel(point)?.get_is_usable() ? true : undefined), 20_000);
+      d.claimHeld(ldk, invM.paymentHash);
+      d.holdPayments = false;
+      expect(await d.paymentEnded(invN.r_hash, 20_000)).toBe('sent');
+      await waitFor('both HTLCs out of the commitments', () => (h.quiet(point, 0) ? true : undefined), 20_000);
+      expect((await b().lookuppayment({ payment_hash: invM.paymentHash })).status).toBe('SUCCEEDED');
+
+      // We come back from the copy while LDK turns every connection away, and force-close from it.
+      ldk.refuseInbound = true;
+      await us.restart(async () => {
+        await rm(us.datadir, { recursive: true, force: true });
+        await cp(backup, us.datadir, { recursive: true });
+      });
+      await p.sync();
+      // Its latest commitment, as far as the copy knows, still holds both HTLCs.
+      expect(h.monitorOf(point).data.local.htlcs.map((x) => x.amountMsat).sort()).toEqual([24_000_000n, 34_000_000n]);
+      const before = await p.confirmed(us);
+      const { closing_txid: commitTxid } = await b().closechannel({ chan_point: point, force: true });
+      // The block reaches us first: our HTLC-success for N (its preimage is our invoice's) is in the
+      // mempool before LDK sees the commitment, so LDK's justice must take it at the second stage.
+      await p.mine(1);
+      const commitHeight = h.tip();
+      const commitment = h.txOnChain(commitTxid)!;
+      expect(commitment, 'the revoked commitment mined').toBeDefined();
+      expect(commitment.outs.map((o) => o.value)).toEqual(expect.arrayContaining([24_000n, 34_000n]));
+      const success = await waitFor('our HTLC-success for N in the mempool', () => Object.values(h.monitorOf(point).chain.claims).find((c) => c.label.startsWith('htlc-success') && h.pg().mempool.has(c.txid)), 10_000);
+      ldk.syncTo(h.tip(), h.blockAt);
+      h.pump();
+      expect(commitment.outs).toHaveLength(4);
+
+      // LDK's justice must confirm before our to_self_delay (LDK's, at least 144 blocks) lets us spend.
+      await h.untilBothDone(point, commitHeight, commitHeight + 60, sweepsFrom);
+      const sweeps = d.sweeps.slice(sweepsFrom).map((x) => Transaction.fromBuffer(Buffer.from(x)));
+      for (const t of sweeps) expect(t.outs.every((o) => hexOf(o.script) === hexOf(ldkSweepKey.script))).toBe(true);
+      const swept = new Set(sweeps.flatMap((t) => t.ins.map((i) => `${txidOf(i)}:${i.index}`)));
+      /** Everything `tx` pays went to LDK: to its key, or swept there. */
+      const ldkGot = (tx: Transaction): boolean => tx.outs.every((o, v) => hexOf(o.script) === hexOf(ldkSweepKey.script) || swept.has(`${tx.getId()}:${v}`));
+      const ours = new Set(Object.values(h.monitorOf(point).chain.claims).map((c) => c.txid));
+      // Each output of the commitment spent once: by LDK, or by an HTLC transaction of ours whose
+      // output LDK's justice then took (the second stage).
+      const secondStage: bigint[] = [];
+      for (let v = 0; v < commitment.outs.length; v++) {
+        const takers = h.takersOf(commitTxid, v, commitHeight);
+        expect(takers, `output ${v} spent once`).toHaveLength(1);
+        const t = takers[0]!;
+        if (ours.has(t.getId())) {
+          secondStage.push(commitment.outs[v]!.value);
+          const penalty = h.takersOf(t.getId(), 0, commitHeight);
+          expect(penalty, `the output of our HTLC transaction for ${commitment.outs[v]!.value} sat spent once`).toHaveLength(1);
+          expect(ours.has(penalty[0]!.getId())).toBe(false);
+          expect(ldkGot(penalty[0]!)).toBe(true);
+        } else {
+          expect(ldkGot(t), `LDK took output ${v} (${commitment.outs[v]!.value} sat)`).toBe(true);
+        }
+      }
+      expect(secondStage).toEqual([34_000n]);
+      expect(h.takersOf(commitTxid, commitment.outs.findIndex((o) => o.value === 34_000n), commitHeight)[0]!.getId()).toBe(success.txid);
+      // We got nothing back, and say so.
+      expect(await p.confirmed(us)).toBe(before);
+      const closed = (await b().closedchannels({})).channels.find((c) => c.channel_point === point)!;
+      expect({ type: closed.close_type, settled: closed.settled_balance }).toEqual({ type: 'LOCAL_FORCE_CLOSE', settled: '0' });
+      expect(d.errors).toEqual([]);
+      h.coulombSpentOnce();
+    } finally {
+      ldk.refuseInbound = false;
+      await removeDir(backup);
+    }
   });
 });
