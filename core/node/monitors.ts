@@ -249,6 +249,8 @@ export class ChainMonitors {
 
   private async execute(key: string, l: Live, actions: readonly MonitorAction[], ctx: { nearTip: boolean; block?: readonly Transaction[] }, input: MonitorInput): Promise<MonitorAction[]> {
     const more: MonitorAction[] = [];
+    /** A spend in this block was found after this plan was made, and planned for by a run of its own. */
+    let replanned = false;
     for (const a of actions) {
       switch (a.type) {
         case 'store':
@@ -266,12 +268,19 @@ export class ChainMonitors {
                 if (wanted.has(`${o.txid}:${o.vout}`)) spent.push({ outpoint: o, txid: tx.getId(), rawTx: tx.toHex(), height: input.height });
               }
             }
-            if (spent.length) more.push(...(await this.run(key, { type: 'block_connected', height: input.height, spent }, ctx)));
+            if (spent.length) {
+              more.push(...(await this.run(key, { type: 'block_connected', height: input.height, spent }, ctx)));
+              replanned = true;
+            }
           }
           break;
         }
         case 'broadcast':
-          if (ctx.nearTip) await this.broadcast(key, l, a);
+          // Planned before a spend in the same block was found (after a `watch` above): the run that
+          // saw the spend sent every claim as it stands now, and this version may be one it replaced
+          // (a justice with an HTLC output the peer's HTLC transaction took in that block), which
+          // could only be refused.
+          if (ctx.nearTip && !replanned) await this.broadcast(key, l, a);
           break;
         case 'funding_spent': {
           const height = l.state.chain.fundingSpend?.height ?? this.o.tipHeight();

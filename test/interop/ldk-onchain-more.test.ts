@@ -17,6 +17,11 @@
  *    away from LDK, publishes that revoked commitment and claims N (his invoice's) with HTLC-success
  *    before LDK sees the block: LDK's justice takes to_local and the other HTLC output, and the
  *    HTLC-success's output at the second stage; Bob gets nothing.
+ * 5. LDK publishes a revoked commitment and its HTLC-success in one block (an old ChannelMonitor that
+ *    already knew the preimage): Bob's one justice takes to_local and the HTLC-success's output, and
+ *    the justice he first planned from the commitment alone (with the HTLC output in it) never goes
+ *    out. LDK 0.1.0 takes that commitment for its previous one and later hands its outputs over as
+ *    SpendableOutputs, though the justice spent them; its sweeps of them are refused.
  *
  * Bob's wallet changes by what his claims took less their fees, to the satoshi, and every output of
  * the commitment is spent once.
@@ -393,5 +398,78 @@ describe('more on chain between Coulomb and LDK', () => {
       ldk.refuseInbound = false;
       await removeDir(backup);
     }
+  });
+  it('LDK publishes a revoked commitment and its HTLC-success with it: our justice takes to_local and the HTLC-success\'s output, to the satoshi', { timeout: 90_000 }, async () => {
+    const point = await h.openToLdk(CAPACITY, PUSH);
+    const sweepsFrom = d.sweeps.length;
+    // P from Bob to LDK, held, then claimed: the first monitor LDK persists after the claim knows the
+    // preimage while its commitment still holds P; the settlement that follows revokes it.
+    d.holdPayments = true;
+    const invP = ldkInvoice(ldk, 25_000_000n, 'P');
+    const payP = b().sendpayment({ pay_req: invP.bolt11, timeout_seconds: 600 });
+    await waitFor('P held, the commitments quiet', () => (d.held.has(invP.paymentHash) && h.quiet(point, 1)) || undefined, 20_000);
+    const history = ldk.monitorHistory.get(point)!;
+    const withPreimage = history.length;
+    d.claimHeld(ldk, invP.paymentHash);
+    d.holdPayments = false;
+    expect((await payP).status).toBe('SUCCEEDED');
+    await waitFor('P out of the commitments', () => (h.quiet(point, 0) ? true : undefined), 10_000);
+    const old = history[withPreimage]!;
+
+    const before = await p.confirmed(us);
+    h.pump();
+    ldk.broadcastFromMonitor(old);
+    const revoked = h.ldkCommitment(point)!;
+    expect(revoked, 'LDK broadcast the old commitment').toBeDefined();
+    const commitTxid = revoked.getId();
+    const success = ldk.broadcasted.map((t) => Transaction.fromBuffer(Buffer.from(t))).find((t) => t.ins.some((i) => txidOf(i) === commitTxid));
+    expect(success, 'LDK broadcast its HTLC-success beside it').toBeDefined();
+    const htlcVout = success!.ins[0]!.index;
+    expect(revoked.outs[htlcVout]!.value).toBe(25_000n);
+    await h.mine(1);
+    const commitHeight = h.tip();
+    expect(h.txOnChain(commitTxid)).toBeDefined();
+    expect(h.txOnChain(success!.getId()), 'LDK\'s HTLC-success mined with the commitment').toBeDefined();
+    await waitFor('our monitor to see the revoked commitment', () => (h.monitorOf(point).chain.fundingSpend?.txid === commitTxid ? true : undefined), 10_000);
+    expect((await b().pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point)?.close_type).toBe('BREACH_CLOSE');
+
+    // Not untilBothDone: LDK 0.1.0 takes this commitment for its previous holder commitment and, after the
+    // delay, hands over its to_local and the HTLC-success's output as SpendableOutputs, though our
+    // justice spent both; its sweeps of them are refused for good.
+    while (h.phaseOf(point) !== 'CLOSED' || h.ldkBalances().length > 0 || h.tip() < commitHeight + DELAY + 8) {
+      if (h.tip() > commitHeight + 40) throw new Error(`not done at ${h.tip()} (commitment at ${commitHeight}): ${h.describe(point)}`);
+      await h.mine(2);
+    }
+    const ldkSweeps = d.sweeps.slice(sweepsFrom).map((x) => Transaction.fromBuffer(Buffer.from(x)));
+    for (const t of ldkSweeps) expect(h.txOnChain(t.getId()), 'an LDK sweep confirmed').toBeUndefined();
+    const ourClaims = Object.values(h.monitorOf(point).chain.claims).filter((c) => h.txOnChain(c.txid));
+    const ourTxids = new Set(ourClaims.map((c) => c.txid));
+    // The commitment: to_local and to_remote ours, the HTLC LDK's HTLC-success's; its output ours too,
+    // each spent once and before LDK's delay (ours, asked of it) ran out.
+    for (let v = 0; v < revoked.outs.length; v++) {
+      const t = h.takersOf(commitTxid, v, commitHeight);
+      expect(t, `output ${v} spent once`).toHaveLength(1);
+      expect(ourTxids.has(t[0]!.getId()), `output ${v} (${revoked.outs[v]!.value} sat) ours`).toBe(v !== htlcVout);
+    }
+    const penalty = h.takersOf(success!.getId(), 0, commitHeight);
+    expect(penalty, 'the HTLC-success\'s output spent once').toHaveLength(1);
+    expect(ourTxids.has(penalty[0]!.getId())).toBe(true);
+    for (const id of ourTxids) if (id !== h.takersOf(commitTxid, revoked.outs.findIndex((o) => o.script.length === 22), commitHeight)[0]!.getId()) expect(h.pg().txHeight(id)!).toBeLessThan(commitHeight + DELAY);
+    const book = new TxBook();
+    book.add(revoked);
+    book.add(success!);
+    const claims = ourClaims.map((c) => book.add(h.txOnChain(c.txid)!));
+    book.spentOnce();
+    const fees = claims.reduce((x, t) => x + book.feeOf(t), 0n);
+    const taken = revoked.outs.filter((_, v) => v !== htlcVout).reduce((x, o) => x + o.value, 0n) + success!.outs[0]!.value;
+    const after = await p.confirmed(us);
+    expect(after).toBe(before + taken - fees);
+    const closed = (await b().closedchannels({})).channels.find((c) => c.channel_point === point)!;
+    expect(closed.close_type).toBe('BREACH_CLOSE');
+    expect(BigInt(closed.settled_balance)).toBe(after - before);
+    // What LDK tried to sweep, our justice had taken.
+    for (const t of ldkSweeps) for (const i of t.ins) expect(ourTxids.has(h.takersOf(txidOf(i), i.index, commitHeight)[0]?.getId() ?? ''), `LDK's sweep of ${txidOf(i).slice(0, 8)}:${i.index}`).toBe(true);
+    expect(d.errors).toEqual([]);
+    h.coulombSpentOnce();
   });
 });
