@@ -28,7 +28,8 @@ import { startLdkNode } from './ldk/node.ts';
 import type { LdkNode } from './ldk/node.ts';
 import { LdkEventDriver } from './ldk/events.ts';
 import { ldkInvoice, ldkPay } from './ldk/payments.ts';
-import { hexOf, pumpLdkBroadcasts, txidOf } from './ldk/onchain.ts';
+import { cutLink, hexOf, ldkOnChain, txidOf } from './ldk/onchain.ts';
+import type { LdkOnChain } from './ldk/onchain.ts';
 import { holdIncoming, startCoulombPair, TxBook } from '../helpers/coulomb-pair.ts';
 import type { CoulombPair } from '../helpers/coulomb-pair.ts';
 import type { TestNode } from '../helpers/node.ts';
@@ -36,11 +37,6 @@ import { newKey } from '../helpers/txbuilder.ts';
 import { cp, rm } from 'node:fs/promises';
 import { removeDir, tempDir, waitFor } from '../helpers/daemon.ts';
 import type { ApiHandlers } from '../../core/api/contract.ts';
-import type { Message } from '../../core/wire/index.ts';
-import type { Peer } from '../../core/peer/peer.ts';
-import { commitmentsOf } from '../../core/channel/updates.ts';
-import type { MonitorState } from '../../core/monitor/monitor.ts';
-import type { ChannelState } from '../../core/channel/types.ts';
 
 /** The to_self_delay Coulomb asks of LDK (LDK's own, asked of Coulomb, is at least 144). */
 const DELAY = 12;
@@ -49,108 +45,30 @@ const PUSH = 300_000;
 /** Expiry of LDK's HTLCs to us at most this far above the tip (our invoices ask 40). */
 const MAX_CLTV = 60;
 
-
-/**
- * Drops the channel messages between `t` and `peer` both ways while `on` (pings and pongs still
- * pass, so the connection stays up): updates each side makes are not heard by the other.
- */
-function cutLink(t: TestNode, peer: string): { on: boolean } {
-  const cut = { on: true };
-  const mgr = t.node.peers as unknown as { route: (p: Peer, msg: Message) => void };
-  const route = mgr.route.bind(t.node.peers);
-  mgr.route = (p, msg) => {
-    if (cut.on && p.pubkey === peer) return;
-    route(p, msg);
-  };
-  const p = t.node.peers.get(peer);
-  if (!p) throw new Error('not connected');
-  const send = p.send.bind(p);
-  p.send = (msg: Message): boolean => (cut.on && msg.type !== 'ping' && msg.type !== 'pong' ? true : send(msg));
-  return cut;
-}
-
 describe('force close and breach between Coulomb and LDK', () => {
   let p: CoulombPair;
   /** Coulomb's node under test; the pair's other node only hosts the chain. */
   let us: TestNode;
   let b: ApiHandlers;
   let ldk: LdkNode;
-  let ldkPort: number;
   const d = new LdkEventDriver();
   const ldkSweepKey = newKey();
-  const rejected: string[] = [];
-
-  const pg = () => p.alice.node.chain.playground!.chain;
-  const blockAt = (h: number): Uint8Array => pg().entries[h]!.block.toBuffer();
-  const tip = (): number => pg().height;
-  /** LDK's broadcasts go to the chain's mempool (a timelocked or conflicting one is refused, as by bitcoind). */
-  const pump = (): void => pumpLdkBroadcasts(ldk, pg(), rejected);
-  /** Mines `n` blocks; both Coulomb nodes and LDK see each one. */
-  const mine = async (n: number): Promise<void> => {
-    pump();
-    await p.mine(n);
-    ldk.syncTo(tip(), blockAt);
-    pump();
-  };
-  const txOnChain = (txid: string): Transaction | undefined => {
-    const h = pg().txHeight(txid);
-    return h === undefined ? undefined : pg().entries[h]!.block.transactions!.find((t) => t.getId() === txid);
-  };
-  /** Transactions confirmed from `from` on that spend an output of `txid`. */
-  const spendersOf = (txid: string, from: number): Transaction[] => {
-    const out: Transaction[] = [];
-    for (let h = from; h <= tip(); h++) for (const t of pg().entries[h]!.block.transactions!) if (t.ins.some((i) => txidOf(i) === txid)) out.push(t);
-    return out;
-  };
-
-  const chanOf = (point: string) => {
-    const c = us.node.channels.list().find((x) => {
-      const f = (x.state as ChannelState).funding;
-      return f && `${f.txid}:${f.vout}` === point;
-    });
-    if (!c) throw new Error(`no channel ${point}`);
-    return c;
-  };
-  const monitorOf = (point: string): MonitorState => {
-    const m = (us.node as unknown as { unlocked: { monitors: { stateOf(k: string): MonitorState | undefined } } }).unlocked.monitors;
-    return m.stateOf(chanOf(point).key)!;
-  };
-  const phaseOf = (point: string): string => (chanOf(point).state as ChannelState).phase;
-  /** Both commitments of the channel hold `n` HTLCs and nothing is being changed. */
-  const quiet = (point: string, n: number): boolean => {
-    const c = commitmentsOf(chanOf(point).state as ChannelState);
-    const changes = [...Object.values(c.localChanges), ...Object.values(c.remoteChanges)] as unknown[][];
-    return c.localSpec.htlcs.length === n && c.remoteSpec.htlcs.length === n && !c.remoteNext && changes.every((l) => l.length === 0);
-  };
-  /** The latest expiry of the HTLCs in our commitment. */
-  const lastExpiry = (point: string): number => Math.max(...monitorOf(point).data.local.htlcs.map((h) => h.cltvExpiry));
-  const ldkChannel = (point: string) => ldk.channelManager.list_channels().find((c) => `${Buffer.from(c.get_funding_txo().get_txid()).reverse().toString('hex')}:${c.get_funding_txo().get_index()}` === point);
-  const ldkBalances = () => ldk.chainMonitor.get_claimable_balances([]);
-
-  /**
-   * Mines until both sides are done with the channel: ours CLOSED, LDK with no balance left to claim
-   * and every sweep it built since `sweepsFrom` mined (at least one unless `ldkSweeps` is false). Blocks come `batch` at a time up to
-   * `quietUntil` (nothing is due before it), then two at a time.
-   */
-  const untilBothDone = async (point: string, commitHeight: number, limit: number, sweepsFrom: number, quietUntil = 0, ldkSweeps = true): Promise<void> => {
-    const ldkDone = (): boolean => ldkBalances().length === 0 && (!ldkSweeps || d.sweeps.length > sweepsFrom) && d.sweeps.slice(sweepsFrom).every((s) => txOnChain(Transaction.fromBuffer(Buffer.from(s)).getId()));
-    while (phaseOf(point) !== 'CLOSED' || !ldkDone()) {
-      if (tip() > limit) throw new Error(`not done at ${tip()} (commitment at ${commitHeight}): ours ${phaseOf(point)} claims [${Object.values(monitorOf(point).chain.claims).map((c) => `${c.label} ${c.txid.slice(0, 8)}${txOnChain(c.txid) ? ' mined' : ''}`).join(', ')}] spends [${Object.entries(monitorOf(point).chain.spends).map(([k, v]) => `${k.slice(0, 8)}${k.slice(64)}<-${v.txid.slice(0, 8)}@${v.height}`).join(' ')}] logs ${us.logs.filter((l) => /WARN|ERROR/.test(l)).slice(-4).join(' | ')}; LDK logs ${ldk.logs.filter((l) => /WARN|ERROR/.test(l)).slice(-4).join(' | ')}; LDK balances ${ldkBalances().map((x) => x.constructor.name).join(', ')}, sweeps ${d.sweeps.length - sweepsFrom}, errors ${d.errors.join('; ')}; rejected ${rejected.slice(-5).join('; ')}`);
-      await mine(tip() + 10 < quietUntil ? 10 : 2);
-      await waitFor('our channel to catch up with its monitor', () => (phaseOf(point) === 'CLOSED' || !monitorOf(point).chain.told.includes('closed') ? true : undefined), 10_000);
-    }
-  };
-
+  /** Chain plumbing shared with the other on-chain tests beside LDK (./ldk/onchain.ts). */
+  let h: LdkOnChain;
+  const pg = () => h.pg();
+  const tip = (): number => h.tip();
+  const pump = (): void => h.pump();
+  const mine = (n: number): Promise<void> => h.mine(n);
+  const txOnChain = (txid: string) => h.txOnChain(txid);
+  const spendersOf = (txid: string, from: number) => h.spendersOf(txid, from);
+  const monitorOf = (point: string) => h.monitorOf(point);
+  const phaseOf = (point: string) => h.phaseOf(point);
+  const quiet = (point: string, n: number) => h.quiet(point, n);
+  const lastExpiry = (point: string) => h.lastExpiry(point);
+  const ldkChannel = (point: string) => h.ldkChannel(point);
+  const untilBothDone = (point: string, commitHeight: number, limit: number, sweepsFrom: number, quietUntil = 0, ldkSweeps = true) => h.untilBothDone(point, commitHeight, limit, sweepsFrom, { quietUntil, ldkSweeps });
   /** Coulomb opens a channel to LDK, pushing PUSH to it; resolves with the channel point once both use it. */
-  const openToLdk = async (): Promise<string> => {
-    if (us.node.peers.get(ldk.nodeId)?.state !== 'ready') await b.connect({ addr: `${ldk.nodeId}@127.0.0.1:${ldkPort}` });
-    const { funding_txid } = await b.openchannel({ node_key: ldk.nodeId, local_amt: CAPACITY, push_amt: PUSH, private: true });
-    // LDK asks for six confirmations.
-    await mine(6);
-    const point = (await waitFor('the channel to be active on our side', async () => (await b.listchannels({})).channels.find((c) => c.channel_point.startsWith(funding_txid) && c.active), 20_000)).channel_point;
-    await waitFor('LDK to use the channel', () => (ldkChannel(point)?.get_is_usable() ? true : undefined), 20_000);
-    return point;
-  };
+  const openToLdk = () => h.openToLdk(CAPACITY, PUSH);
 
   beforeAll(async () => {
     p = await startCoulombPair('ldkfc', DELAY);
@@ -158,8 +76,8 @@ describe('force close and breach between Coulomb and LDK', () => {
     b = p.b();
     ldk = await startLdkNode({ alias: 'ldk', onEvent: d.onEvent, logLevel: 'info' });
     d.sweepTo = ldkSweepKey.script;
-    ldkPort = await ldk.listen(0, '127.0.0.1');
-    ldk.syncTo(tip(), blockAt);
+    h = ldkOnChain({ p, us, ldk, d, ldkPort: await ldk.listen(0, '127.0.0.1') });
+    ldk.syncTo(tip(), h.blockAt);
     await p.a().playground_faucet({ addr: (await b.newaddress({})).address, amt: 5_000_000 });
     await mine(1);
   }, 60_000);
