@@ -150,7 +150,10 @@ export function diagnosePayment(p: Pick<PaymentEntry, 'status' | 'failureReason'
   }
   if (pick?.f.local !== undefined) {
     const local = pick.f.local;
-    if (/not connected|connection to the peer dropped|not usable yet|reestablish/i.test(local)) {
+    if (/not usable yet|reestablish/i.test(local)) {
+      return { kind: 'peer_offline', text: 'Your channel peer reconnected, but the channel is not usable yet: it has not been reestablished, so the payment could not leave. Try again in a moment.' };
+    }
+    if (/not connected|connection to the peer dropped/i.test(local)) {
       return { kind: 'peer_offline', text: 'Your channel peer was not connected, so the payment could not leave. Try again once it is online (Peers shows it).' };
     }
     if (/stopped before the payment was committed/.test(local)) return { kind: 'failed', text: 'Coulomb stopped before the payment left, so nothing was paid. Pay again.' };

@@ -73,7 +73,7 @@ describe('payments between Coulomb nodes', () => {
     const withAlice = async () => (await b.listchannels({})).channels.find((x) => x.remote_pubkey === alice.node.nodeId)!;
     await waitFor('the payment to settle in both commitments', async () => ((await withAlice()).local_balance === '30345' ? true : undefined));
     const tooMuch = await a.addinvoice({ value: 15_000 });
-    await expect(b.sendpayment({ pay_req: tooMuch.payment_request })).rejects.toThrow(/can send at most 10345 sat now/);
+    await expect(b.sendpayment({ pay_req: tooMuch.payment_request })).rejects.toThrow(/the most the channel toward the payee can send is 10\u202f345 sat/);
   });
 
   it('Alice pays Carol through Bob, who forwards and keeps his fee', { timeout: 60_000 }, async () => {

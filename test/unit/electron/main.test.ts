@@ -162,12 +162,14 @@ describe('the main process', () => {
     expect(state.opened).toEqual(['https://mempool.space/']);
   });
 
-  it('refuses permissions but clipboard writes from our page, and sets the CSP header', () => {
+  it('refuses permissions but clipboard writes and notifications from our page, and sets the CSP header', () => {
     const asked: boolean[] = [];
     state.permissionRequest!({}, 'media', (ok: boolean) => asked.push(ok), { requestingUrl: appIndexUrl });
     state.permissionRequest!({}, 'clipboard-sanitized-write', (ok: boolean) => asked.push(ok), { requestingUrl: appIndexUrl });
     expect(asked).toEqual([false, true]);
-    expect(state.permissionCheck!({}, 'notifications', 'file://', { requestingUrl: appIndexUrl })).toBe(false);
+    expect(state.permissionCheck!({}, 'notifications', 'file://', { requestingUrl: appIndexUrl })).toBe(true);
+    expect(state.permissionCheck!({}, 'notifications', 'https://example.com', { requestingUrl: 'https://example.com/' })).toBe(false);
+    expect(state.permissionCheck!({}, 'media', 'file://', { requestingUrl: appIndexUrl })).toBe(false);
 
     let headers: Record<string, string[]> | undefined;
     state.headers!({ responseHeaders: { 'X-Other': ['1'] } }, (r: { responseHeaders: Record<string, string[]> }) => (headers = r.responseHeaders));
