@@ -20,8 +20,10 @@
  * 5. LDK publishes a revoked commitment and its HTLC-success in one block (an old ChannelMonitor that
  *    already knew the preimage): Bob's one justice takes to_local and the HTLC-success's output, and
  *    the justice he first planned from the commitment alone (with the HTLC output in it) never goes
- *    out. LDK 0.1.0 takes that commitment for its previous one and later hands its outputs over as
- *    SpendableOutputs, though the justice spent them; its sweeps of them are refused.
+ *    out; Bob restarts whenever his monitor moved (the justice published, confirmed, final) and
+ *    comes back with the same claims. LDK 0.1.0 takes that commitment for its previous one and later
+ *    hands its outputs over as SpendableOutputs, though the justice spent them; its sweeps of them
+ *    are refused.
  *
  * Bob's wallet changes by what his claims took less their fees, to the satoshi, and every output of
  * the commitment is spent once.
@@ -399,7 +401,7 @@ describe('more on chain between Coulomb and LDK', () => {
       await removeDir(backup);
     }
   });
-  it('LDK publishes a revoked commitment and its HTLC-success with it: our justice takes to_local and the HTLC-success\'s output, to the satoshi', { timeout: 90_000 }, async () => {
+  it('LDK publishes a revoked commitment and its HTLC-success with it: our justice takes to_local and the HTLC-success\'s output, to the satoshi, through restarts', { timeout: 90_000 }, async () => {
     const point = await h.openToLdk(CAPACITY, PUSH);
     const sweepsFrom = d.sweeps.length;
     // P from Bob to LDK, held, then claimed: the first monitor LDK persists after the claim knows the
@@ -432,6 +434,19 @@ describe('more on chain between Coulomb and LDK', () => {
     expect(h.txOnChain(success!.getId()), 'LDK\'s HTLC-success mined with the commitment').toBeDefined();
     await waitFor('our monitor to see the revoked commitment', () => (h.monitorOf(point).chain.fundingSpend?.txid === commitTxid ? true : undefined), 10_000);
     expect((await b().pendingchannels({})).pending_force_closing_channels.find((c) => c.channel.channel_point === point)?.close_type).toBe('BREACH_CLOSE');
+    // We restart whenever our monitor moved (LDK turns connections away meanwhile): the justice
+    // published, confirmed, final.
+    ldk.refuseInbound = true;
+    const restarts: string[] = [];
+    const restartAt = async (step: string): Promise<void> => {
+      if (h.phaseOf(point) !== 'CLOSED' && (await h.restartOnChange(point, step))) restarts.push(step);
+    };
+    const justiceOut = await waitFor('our justice in the mempool', () => Object.values(h.monitorOf(point).chain.claims).find((c) => c.label === 'justice' && h.pg().mempool.has(c.txid)), 10_000);
+    await restartAt('the justice published');
+    await h.mine(1);
+    await waitFor('our monitor to see the tip', () => (h.monitorOf(point).chain.height === h.tip() ? true : undefined), 10_000);
+    expect(h.txOnChain(justiceOut.txid), 'the justice mined').toBeDefined();
+    await restartAt('the justice confirmed');
 
     // Not untilBothDone: LDK 0.1.0 takes this commitment for its previous holder commitment and, after the
     // delay, hands over its to_local and the HTLC-success's output as SpendableOutputs, though our
@@ -439,7 +454,11 @@ describe('more on chain between Coulomb and LDK', () => {
     while (h.phaseOf(point) !== 'CLOSED' || h.ldkBalances().length > 0 || h.tip() < commitHeight + DELAY + 8) {
       if (h.tip() > commitHeight + 40) throw new Error(`not done at ${h.tip()} (commitment at ${commitHeight}): ${h.describe(point)}`);
       await h.mine(2);
+      await waitFor('our channel to catch up with its monitor', () => (h.phaseOf(point) === 'CLOSED' || !h.monitorOf(point).chain.told.includes('closed') ? true : undefined), 10_000);
+      await restartAt(`block ${h.tip()}`);
     }
+    ldk.refuseInbound = false;
+    expect(restarts.slice(0, 2)).toEqual(['the justice published', 'the justice confirmed']);
     const ldkSweeps = d.sweeps.slice(sweepsFrom).map((x) => Transaction.fromBuffer(Buffer.from(x)));
     for (const t of ldkSweeps) expect(h.txOnChain(t.getId()), 'an LDK sweep confirmed').toBeUndefined();
     const ourClaims = Object.values(h.monitorOf(point).chain.claims).filter((c) => h.txOnChain(c.txid));
