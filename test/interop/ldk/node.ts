@@ -87,6 +87,11 @@ export interface LdkNode {
   syncTo(height: number, block: (h: number) => Uint8Array): void;
   /** The height of the last block fed through `syncTo`. */
   readonly fedHeight: number;
+  /**
+   * Tells LDK (ChannelManager and ChainMonitor) that the blocks fed above `height` are gone, tip first,
+   * with the headers it was fed (a reorganization: feed the new blocks with `syncTo` after it).
+   */
+  rewindTo(height: number): void;
   readonly logs: string[];
   readonly broadcasted: Uint8Array[];
   /**
@@ -143,6 +148,8 @@ class LdkNodeImpl implements LdkNode {
   private readonly onEvent: LdkNodeOptions['onEvent'];
   private readonly io: { broadcaster: ldk.BroadcasterInterface; feeEstimator: ldk.FeeEstimator; logger: ldk.Logger };
   fedHeight = 0;
+  /** The 80-byte header of each block fed, by height (what `rewindTo` hands back to LDK). */
+  private readonly fedHeaders = new Map<number, Uint8Array>();
 
   constructor(opts: LdkNodeOptions) {
     if ((opts.network ?? 'regtest') !== 'regtest') throw new Error('only regtest is supported');
@@ -382,10 +389,25 @@ class LdkNodeImpl implements LdkNode {
     this.assertRunning();
     for (let h = this.fedHeight + 1; h <= height; h++) {
       const raw = block(h);
+      this.fedHeaders.set(h, raw.slice(0, 80));
       this.channelManager.as_Listen().block_connected(raw, h);
       this.chainMonitor.as_Listen().block_connected(raw, h);
     }
     if (height > this.fedHeight) this.fedHeight = height;
+    this.processEvents();
+    this.handleEvents();
+  }
+
+  rewindTo(height: number): void {
+    this.assertRunning();
+    for (; this.fedHeight > height; this.fedHeight--) {
+      const header = this.fedHeaders.get(this.fedHeight);
+      if (!header) throw new Error(`no header kept for block ${this.fedHeight}: it was not fed through syncTo`);
+      this.fedHeaders.delete(this.fedHeight);
+      // Both must forget the block before either hears of the one below it.
+      this.chainMonitor.as_Listen().block_disconnected(header, this.fedHeight);
+      this.channelManager.as_Listen().block_disconnected(header, this.fedHeight);
+    }
     this.processEvents();
     this.handleEvents();
   }

@@ -78,6 +78,7 @@ export function ldkOnChain({ p, us, ldk, d, ldkPort }: LdkOnChainOptions) {
   /** Every transaction Coulomb's nodes sent to the chain (accepted or not), in order, once per txid. */
   const coulombSent: Transaction[] = [];
   const seen = new Set<string>();
+  /** While true, what reaches the mempool is not Coulomb's (LDK's broadcasts, the chain's own re-admissions). */
   let fromLdk = false;
   const accept = pg().acceptToMempool.bind(pg());
   pg().acceptToMempool = (txHex: string) => {
@@ -106,6 +107,27 @@ export function ldkOnChain({ p, us, ldk, d, ldkPort }: LdkOnChainOptions) {
     await p.mine(n);
     ldk.syncTo(tip(), blockAt);
     pump();
+  };
+  /**
+   * A reorganization back past `from`: the blocks from `from` up are disconnected (their transactions
+   * dropped with the rest of the mempool, as a node restarted without its mempool would), LDK is told
+   * of each, tip first, and our nodes read the shorter chain. New blocks then come with `mine` (or
+   * `p.mine` and `ldk.syncTo`, to keep LDK's broadcasts out of them).
+   */
+  const reorg = async (from: number): Promise<void> => {
+    pump();
+    const entry = pg().entries[from];
+    if (!entry) throw new Error(`no block at ${from} (tip ${tip()})`);
+    // The chain puts the disconnected blocks' transactions back itself: nobody sent them.
+    fromLdk = true;
+    try {
+      await pg().invalidateBlock(entry.hash);
+    } finally {
+      fromLdk = false;
+    }
+    for (const id of [...pg().mempool.keys()]) pg().evict(id);
+    ldk.rewindTo(from - 1);
+    await p.sync();
   };
   const txOnChain = (txid: string): Transaction | undefined => {
     const h = pg().txHeight(txid);
@@ -207,5 +229,5 @@ export function ldkOnChain({ p, us, ldk, d, ldkPort }: LdkOnChainOptions) {
     return true;
   };
 
-  return { pg, blockAt, tip, rejected, coulombSent, pump, mine, txOnChain, spendersOf, takersOf, chanOf, monitorOf, phaseOf, quiet, lastExpiry, ldkChannel, ldkBalances, ldkCommitment, describe, untilBothDone, openToLdk, coulombSpentOnce, restartOnChange };
+  return { pg, blockAt, tip, rejected, coulombSent, pump, mine, reorg, txOnChain, spendersOf, takersOf, chanOf, monitorOf, phaseOf, quiet, lastExpiry, ldkChannel, ldkBalances, ldkCommitment, describe, untilBothDone, openToLdk, coulombSpentOnce, restartOnChange };
 }
