@@ -111,8 +111,8 @@ export class TowerAddError extends Error {
 export function parseTowerUri(s: string): { pubkey: string; host: string; port: number } {
   const at = s.indexOf('@');
   const pubkey = s.slice(0, at < 0 ? s.length : at).toLowerCase();
-  if (!/^(02|03)[0-9a-f]{64}$/.test(pubkey)) throw new TowerAddError(`"${s}" is not a tower address; give it as <pubkey>@<host>:<port> (coulomb tower info on the tower shows it)`);
-  if (at < 0) throw new TowerAddError(`"${s}" has no address; give it as <pubkey>@<host>:<port>`);
+  if (!/^(02|03)[0-9a-f]{64}$/.test(pubkey)) throw new TowerAddError('That is not a tower address: it starts with the tower\'s public key (66 hex characters), as <pubkey>@<host>:<port> (coulomb tower info on the tower shows it).');
+  if (at < 0) throw new TowerAddError('That tower address has no host: give it as <pubkey>@<host>:<port>.');
   try {
     return { pubkey, ...parseHostPort(s.slice(at + 1), DEFAULT_TOWER_PORT) };
   } catch (e) {

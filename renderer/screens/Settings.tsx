@@ -7,6 +7,7 @@ import { useStored } from '../hooks.ts';
 import { NOTIFY_KEY, askPermission, notificationsAvailable } from '../notify.ts';
 import type { NotifySetting } from '../notify.ts';
 import { ChannelBackup } from './Backup.tsx';
+import { Watchtowers } from './Towers.tsx';
 import type { Unit } from '../format.ts';
 import type { AppStatus } from '../../core/app/contract.ts';
 import { AccountSafety } from './Account.tsx';
@@ -66,6 +67,7 @@ export function Settings({ theme, setTheme, unit, setUnit, status, onForget, kno
       <Notifications />
       <AccountSafety onLocked={onForget} />
       <ChannelBackup unit={unit} known={known} />
+      <Watchtowers />
       <section className="card">
         <h2>Network</h2>
         <dl>

@@ -3,16 +3,18 @@
  * channel opening (driven by the node's event; the page's Notification is a recorder here, so the test
  * reads what would be shown); "Back up channels" says what a backup protects and what it does not,
  * downloads the encrypted backup, which the node verifies as this wallet's with the channel in it, and
- * the same file chosen under "Restore channels from a backup file" is read and found known already.
+ * the same file chosen under "Restore channels from a backup file" is read and found known already;
+ * "Watchtowers" shows the node's own tower, refuses an address that is not a tower's, and lists the
+ * tower once added.
  */
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { appCall, fundAndOpenChannel, onboardOnPlayground, useAppInBrowser } from './harness.ts';
 
-describe('notifications and channel backups in Settings', () => {
+describe('notifications, channel backups and watchtowers in Settings', () => {
   const ctx = useAppInBrowser('backup-settings');
 
-  it('notifies a channel opening, and exports a channel backup that verifies', { timeout: 90_000 }, async () => {
+  it('notifies a channel opening, exports a channel backup that verifies, and adds a watchtower', { timeout: 90_000 }, async () => {
     const { app, b } = ctx;
     const { page } = b;
     const nav = (name: string) => page.getByRole('navigation').getByRole('button', { name, exact: true });
@@ -72,5 +74,22 @@ describe('notifications and channel backups in Settings', () => {
     await page.getByRole('button', { name: 'Restore these channels' }).click();
     await expect.poll(() => page.getByTestId('backup-restored').textContent(), { timeout: 10_000 }).toBe('Nothing to restore: this wallet knows every channel in the file already.');
     await b.shot('settings-backup-restore-known');
+
+    // Watchtowers: none yet, and what a tower learns said first; this node's own tower (the playground
+    // runs one) is shown; an address that is not a tower's is refused in words; the tower at its
+    // address is added and listed with what it backs up.
+    const own = await appCall<{ pubkey: string; listeners: string[] }>(app, 'towerinfo');
+    expect(await page.getByTestId('tower-none').textContent()).toMatch(/^No watchtower yet/);
+    await expect.poll(() => page.getByTestId('tower-own').textContent()).toContain(own.pubkey);
+    await page.getByTestId('tower-uri').fill('not a tower');
+    await page.getByTestId('tower-add').click();
+    await expect.poll(() => page.getByTestId('tower-error').textContent()).toMatch(/^[A-Z]/);
+    await page.getByTestId('tower-uri').fill(`${own.pubkey}@${own.listeners[0]}`);
+    await page.getByTestId('tower-add').click();
+    await expect.poll(() => page.getByTestId('tower-list').textContent(), { timeout: 10_000 }).toContain(own.pubkey.slice(0, 8));
+    expect(await page.getByTestId('tower-list').textContent()).toMatch(/states backed up/);
+    const towers = await appCall<{ towers: { pubkey: string }[] }>(app, 'wtclient_towers');
+    expect(towers.towers.map((t) => t.pubkey)).toEqual([own.pubkey]);
+    await b.shot('settings-watchtowers');
   });
 });
