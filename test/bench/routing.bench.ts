@@ -21,6 +21,7 @@ import type { FirstHop, RouteRequest } from '../../core/routing/router.ts';
 import { LiquidityScorer } from '../../core/routing/scorer.ts';
 import { buildGraph, syntheticGraph } from '../helpers/synthetic-graph.ts';
 import { table } from './harness.ts';
+import { seededRandom as prng } from '../helpers/random.ts';
 
 const PAYMENTS = 1000;
 const HEIGHT = 800_000;
@@ -32,16 +33,6 @@ function memory(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A node's channels as first hops, half of each channel spendable. */
 function firstHopsOf(g: Graph, node: number): FirstHop[] {

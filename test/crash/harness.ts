@@ -31,22 +31,14 @@ import { createMnemonic } from '../../core/wallet/mnemonic.ts';
 import { sealVault } from '../../core/wallet/vault.ts';
 import { REPO, removeDir, tempDir, waitFor } from '../helpers/daemon.ts';
 import { freePort } from '../helpers/ports.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const PASSWORD = 'crash test password';
 /** Small, for tests only: the vault's protection is not what these tests are about. */
 const TEST_SCRYPT = { N: 1 << 12, r: 8, p: 1 };
 
 /** A seeded pseudo-random generator (mulberry32): the same seed replays the same kill points. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 
 let bundled: Promise<string> | undefined;

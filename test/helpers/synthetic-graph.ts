@@ -12,6 +12,7 @@ import type { ChannelPolicy } from '../../core/gossip/validate.ts';
 import { Graph } from '../../core/routing/graph.ts';
 import { encodeMessage, scidFromParts } from '../../core/wire/index.ts';
 import { REGTEST } from './gossip.ts';
+import { seededRandom as prng } from './random.ts';
 
 export interface SyntheticNode {
   secret: Uint8Array;
@@ -36,17 +37,6 @@ export interface SyntheticGraph {
   channels: SyntheticChannel[];
 }
 
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function lesser(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) < 0;
