@@ -33,7 +33,6 @@ function memory(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-
 /** A node's channels as first hops, half of each channel spendable. */
 function firstHopsOf(g: Graph, node: number): FirstHop[] {
   return g.channelSlotsOf(node).map((s) => {

@@ -40,7 +40,6 @@ const TEST_SCRYPT = { N: 1 << 12, r: 8, p: 1 };
 /** A seeded pseudo-random generator (mulberry32): the same seed replays the same kill points. */
 export const rng = seededRandom;
 
-
 let bundled: Promise<string> | undefined;
 const bundleDir = join(REPO, 'node_modules', '.cache', `coulomb-crash-${process.pid}`);
 

@@ -37,7 +37,6 @@ export interface SyntheticGraph {
   channels: SyntheticChannel[];
 }
 
-
 function lesser(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) < 0;
 }
