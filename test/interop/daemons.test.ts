@@ -19,7 +19,7 @@ describe('two coulomb daemons over the CLI', () => {
     }
   });
 
-  it('connect, see each other in listpeers, disconnect, stop', async () => {
+  it('connect, see each other in listpeers, disconnect, stop', { timeout: 90_000 }, async () => {
     const alice = await startDaemonProcess('alice');
     daemons.push(alice);
     const bob = await startDaemonProcess('bob');
@@ -57,7 +57,7 @@ describe('two coulomb daemons over the CLI', () => {
     expect(gone.stderr).toMatch(/No Coulomb daemon found|Could not reach the Coulomb daemon|is not running any more/);
   });
 
-  it('errors speak to people: bad address, wrong key, refused port, bad flag', async () => {
+  it('errors speak to people: bad address, wrong key, refused port, bad flag', { timeout: 90_000 }, async () => {
     const alice = daemons[0]!;
     const bad = await cli(alice.datadir, 'connect', 'not-an-address');
     expect(bad.code).toBe(1);

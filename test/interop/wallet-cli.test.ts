@@ -85,7 +85,7 @@ describe('wallet over the CLI', () => {
     expect(restoredTxs.transactions.map((t) => [t.tx_hash, t.amount])).toEqual(txs.transactions.map((t) => [t.tx_hash, t.amount]));
   });
 
-  it('wrong password: a clear error and nothing changed; the right one unlocks after a restart', async () => {
+  it('wrong password: a clear error and nothing changed; the right one unlocks after a restart', { timeout: 90_000 }, async () => {
     const d = daemons[1]!;
     const before = await cliJson<Balance>(d.datadir, 'walletbalance');
     await d.stop();
@@ -102,7 +102,7 @@ describe('wallet over the CLI', () => {
     await waitFor('the same balance after restart', async () => (await cliJson<Balance>(d.datadir, 'walletbalance')).confirmed_balance === before.confirmed_balance || undefined, 15_000);
   });
 
-  it('bitcoind unreachable or on another network: the daemon stays up and says what is wrong', async () => {
+  it('bitcoind unreachable or on another network: the daemon stays up and says what is wrong', { timeout: 90_000 }, async () => {
     const downDir = await tempDir('down');
     await writeFile(join(downDir, 'rpcpass'), 'p\n', { mode: 0o600 });
     const down = await startDaemonProcess('down', ['--network', 'regtest', '--bitcoind.rpchost', '127.0.0.1:1', '--bitcoind.rpcuser', 'u', '--bitcoind.rpcpass_file', join(downDir, 'rpcpass')], downDir, { wallet: false });
