@@ -8,16 +8,7 @@ import { Transaction } from 'bitcoinjs-lib';
 import type { ChannelSecrets } from '../keys/channel-keys.ts';
 import type { MonitorState } from '../monitor/monitor.ts';
 import { classify, localCommitment, remoteCommitmentData, remoteOutputs } from '../monitor/view.ts';
-
-export interface PendingHtlcView {
-  incoming: boolean;
-  amount: string;
-  outpoint: string;
-  maturity_height: number;
-  blocks_til_maturity: number;
-  /** 1: on the commitment; 2: the output of our HTLC transaction, waiting for to_self_delay. */
-  stage: number;
-}
+import type { PendingHtlcView } from '../api/contract.ts';
 
 export interface ForceCloseReport {
   closing_txid: string;
