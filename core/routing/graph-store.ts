@@ -9,9 +9,9 @@
  *
  * Formats (version 1, all integers big-endian):
  *   meta         JSON { version, nodeSlots, channelSlots }
- *   n-XXX        u8 1 | u32 count | per node: u32 slot, 33 node_id, u32 timestamp, u8 announced,
+ *   n-<000-255> u8 1 | u32 count | per node: u32 slot, 33 node_id, u32 timestamp, u8 announced,
  *                [u16 flen, features, 3 rgb, 32 alias, u16 alen, addresses, u8 routable]
- *   c-XXX        u8 1 | u32 count | per channel: u32 slot, u64 scid, u32 node1, u32 node2,
+ *   c-<000-255> u8 1 | u32 count | per channel: u32 slot, u64 scid, u32 node1, u32 node2,
  *                f64 capacity_sat (NaN: unknown), u32 announced_at, u32 spent_at, u8 flags,
  *                u16 flen, features, then per direction: u32 timestamp (0: none),
  *                [u8 message_flags, u8 channel_flags, u16 cltv_expiry_delta, u64 htlc_minimum_msat,
